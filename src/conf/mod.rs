@@ -1,0 +1,1 @@
+//! ISC-compatible dhcpd.conf reader.

@@ -1,0 +1,1 @@
+//! Failover protocol pieces that are pure functions.

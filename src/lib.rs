@@ -1,0 +1,18 @@
+//! A drop-in replacement for ISC dhcpd 4.4 (DHCPv4).
+//!
+//! The crate is split into pure cores that never touch the operating system
+//! (configuration parsing, wire codecs, the lease engine, the failover state
+//! machine) and a thin IO shell (the event loop) that owns sockets, files,
+//! clocks and signals. Cores take time as an argument so every protocol rule
+//! is testable deterministically.
+//!
+//! * [`conf`] — reads `dhcpd.conf` exactly as ISC's `dhcpd -t` does,
+//!   including its error messages, line numbers and carets.
+//! * [`options`] — the one DHCP option table (ISC's names, codes, formats).
+//! * [`wire`] — checked views and `Repr`s over DHCP and failover bytes.
+//! * [`failover`] — ISC failover protocol pieces that are pure functions.
+
+pub mod conf;
+pub mod failover;
+pub mod options;
+pub mod wire;

