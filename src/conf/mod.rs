@@ -1,1 +1,84 @@
-//! ISC-compatible dhcpd.conf reader.
+//! Reading `dhcpd.conf` exactly as ISC dhcpd 4.4 does.
+//!
+//! [`check_config`] is what `dhcpd -t` runs: it parses the file (and its
+//! includes), performs ISC's checks after parsing, and returns the
+//! configuration together with every message ISC would print. The server
+//! uses the same entry point, so `-t` and a real start can never disagree.
+//!
+//! Layers: [`lexer`] (ISC-compatible tokens and positions) → `parse`
+//! (recursive descent mirroring ISC's recovery) → [`model`] (typed scopes and
+//! declarations) → [`diag`] (ISC-exact messages).
+
+pub mod ast;
+mod check;
+pub mod diag;
+pub mod keywords;
+pub mod lexer;
+pub mod model;
+mod parse;
+pub mod parser;
+
+use diag::{Diagnostic, Severity};
+use model::{Config, ScopeKind};
+use parser::{Fatal, Parser, SourceLoader};
+
+/// The result of reading a configuration.
+#[derive(Debug)]
+pub struct ConfigOutcome {
+    /// The configuration, present when reading succeeded.
+    pub config: Option<Config>,
+    /// Every message, in the order ISC prints them.
+    pub diagnostics: Vec<Diagnostic>,
+    /// When reading failed: the fatal line ISC prints last before its
+    /// footer (`Configuration file errors encountered -- exiting`, or
+    /// e.g. `Can't open x: No such file or directory`).
+    pub fatal: Option<String>,
+}
+
+impl ConfigOutcome {
+    /// True when `dhcpd -t` would exit 0.
+    pub fn ok(&self) -> bool {
+        self.fatal.is_none()
+    }
+
+    /// The first line ISC reports as an error (`FILE line N: MSG` or the
+    /// fatal message), as the conformance verdicts record it.
+    pub fn first_error(&self) -> Option<String> {
+        self.diagnostics
+            .iter()
+            .find(|d| d.at.is_some() && d.severity == Severity::Error)
+            .map(|d| d.headline())
+            .or_else(|| self.fatal.clone())
+    }
+}
+
+/// Reads and checks the configuration at `path` (as given on the command
+/// line; includes are resolved by `loader` like ISC, relative to the
+/// working directory).
+pub fn check_config(path: &str, loader: &dyn SourceLoader) -> ConfigOutcome {
+    let bytes = match loader.load(path) {
+        Ok(b) => b,
+        Err(e) => {
+            return ConfigOutcome {
+                config: None,
+                diagnostics: Vec::new(),
+                fatal: Some(format!("Can't open {}: {}", path, parser::os_error_text(&e))),
+            }
+        }
+    };
+    let mut p = Parser::new(path, bytes, loader);
+    let result = p.parse_conf_file(Config::ROOT, ScopeKind::Root);
+    let fatal = match result {
+        Err(Fatal(msg)) => Some(msg),
+        Ok(()) if p.file_had_errors => Some("Configuration file errors encountered -- exiting".to_string()),
+        Ok(()) => match p.post_parse_checks() {
+            Err(Fatal(msg)) => Some(msg),
+            Ok(()) => None,
+        },
+    };
+    ConfigOutcome {
+        config: if fatal.is_none() { Some(p.config) } else { None },
+        diagnostics: p.diagnostics,
+        fatal,
+    }
+}

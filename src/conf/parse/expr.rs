@@ -1,0 +1,3 @@
+//! Data, numeric and boolean expressions (ISC `parse_expression` family).
+//!
+//! UNFINISHED.
