@@ -10,6 +10,7 @@
 //! declarations) → [`diag`] (ISC-exact messages).
 
 pub mod ast;
+pub mod conformance;
 mod check;
 pub mod diag;
 pub mod keywords;
