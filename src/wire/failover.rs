@@ -141,14 +141,20 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Truncated { need, have } => {
-                write!(f, "failover message truncated: need {need} bytes, have {have}")
+                write!(
+                    f,
+                    "failover message truncated: need {need} bytes, have {have}"
+                )
             }
             Error::BadLength(len) => write!(
                 f,
                 "failover message length {len} outside {MIN_MESSAGE_LEN}..{MAX_MESSAGE_LEN}"
             ),
             Error::BadPayloadOffset { offset, len } => {
-                write!(f, "failover payload offset {offset} outside {HEADER_LEN}..{len}")
+                write!(
+                    f,
+                    "failover payload offset {offset} outside {HEADER_LEN}..{len}"
+                )
             }
             Error::OverflowAtCode => f.write_str("FAILOVER: message overflow at option code."),
             Error::OverflowAtLength => f.write_str("FAILOVER: message overflow at length."),
@@ -167,7 +173,9 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 fn read_be(bytes: Option<&[u8]>) -> u32 {
-    bytes.map_or(0, |b| b.iter().fold(0u32, |acc, &x| (acc << 8) | u32::from(x)))
+    bytes.map_or(0, |b| {
+        b.iter().fold(0u32, |acc, &x| (acc << 8) | u32::from(x))
+    })
 }
 
 fn write_be(bytes: Option<&mut [u8]>, value: u32) {
@@ -204,14 +212,20 @@ impl<T: AsRef<[u8]>> Packet<T> {
     pub fn check_len(&self) -> Result<(), Error> {
         let have = self.buffer.as_ref().len();
         if have < field::LENGTH.end {
-            return Err(Error::Truncated { need: HEADER_LEN, have });
+            return Err(Error::Truncated {
+                need: HEADER_LEN,
+                have,
+            });
         }
         let len = self.msg_len();
         if !(MIN_MESSAGE_LEN..=MAX_MESSAGE_LEN).contains(&len) {
             return Err(Error::BadLength(len));
         }
         if have < usize::from(len) {
-            return Err(Error::Truncated { need: usize::from(len), have });
+            return Err(Error::Truncated {
+                need: usize::from(len),
+                have,
+            });
         }
         let offset = self.payload_offset();
         if usize::from(offset) < HEADER_LEN || u16::from(offset) > len {
@@ -237,7 +251,11 @@ impl<T: AsRef<[u8]>> Packet<T> {
 
     /// Where the options start; ISC always sends 12.
     pub fn payload_offset(&self) -> u8 {
-        self.buffer.as_ref().get(field::PAYLOAD_OFFSET).copied().unwrap_or(0)
+        self.buffer
+            .as_ref()
+            .get(field::PAYLOAD_OFFSET)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// The sender's clock when it sent the message (Unix seconds).
@@ -299,7 +317,10 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
 
     /// The bytes after the fixed header, to the end of the buffer.
     pub fn payload_mut(&mut self) -> &mut [u8] {
-        self.buffer.as_mut().get_mut(HEADER_LEN..).unwrap_or(&mut [])
+        self.buffer
+            .as_mut()
+            .get_mut(HEADER_LEN..)
+            .unwrap_or(&mut [])
     }
 }
 
@@ -331,7 +352,10 @@ pub struct OptionIter<'a> {
 impl<'a> OptionIter<'a> {
     /// Iterates the TLVs in `payload`.
     pub fn new(payload: &'a [u8]) -> Self {
-        OptionIter { rest: payload, failed: false }
+        OptionIter {
+            rest: payload,
+            failed: false,
+        }
     }
 
     /// The bytes not consumed yet.
@@ -347,7 +371,10 @@ impl<'a> Iterator for OptionIter<'a> {
         if self.failed || self.rest.is_empty() {
             return None;
         }
-        let result = match (self.rest.get(field::OPTION_CODE), self.rest.get(field::OPTION_LEN)) {
+        let result = match (
+            self.rest.get(field::OPTION_CODE),
+            self.rest.get(field::OPTION_LEN),
+        ) {
             (None, _) => Err(Error::OverflowAtCode),
             (Some(_), None) => Err(Error::OverflowAtLength),
             (Some(code), Some(len)) => {
@@ -394,7 +421,13 @@ mod test {
         assert_eq!(p.xid(), 7);
         let opts: Vec<_> = p.options().collect::<Result<_, _>>().unwrap();
         assert_eq!(opts.len(), 3);
-        assert_eq!(opts[0], RawOption { code: OptionCode::ServerState, data: &[2] });
+        assert_eq!(
+            opts[0],
+            RawOption {
+                code: OptionCode::ServerState,
+                data: &[2]
+            }
+        );
         assert_eq!(opts[2].code, OptionCode::Stos);
         assert_eq!(opts[2].data, &[0x6b, 0x03, 0xce, 0x00]);
     }
@@ -432,18 +465,39 @@ mod test {
     #[test]
     fn check_len_rules() {
         let mut m = STATE;
-        assert_eq!(Packet::new_checked(&m[..29]).unwrap_err(), Error::Truncated { need: 30, have: 29 });
-        assert_eq!(Packet::new_checked(&m[..1]).unwrap_err(), Error::Truncated { need: 12, have: 1 });
+        assert_eq!(
+            Packet::new_checked(&m[..29]).unwrap_err(),
+            Error::Truncated { need: 30, have: 29 }
+        );
+        assert_eq!(
+            Packet::new_checked(&m[..1]).unwrap_err(),
+            Error::Truncated { need: 12, have: 1 }
+        );
         // A bad length is reported from the first two bytes alone.
         m[0..2].copy_from_slice(&11u16.to_be_bytes());
-        assert_eq!(Packet::new_checked(&m[..2]).unwrap_err(), Error::BadLength(11));
+        assert_eq!(
+            Packet::new_checked(&m[..2]).unwrap_err(),
+            Error::BadLength(11)
+        );
         m[0..2].copy_from_slice(&2049u16.to_be_bytes());
-        assert_eq!(Packet::new_checked(&m[..]).unwrap_err(), Error::BadLength(2049));
+        assert_eq!(
+            Packet::new_checked(&m[..]).unwrap_err(),
+            Error::BadLength(2049)
+        );
         m[0..2].copy_from_slice(&30u16.to_be_bytes());
         m[3] = 11;
-        assert_eq!(Packet::new_checked(&m[..]).unwrap_err(), Error::BadPayloadOffset { offset: 11, len: 30 });
+        assert_eq!(
+            Packet::new_checked(&m[..]).unwrap_err(),
+            Error::BadPayloadOffset {
+                offset: 11,
+                len: 30
+            }
+        );
         m[3] = 31;
-        assert!(matches!(Packet::new_checked(&m[..]), Err(Error::BadPayloadOffset { .. })));
+        assert!(matches!(
+            Packet::new_checked(&m[..]),
+            Err(Error::BadPayloadOffset { .. })
+        ));
         m[3] = 30;
         let p = Packet::new_checked(&m[..]).unwrap();
         assert_eq!(p.options().count(), 0);
@@ -463,22 +517,41 @@ mod test {
         assert_eq!(it.next(), Some(Err(Error::OverflowAtLength)));
         assert_eq!(it.next(), None);
         let mut it = OptionIter::new(&[0x00, 0x02, 0x00, 0x01, 0xff, 0x00, 0x03, 0x00, 0x02, 0x01]);
-        assert_eq!(it.next(), Some(Ok(RawOption { code: OptionCode::AssignedIpAddress, data: &[0xff] })));
+        assert_eq!(
+            it.next(),
+            Some(Ok(RawOption {
+                code: OptionCode::AssignedIpAddress,
+                data: &[0xff]
+            }))
+        );
         assert_eq!(it.next(), Some(Err(Error::OverflowAtData)));
         assert_eq!(it.next(), None);
     }
 
     #[test]
     fn error_texts_are_iscs() {
-        let e = Error::OptionSize { code: OptionCode::Mclt, got: 2, want: 4 };
+        let e = Error::OptionSize {
+            code: OptionCode::Mclt,
+            got: 2,
+            want: 4,
+        };
         assert_eq!(e.to_string(), "FAILOVER: option size (2:4), option MCLT");
         assert_eq!(e.link_log_line(), "message length wait: protocol error");
-        assert_eq!(Error::BadLength(5).link_log_line(), "message length wait: unexpected error");
+        assert_eq!(
+            Error::BadLength(5).link_log_line(),
+            "message length wait: unexpected error"
+        );
         assert_eq!(
             Error::DuplicateOption(OptionCode::AssignedIpAddress).to_string(),
             "FAILOVER: duplicate option assigned-IP-address"
         );
-        assert_eq!(Error::BadType(OptionCode::Ddns).to_string(), "FAILOVER: option DDNS: bad type 5");
-        assert_eq!(Error::InvalidMessageType(13).to_string(), "FAILOVER: invalid message type: 13");
+        assert_eq!(
+            Error::BadType(OptionCode::Ddns).to_string(),
+            "FAILOVER: option DDNS: bad type 5"
+        );
+        assert_eq!(
+            Error::InvalidMessageType(13).to_string(),
+            "FAILOVER: invalid message type: 13"
+        );
     }
 }

@@ -48,7 +48,16 @@ fn connect_capture() -> Vec<u8> {
 }
 
 fn connect_repr() -> Message<'static> {
-    Message::connect(0x6b03_cef4, 0, b"fo-test", 10, 30, b"isc-4.4.3-P1", 60, Some(&HBA_SPLIT_128))
+    Message::connect(
+        0x6b03_cef4,
+        0,
+        b"fo-test",
+        10,
+        30,
+        b"isc-4.4.3-P1",
+        60,
+        Some(&HBA_SPLIT_128),
+    )
 }
 
 fn connectack_capture() -> Vec<u8> {
@@ -71,7 +80,12 @@ fn connectack_repr() -> Message<'static> {
         tls_reply: Some(0),
         ..Options::default()
     };
-    Message { kind: MessageType::ConnectAck, time: 0x6b03_cef5, xid: 0, options }
+    Message {
+        kind: MessageType::ConnectAck,
+        time: 0x6b03_cef5,
+        xid: 0,
+        options,
+    }
 }
 
 fn bndupd_active_capture() -> Vec<u8> {
@@ -95,7 +109,12 @@ fn bndupd_active_repr() -> Message<'static> {
         cltt: Some(0x6b03_d000),
         ..Options::default()
     };
-    Message { kind: MessageType::BndUpd, time: 0x6b03_d000, xid: 5, options }
+    Message {
+        kind: MessageType::BndUpd,
+        time: 0x6b03_d000,
+        xid: 5,
+        options,
+    }
 }
 
 fn bndupd_free_capture() -> Vec<u8> {
@@ -115,7 +134,12 @@ fn bndupd_free_repr() -> Message<'static> {
         stos: Some(0),
         ..Options::default()
     };
-    Message { kind: MessageType::BndUpd, time: 0x6b03_cf00, xid: 1, options }
+    Message {
+        kind: MessageType::BndUpd,
+        time: 0x6b03_cf00,
+        xid: 1,
+        options,
+    }
 }
 
 fn bndack_capture() -> Vec<u8> {
@@ -132,8 +156,14 @@ fn all_captures() -> Vec<(Vec<u8>, Message<'static>)> {
         (connectack_capture(), connectack_repr()),
         (bndupd_active_capture(), bndupd_active_repr()),
         (bndupd_free_capture(), bndupd_free_repr()),
-        (bndack_capture(), Message::bind_ack(0x6b03_cf02, 1, Ipv4Addr::new(10, 50, 0, 100), None)),
-        (state_capture(), Message::state(0x6b03_cef6, 1, ServerState::Recover, true, 0x6b03_ce00)),
+        (
+            bndack_capture(),
+            Message::bind_ack(0x6b03_cf02, 1, Ipv4Addr::new(10, 50, 0, 100), None),
+        ),
+        (
+            state_capture(),
+            Message::state(0x6b03_cef6, 1, ServerState::Recover, true, 0x6b03_ce00),
+        ),
     ]
 }
 
@@ -162,7 +192,13 @@ fn parse_gives_the_repr_and_round_trips() {
 
 #[test]
 fn header_only_messages_are_twelve_bytes() {
-    for kind in [MessageType::PoolReq, MessageType::UpdReqAll, MessageType::UpdDone, MessageType::UpdReq, MessageType::Contact] {
+    for kind in [
+        MessageType::PoolReq,
+        MessageType::UpdReqAll,
+        MessageType::UpdDone,
+        MessageType::UpdReq,
+        MessageType::Contact,
+    ] {
         let wire = Message::header_only(kind, 1, 2).to_vec().unwrap();
         assert_eq!(wire, [0, 12, u8::from(kind), 12, 0, 0, 0, 1, 0, 0, 0, 2]);
     }
@@ -172,17 +208,27 @@ fn header_only_messages_are_twelve_bytes() {
 fn reject_messages_carry_reason_then_text() {
     let reason = RejectReason::DupConnection;
     let text = reason.to_string();
-    let wire = Message::disconnect(0, 3, reason, text.as_bytes()).to_vec().unwrap();
+    let wire = Message::disconnect(0, 3, reason, text.as_bytes())
+        .to_vec()
+        .unwrap();
     let mut want = bytes(&["003f 0c 0c 00000000 00000003 | 0015 0001 07 | 0010 002a"]);
     want.extend_from_slice(b"Connection rejected, duplicate connection.");
     assert_eq!(wire, want);
-    let ack = Message::bind_ack(0, 9, Ipv4Addr::new(10, 0, 0, 1), Some((RejectReason::LessCritBindInfo, b"x")));
+    let ack = Message::bind_ack(
+        0,
+        9,
+        Ipv4Addr::new(10, 0, 0, 1),
+        Some((RejectReason::LessCritBindInfo, b"x")),
+    );
     assert_eq!(
         ack.to_vec().unwrap(),
         bytes(&["001e 04 0c 00000000 00000009 | 0002 0004 0a000001 | 0015 0001 10 | 0010 0001 78"])
     );
     let resp = Message::pool_resp(0, 4, 10).to_vec().unwrap();
-    assert_eq!(resp, bytes(&["0014 02 0c 00000000 00000004 | 0001 0004 0000000a"]));
+    assert_eq!(
+        resp,
+        bytes(&["0014 02 0c 00000000 00000004 | 0001 0004 0000000a"])
+    );
 }
 
 #[test]
@@ -190,7 +236,9 @@ fn emit_order_lists_exactly_the_kept_options() {
     for t in 0..=MESSAGE_TYPE_MAX {
         let kind = MessageType::from(t);
         let order = emit_order(kind);
-        let mask = order.iter().fold(0u32, |m, &c| m | OptionCode::from(c).bit());
+        let mask = order
+            .iter()
+            .fold(0u32, |m, &c| m | OptionCode::from(c).bit());
         let ddns = OptionCode::Ddns.bit();
         assert_eq!(mask, kind.allowed_mask() & !ddns, "{kind}");
         assert_eq!(order.len() as u32, mask.count_ones(), "duplicate in {kind}");
@@ -220,7 +268,13 @@ fn unknown_and_unkept_options_are_skipped_unchecked() {
     // and DDNS (not kept by STATE) are all skipped.
     let wire = state_with("0000 0001 ff | 001e 0000 | ffff 0002 abcd | 000f 0002 0001 | 0009 0003 010203 | 0018 0001 02");
     let m = parse(&wire).unwrap();
-    assert_eq!(m.options, Options { server_state: Some(ServerState::Normal), ..Options::default() });
+    assert_eq!(
+        m.options,
+        Options {
+            server_state: Some(ServerState::Normal),
+            ..Options::default()
+        }
+    );
     // A CONNECTACK does not keep an HBA or an MCLT.
     let wire = with_type(state_with("000b 0003 010203 | 000f 0004 0000003c"), 6);
     assert_eq!(parse(&wire).unwrap().options, Options::default());
@@ -232,15 +286,28 @@ fn unknown_and_unkept_options_are_skipped_unchecked() {
 #[test]
 fn kept_option_twice_is_an_error() {
     let wire = state_with("0018 0001 02 | 0018 0001 02");
-    assert_eq!(parse(&wire), Err(Error::DuplicateOption(OptionCode::ServerState)));
+    assert_eq!(
+        parse(&wire),
+        Err(Error::DuplicateOption(OptionCode::ServerState))
+    );
 }
 
 #[test]
 fn fixed_size_mismatch_is_an_error_with_iscs_text() {
     let wire = state_with("0019 0002 0001");
     let err = parse(&wire).unwrap_err();
-    assert_eq!(err, Error::OptionSize { code: OptionCode::Stos, got: 2, want: 4 });
-    assert_eq!(err.to_string(), "FAILOVER: option size (2:4), option start-time-of-state");
+    assert_eq!(
+        err,
+        Error::OptionSize {
+            code: OptionCode::Stos,
+            got: 2,
+            want: 4
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "FAILOVER: option size (2:4), option start-time-of-state"
+    );
     let wire = with_type(state_with("0014 0002 0001"), 5);
     assert_eq!(
         parse(&wire).unwrap_err().to_string(),
@@ -257,7 +324,14 @@ fn fixed_size_mismatch_is_an_error_with_iscs_text() {
 fn ddns_in_bndupd_or_bndack_kills_the_link() {
     for kind in [3, 4] {
         let wire = with_type(state_with("0009 0003 000161"), kind);
-        assert_eq!(parse(&wire), Err(Error::OptionSize { code: OptionCode::Ddns, got: 3, want: 0 }));
+        assert_eq!(
+            parse(&wire),
+            Err(Error::OptionSize {
+                code: OptionCode::Ddns,
+                got: 3,
+                want: 0
+            })
+        );
         let wire = with_type(state_with("0009 0000"), kind);
         assert_eq!(parse(&wire), Err(Error::BadType(OptionCode::Ddns)));
     }
@@ -283,7 +357,10 @@ fn message_type_rules() {
 fn overruns_are_errors() {
     assert_eq!(parse(&state_with("00")), Err(Error::OverflowAtCode));
     assert_eq!(parse(&state_with("0018 00")), Err(Error::OverflowAtLength));
-    assert_eq!(parse(&state_with("0018 0002 02")), Err(Error::OverflowAtData));
+    assert_eq!(
+        parse(&state_with("0018 0002 02")),
+        Err(Error::OverflowAtData)
+    );
 }
 
 #[test]
@@ -295,24 +372,49 @@ fn larger_payload_offset_skips_header_bytes() {
     assert_eq!((m.time, m.xid), (5, 6));
     assert_eq!(m.options.server_state, Some(ServerState::PartnerDown));
     // Re-emitted with ISC's payload offset of 12.
-    assert_eq!(m.to_vec().unwrap(), state_with("0018 0001 04").iter().enumerate().map(|(i, &b)| match i { 7 => 5, 11 => 6, _ => b }).collect::<Vec<_>>());
+    assert_eq!(
+        m.to_vec().unwrap(),
+        state_with("0018 0001 04")
+            .iter()
+            .enumerate()
+            .map(|(i, &b)| match i {
+                7 => 5,
+                11 => 6,
+                _ => b,
+            })
+            .collect::<Vec<_>>()
+    );
 }
 
 #[test]
 fn emit_refuses_what_the_peer_would_not_take() {
     let mut m = Message::state(0, 0, ServerState::Normal, false, 0);
     m.options.mclt = Some(60);
-    assert_eq!(m.to_vec(), Err(EmitError::OptionNotAllowed { kind: MessageType::State, code: OptionCode::Mclt }));
+    assert_eq!(
+        m.to_vec(),
+        Err(EmitError::OptionNotAllowed {
+            kind: MessageType::State,
+            code: OptionCode::Mclt
+        })
+    );
     let m = Message::header_only(MessageType::Unknown(40), 0, 0);
     assert_eq!(m.to_vec().unwrap().len(), 12);
     let big = vec![b'x'; 2048];
     let m = Message::disconnect(0, 0, RejectReason::MiscReject, &big);
-    assert_eq!(m.to_vec(), Err(EmitError::TooLong { len: 12 + 5 + 4 + 2048 }));
+    assert_eq!(
+        m.to_vec(),
+        Err(EmitError::TooLong {
+            len: 12 + 5 + 4 + 2048
+        })
+    );
     let m = connect_repr();
     let mut small = [0u8; 108];
     assert_eq!(
         m.emit(&mut Packet::new_unchecked(&mut small[..])),
-        Err(EmitError::BufferTooSmall { need: 109, have: 108 })
+        Err(EmitError::BufferTooSmall {
+            need: 109,
+            have: 108
+        })
     );
 }
 
@@ -333,7 +435,10 @@ fn every_truncation_is_refused_without_panicking() {
         let boundaries = option_boundaries(&wire);
         for cut in 0..wire.len() {
             let prefix = &wire[..cut];
-            assert!(matches!(Packet::new_checked(prefix), Err(Error::Truncated { .. })), "cut {cut}");
+            assert!(
+                matches!(Packet::new_checked(prefix), Err(Error::Truncated { .. })),
+                "cut {cut}"
+            );
             assert!(matches!(parse(prefix), Err(Error::Truncated { .. })));
             let mut d = Deframer::new();
             d.push(prefix);
@@ -348,7 +453,9 @@ fn every_truncation_is_refused_without_panicking() {
                         assert!(boundaries.contains(&cut), "cut {cut} parsed");
                         assert_eq!(m.to_vec().unwrap(), short);
                     }
-                    Err(Error::OverflowAtCode | Error::OverflowAtLength | Error::OverflowAtData) => {
+                    Err(
+                        Error::OverflowAtCode | Error::OverflowAtLength | Error::OverflowAtData,
+                    ) => {
                         assert!(!boundaries.contains(&cut), "cut {cut} refused");
                     }
                     Err(other) => panic!("cut {cut}: {other:?}"),
@@ -377,7 +484,11 @@ fn random_message(rng: &mut XorShift) -> Vec<u8> {
     let mut wire: Vec<u8> = (0..12).map(|_| rng.next() as u8).collect();
     if rng.below(4) != 0 {
         wire[2] = rng.below(14) as u8;
-        wire[3] = if rng.below(8) == 0 { 12 + rng.below(6) as u8 } else { 12 };
+        wire[3] = if rng.below(8) == 0 {
+            12 + rng.below(6) as u8
+        } else {
+            12
+        };
         while wire.len() < usize::from(wire[3]) {
             wire.push(rng.next() as u8);
         }
@@ -391,13 +502,21 @@ fn random_message(rng: &mut XorShift) -> Vec<u8> {
             wire.extend_from_slice(&len.to_be_bytes());
             wire.extend((0..len).map(|_| rng.next() as u8));
         }
-        let len = if rng.below(5) == 0 { rng.below(2100) as u16 } else { wire.len() as u16 };
+        let len = if rng.below(5) == 0 {
+            rng.below(2100) as u16
+        } else {
+            wire.len() as u16
+        };
         wire[..2].copy_from_slice(&len.to_be_bytes());
     } else {
         let extra = rng.below(64) as usize;
         wire.extend((0..extra).map(|_| rng.next() as u8));
     }
-    let keep = if rng.below(6) == 0 { rng.below(wire.len() as u64 + 1) as usize } else { wire.len() };
+    let keep = if rng.below(6) == 0 {
+        rng.below(wire.len() as u64 + 1) as usize
+    } else {
+        wire.len()
+    };
     wire.truncate(keep);
     wire
 }
@@ -409,7 +528,13 @@ fn random_input_never_panics_and_accepted_input_round_trips() {
     for _ in 0..20_000 {
         let wire = random_message(&mut rng);
         let view = Packet::new_unchecked(&wire[..]);
-        let _ = (view.msg_len(), view.msg_type(), view.payload_offset(), view.time(), view.xid());
+        let _ = (
+            view.msg_len(),
+            view.msg_type(),
+            view.payload_offset(),
+            view.time(),
+            view.xid(),
+        );
         let _ = view.options().count();
         if let Ok(m) = parse(&wire) {
             accepted += 1;

@@ -277,25 +277,28 @@ const fn bits(codes: &[u16]) -> u32 {
 /// ISC's `fto_allowed`: which options each message type keeps on receive
 /// (index = message type 0..=12). Anything else is skipped unchecked.
 pub static ALLOWED: [u32; 13] = [
-    0,                                                          // 0 unused
-    0,                                                          // POOLREQ
-    bits(&[1]),                                                 // POOLRESP
-    bits(&[2, 3, 4, 5, 9, 12, 13, 18, 25, 6, 8, 7]),            // BNDUPD
-    bits(&[2, 3, 4, 5, 9, 12, 13, 18, 25, 6, 8, 7, 21, 16]),    // BNDACK
-    bits(&[22, 14, 19, 28, 20, 27, 15, 11]),                    // CONNECT
-    bits(&[22, 14, 19, 28, 20, 26, 21, 16]),                    // CONNECTACK
-    0,                                                          // UPDREQALL
-    0,                                                          // UPDDONE
-    0,                                                          // UPDREQ
-    bits(&[24, 23, 25]),                                        // STATE
-    0,                                                          // CONTACT
-    bits(&[21, 16]),                                            // DISCONNECT
+    0,                                                       // 0 unused
+    0,                                                       // POOLREQ
+    bits(&[1]),                                              // POOLRESP
+    bits(&[2, 3, 4, 5, 9, 12, 13, 18, 25, 6, 8, 7]),         // BNDUPD
+    bits(&[2, 3, 4, 5, 9, 12, 13, 18, 25, 6, 8, 7, 21, 16]), // BNDACK
+    bits(&[22, 14, 19, 28, 20, 27, 15, 11]),                 // CONNECT
+    bits(&[22, 14, 19, 28, 20, 26, 21, 16]),                 // CONNECTACK
+    0,                                                       // UPDREQALL
+    0,                                                       // UPDDONE
+    0,                                                       // UPDREQ
+    bits(&[24, 23, 25]),                                     // STATE
+    0,                                                       // CONTACT
+    bits(&[21, 16]),                                         // DISCONNECT
 ];
 
 impl MessageType {
     /// The `fto_allowed` mask for this type; unknown types allow nothing.
     pub fn allowed_mask(self) -> u32 {
-        ALLOWED.get(usize::from(u8::from(self))).copied().unwrap_or(0)
+        ALLOWED
+            .get(usize::from(u8::from(self)))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Whether ISC keeps `code` when it arrives in this message type.
@@ -579,7 +582,10 @@ mod test {
             RejectReason::from(22).to_string(),
             "Undefined-22: This reason code is not defined in the protocol standard."
         );
-        assert_eq!(RejectReason::from(18).to_string(), "Hash bucket assignment conflict.");
+        assert_eq!(
+            RejectReason::from(18).to_string(),
+            "Hash bucket assignment conflict."
+        );
     }
 
     #[test]
@@ -587,7 +593,10 @@ mod test {
         assert_eq!(ServerState::Shutdown.name(), "shutdown");
         assert_eq!(ServerState::RecoverWait.name(), "recover-wait");
         assert_eq!(ServerState::from(99).name(), "unknown-state");
-        assert_eq!(ServerState::CommunicationsInterrupted.to_string(), "communications-interrupted");
+        assert_eq!(
+            ServerState::CommunicationsInterrupted.to_string(),
+            "communications-interrupted"
+        );
         assert_eq!(MessageType::UpdReqAll.to_string(), "update-request-all");
         assert_eq!(MessageType::from(200).to_string(), "unknown-message-200");
         assert_eq!(BindingState::from(7).name(), "backup");

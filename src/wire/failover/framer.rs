@@ -12,7 +12,9 @@ use super::{Error, Packet, MAX_MESSAGE_LEN, MIN_MESSAGE_LEN};
 /// Length of the complete message at the start of `buf`, `Ok(None)` if more
 /// bytes are needed, or `Err(BadLength)` as soon as the length field is bad.
 pub fn frame_len(buf: &[u8]) -> Result<Option<usize>, Error> {
-    let Some(prefix) = buf.get(..2) else { return Ok(None) };
+    let Some(prefix) = buf.get(..2) else {
+        return Ok(None);
+    };
     let len = u16::from_be_bytes([prefix[0], prefix[1]]);
     if !(MIN_MESSAGE_LEN..=MAX_MESSAGE_LEN).contains(&len) {
         return Err(Error::BadLength(len));
@@ -119,8 +121,10 @@ mod test {
                 got.push(p.as_ref().to_vec());
             }
         }
-        let got: Vec<_> =
-            got.iter().map(|b| Message::parse(&Packet::new_unchecked(&b[..])).unwrap()).collect();
+        let got: Vec<_> = got
+            .iter()
+            .map(|b| Message::parse(&Packet::new_unchecked(&b[..])).unwrap())
+            .collect();
         assert_eq!(got.len(), 6);
         for (i, m) in got.iter().take(5).enumerate() {
             assert_eq!((m.kind, m.xid), (MessageType::Contact, i as u32));
@@ -154,6 +158,9 @@ mod test {
         d.push(&contact(2));
         assert_eq!(d.next_message().unwrap_err(), Error::BadLength(5));
         assert_eq!(d.failure(), Some(Error::BadLength(5)));
-        assert_eq!(Error::BadLength(5).link_log_line(), "message length wait: unexpected error");
+        assert_eq!(
+            Error::BadLength(5).link_log_line(),
+            "message length wait: unexpected error"
+        );
     }
 }

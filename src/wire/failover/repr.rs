@@ -13,8 +13,8 @@
 use std::net::Ipv4Addr;
 
 use super::codes::{
-    BindingState, MessageType, OptionCode, OptionKind, RejectReason, ServerState,
-    MESSAGE_TYPE_MAX, OPTION_CODE_MAX, OPTION_INFO, PROTOCOL_VERSION, SERVER_FLAG_STARTUP,
+    BindingState, MessageType, OptionCode, OptionKind, RejectReason, ServerState, MESSAGE_TYPE_MAX,
+    OPTION_CODE_MAX, OPTION_INFO, PROTOCOL_VERSION, SERVER_FLAG_STARTUP,
 };
 use super::{Error, OptionIter, Packet, HEADER_LEN, MAX_MESSAGE_LEN, OPTION_HEADER_LEN};
 use core::fmt;
@@ -176,7 +176,9 @@ impl<'a> Options<'a> {
 
     /// Codes of the options present, ascending.
     pub fn present(&self) -> impl Iterator<Item = OptionCode> + '_ {
-        (1..=OPTION_CODE_MAX).filter(|&c| self.wire(c).is_some()).map(OptionCode::from)
+        (1..=OPTION_CODE_MAX)
+            .filter(|&c| self.wire(c).is_some())
+            .map(OptionCode::from)
     }
 }
 
@@ -226,10 +228,16 @@ impl fmt::Display for EmitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             EmitError::OptionNotAllowed { kind, code } => {
-                write!(f, "failover option {code} is not carried by {kind} messages")
+                write!(
+                    f,
+                    "failover option {code} is not carried by {kind} messages"
+                )
             }
             EmitError::TooLong { len } => {
-                write!(f, "failover message of {len} bytes exceeds {MAX_MESSAGE_LEN}")
+                write!(
+                    f,
+                    "failover message of {len} bytes exceeds {MAX_MESSAGE_LEN}"
+                )
             }
             EmitError::BufferTooSmall { need, have } => {
                 write!(f, "failover emit needs {need} bytes, buffer has {have}")
@@ -288,10 +296,18 @@ impl<'a> Message<'a> {
             let got = option.data.len() as u16;
             match info.kind {
                 OptionKind::Fixed(want) if got != want => {
-                    return Err(Error::OptionSize { code: option.code, got, want });
+                    return Err(Error::OptionSize {
+                        code: option.code,
+                        got,
+                        want,
+                    });
                 }
                 OptionKind::Ddns if got != 0 => {
-                    return Err(Error::OptionSize { code: option.code, got, want: 0 });
+                    return Err(Error::OptionSize {
+                        code: option.code,
+                        got,
+                        want: 0,
+                    });
                 }
                 OptionKind::Ddns => return Err(Error::BadType(option.code)),
                 _ => {}
@@ -299,7 +315,12 @@ impl<'a> Message<'a> {
             seen |= bit;
             options.store(code, option.data);
         }
-        Ok(Message { kind, time: packet.time(), xid: packet.xid(), options })
+        Ok(Message {
+            kind,
+            time: packet.time(),
+            xid: packet.xid(),
+            options,
+        })
     }
 
     /// Length of the emitted message: header plus every present option.
@@ -313,9 +334,15 @@ impl<'a> Message<'a> {
 
     /// Writes the message (payload offset 12, options in ISC's order) into
     /// the start of `packet`'s buffer, which must hold `buffer_len()` bytes.
-    pub fn emit<T: AsRef<[u8]> + AsMut<[u8]>>(&self, packet: &mut Packet<T>) -> Result<(), EmitError> {
+    pub fn emit<T: AsRef<[u8]> + AsMut<[u8]>>(
+        &self,
+        packet: &mut Packet<T>,
+    ) -> Result<(), EmitError> {
         if let Some(code) = self.options.present().find(|&c| !self.kind.allows(c)) {
-            return Err(EmitError::OptionNotAllowed { kind: self.kind, code });
+            return Err(EmitError::OptionNotAllowed {
+                kind: self.kind,
+                code,
+            });
         }
         let len = self.buffer_len();
         if len > usize::from(MAX_MESSAGE_LEN) {
@@ -332,7 +359,9 @@ impl<'a> Message<'a> {
         packet.set_xid(self.xid);
         let mut out = packet.payload_mut();
         for &code in emit_order(self.kind) {
-            let Some(wire) = self.options.wire(code) else { continue };
+            let Some(wire) = self.options.wire(code) else {
+                continue;
+            };
             let data = wire.bytes();
             let size = OPTION_HEADER_LEN + data.len();
             if out.len() < size {
@@ -357,7 +386,12 @@ impl<'a> Message<'a> {
 
     /// A message with no options (POOLREQ, UPDREQ, UPDREQALL, UPDDONE, CONTACT).
     pub fn header_only(kind: MessageType, time: u32, xid: u32) -> Self {
-        Message { kind, time, xid, options: Options::default() }
+        Message {
+            kind,
+            time,
+            xid,
+            options: Options::default(),
+        }
     }
 
     /// CONNECT as ISC's primary sends it: protocol-version 1 and a one-byte
@@ -384,7 +418,12 @@ impl<'a> Message<'a> {
             hba,
             ..Options::default()
         };
-        Message { kind: MessageType::Connect, time, xid, options }
+        Message {
+            kind: MessageType::Connect,
+            time,
+            xid,
+            options,
+        }
     }
 
     /// STATE as ISC sends it: `state` is the saved state while in startup,
@@ -396,7 +435,12 @@ impl<'a> Message<'a> {
             stos: Some(stos),
             ..Options::default()
         };
-        Message { kind: MessageType::State, time, xid, options }
+        Message {
+            kind: MessageType::State,
+            time,
+            xid,
+            options,
+        }
     }
 
     /// BNDACK as ISC sends it: only the address, plus reason and text when
@@ -413,7 +457,12 @@ impl<'a> Message<'a> {
             message: reject.map(|r| r.1),
             ..Options::default()
         };
-        Message { kind: MessageType::BndAck, time, xid, options }
+        Message {
+            kind: MessageType::BndAck,
+            time,
+            xid,
+            options,
+        }
     }
 
     /// DISCONNECT: ISC always sends the reason, and as `message` the
@@ -424,12 +473,25 @@ impl<'a> Message<'a> {
             message: Some(message),
             ..Options::default()
         };
-        Message { kind: MessageType::Disconnect, time, xid, options }
+        Message {
+            kind: MessageType::Disconnect,
+            time,
+            xid,
+            options,
+        }
     }
 
     /// POOLRESP with the number of leases queued to the peer.
     pub fn pool_resp(time: u32, xid: u32, leases: u32) -> Self {
-        let options = Options { addresses_transferred: Some(leases), ..Options::default() };
-        Message { kind: MessageType::PoolResp, time, xid, options }
+        let options = Options {
+            addresses_transferred: Some(leases),
+            ..Options::default()
+        };
+        Message {
+            kind: MessageType::PoolResp,
+            time,
+            xid,
+            options,
+        }
     }
 }
