@@ -1,1 +1,2 @@
 //! Typed views over wire formats.
+pub mod failover;
