@@ -16,6 +16,7 @@ pub mod diag;
 pub mod keywords;
 pub mod lexer;
 pub mod model;
+pub mod model_failover;
 mod parse;
 pub mod parser;
 
@@ -49,6 +50,9 @@ impl ConfigOutcome {
             .iter()
             .find(|d| d.at.is_some() && d.severity == Severity::Error)
             .map(|d| d.headline())
+            // Without a positioned error, the first line ISC printed (e.g.
+            // the failover check's `ERROR: ...` before its fatal line).
+            .or_else(|| self.fatal.as_ref().and(self.diagnostics.first()).map(|d| d.headline()))
             .or_else(|| self.fatal.clone())
     }
 }
