@@ -523,3 +523,7 @@ fn endpoint(peer: &mut FailoverPeer, end: End) -> &mut FailoverEndpoint {
         End::Partner => &mut peer.partner,
     }
 }
+
+#[cfg(test)]
+#[path = "failover_tests.rs"]
+mod tests;
