@@ -8,6 +8,15 @@
 /// One statement in a scope, in source order.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Statement {
+    /// An option setting (`option`, `supersede`, `default`, `append`, `prepend`, `send`).
+    Option(crate::conf::parse::option::OptionStatement),
     /// A statement family not modelled yet, kept as its keyword for reporting.
     Unmodelled(String),
+}
+
+/// An expression (data, numeric or boolean), as ISC's expression tree.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expression {
+    /// Constant bytes.
+    Const(Vec<u8>),
 }

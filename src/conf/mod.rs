@@ -17,7 +17,7 @@ pub mod keywords;
 pub mod lexer;
 pub mod model;
 pub mod model_failover;
-mod parse;
+pub(crate) mod parse;
 pub mod parser;
 
 use diag::{Diagnostic, Severity};
