@@ -262,3 +262,41 @@ fn atoi_matches_glibc() {
     assert_eq!(c_atoi("-99999999999999999999"), 0);
     assert_eq!(c_atoi("12ab"), 12);
 }
+
+#[test]
+fn lease_file_state_records_find_their_peer_by_name() {
+    // Messages as `dhcpd -T` prints them for the same lease file.
+    let loader = MemLoader(Vec::new());
+    let src = format!(
+        "failover peer \"a\" {{ secondary; {} }}\n\
+         failover peer \"a\" state {{\n my state normal at 1 2024/05/06 07:08:09;\n \
+         partner state partner-down;\n mclt 3600;\n}}\n\
+         failover peer \"zz\" state {{ my state normal; }}\n\
+         failover peer \"a\" foo;\n\
+         failover foo;\n\
+         failover peer \"a\" state;\n\
+         failover peer \"a\" state {{ peer state normal; }}\n",
+        PAIR
+    );
+    let mut p = Parser::new("l.leases", Rc::from(src.as_bytes()), &loader);
+    p.parse_statement(Config::ROOT, ScopeKind::Root, None, false).unwrap();
+    for _ in 0..6 {
+        assert_eq!(p.next_token().unwrap(), crate::conf::lexer::Token::Kw(crate::conf::keywords::Keyword::Failover));
+        p.parse_failover_state_declaration(None).unwrap();
+    }
+    assert_eq!(
+        messages(&p),
+        [
+            "l.leases line 7: unknown failover peer: zz",
+            "l.leases line 8: expecting 'state'",
+            "l.leases line 9: expecting \"peer\"",
+            "l.leases line 10: expecting left brace",
+            "l.leases line 11: expecting state setting.",
+        ]
+    );
+    let f = &p.config.failover.peers[0];
+    assert_eq!(f.me.state.state, FailoverState::Normal);
+    assert_eq!(f.me.state.since, StateSince::At(1_714_979_289));
+    assert_eq!(f.partner.state.state, FailoverState::PartnerDown);
+    assert_eq!(f.mclt, 3600);
+}
