@@ -10,8 +10,8 @@
 
 use std::path::Path;
 
-use dhcpd::conf::conformance::DirLoader;
 use dhcpd::conf::check_config;
+use dhcpd::conf::conformance::DirLoader;
 
 /// `cat -v`, which the oracle applied to ISC's output.
 fn cat_v(line: &[u8]) -> String {
@@ -38,7 +38,12 @@ fn cat_v(line: &[u8]) -> String {
 /// Our output as ISC would print it (without banner and footer).
 fn our_lines(dir: &Path, file: &str) -> Vec<String> {
     let outcome = check_config(file, &DirLoader(dir.to_path_buf()));
-    let mut lines: Vec<String> = outcome.diagnostics.iter().flat_map(|d| d.render()).map(|l| cat_v(&l)).collect();
+    let mut lines: Vec<String> = outcome
+        .diagnostics
+        .iter()
+        .flat_map(|d| d.render())
+        .map(|l| cat_v(&l))
+        .collect();
     if let Some(f) = &outcome.fatal {
         lines.push(f.clone());
     }
@@ -51,7 +56,9 @@ fn isc_lines(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).expect("oracle output readable");
     let mut lines: Vec<String> = text
         .lines()
-        .filter(|l| !(l.starts_with("Config file: ") || l.starts_with("Database file: ") || l.starts_with("PID file: ")))
+        .filter(|l| {
+            !(l.starts_with("Config file: ") || l.starts_with("Database file: ") || l.starts_with("PID file: "))
+        })
         .map(str::to_string)
         .collect();
     while lines.last().is_some_and(|l| l.is_empty()) {
@@ -75,8 +82,19 @@ fn failover_cases_print_what_isc_prints() {
         let expected = isc_lines(&dir.join("oracle-output").join(name.replace(".conf", ".out")));
         let ours = our_lines(&dir, name);
         if ours != expected {
-            failures.push(format!("{}:\n--- isc\n{}\n--- ours\n{}", name, expected.join("\n"), ours.join("\n")));
+            failures.push(format!(
+                "{}:\n--- isc\n{}\n--- ours\n{}",
+                name,
+                expected.join("\n"),
+                ours.join("\n")
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} differ:\n{}", failures.len(), names.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ:\n{}",
+        failures.len(),
+        names.len(),
+        failures.join("\n")
+    );
 }

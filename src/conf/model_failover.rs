@@ -185,7 +185,10 @@ impl FailoverEndpoint {
             port: 0,
             max_unacked_updates: 0,
             max_response_delay: 0,
-            state: StateRecord { state, since: StateSince::WhenRead },
+            state: StateRecord {
+                state,
+                since: StateSince::WhenRead,
+            },
         }
     }
 }
@@ -309,7 +312,11 @@ impl FailoverConfig {
 
     /// The peer a shared network hands down to its pools, if any.
     pub fn shared_network_peer(&self, shared_network: usize) -> Option<usize> {
-        self.shared_network_peers.iter().rev().find(|(sn, _)| *sn == shared_network).map(|&(_, p)| p)
+        self.shared_network_peers
+            .iter()
+            .rev()
+            .find(|(sn, _)| *sn == shared_network)
+            .map(|&(_, p)| p)
     }
 
     /// Records that a shared network names `peer`, replacing any earlier one.

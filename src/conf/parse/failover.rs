@@ -23,9 +23,9 @@ use super::super::model::{GroupId, ScopeKind};
 use super::super::model_failover::{
     FailoverEndpoint, FailoverPeer, FailoverRole, FailoverState, PeerAddress, PeerScope, StateRecord, StateSince,
 };
+use super::super::parser::{Fatal, PResult, Parser};
 use super::common::AddrOrName;
 use crate::failover::hash::{Hba, HBA_LEN};
-use super::super::parser::{Fatal, PResult, Parser};
 
 /// What a pool's `failover peer "NAME";` resolved to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,7 +61,13 @@ pub(crate) fn c_atoi(s: &str) -> i32 {
     let mut saturated = false;
     for &d in digits.iter().take_while(|d| d.is_ascii_digit()) {
         let digit = i64::from(d - b'0');
-        let next = v.checked_mul(10).and_then(|x| if neg { x.checked_sub(digit) } else { x.checked_add(digit) });
+        let next = v.checked_mul(10).and_then(|x| {
+            if neg {
+                x.checked_sub(digit)
+            } else {
+                x.checked_add(digit)
+            }
+        });
         match next {
             Some(n) => v = n,
             None => {
@@ -469,7 +475,10 @@ impl Parser<'_> {
         };
         let t = self.next_token()?;
         if t.is(b';') {
-            return Ok(Some(StateRecord { state, since: StateSince::WhenRead }));
+            return Ok(Some(StateRecord {
+                state,
+                since: StateSince::WhenRead,
+            }));
         }
         if t != Token::Kw(K::At) {
             self.parse_warn("expecting \"at\"");
@@ -480,7 +489,10 @@ impl Parser<'_> {
         if when == 0 {
             return Ok(None);
         }
-        Ok(Some(StateRecord { state, since: StateSince::At(when) }))
+        Ok(Some(StateRecord {
+            state,
+            since: StateSince::At(when),
+        }))
     }
 
     /// ISC's checks on the peers once the configuration has been read

@@ -18,7 +18,8 @@ const PAIR: &str = "address 10.0.0.1; peer address 10.0.0.2;";
 fn parse(src: &str) -> Parser<'static> {
     let loader: &'static MemLoader = Box::leak(Box::new(MemLoader(Vec::new())));
     let mut p = Parser::new("t.conf", Rc::from(src.as_bytes()), loader);
-    p.parse_conf_file(Config::ROOT, ScopeKind::Root).expect("no fatal error");
+    p.parse_conf_file(Config::ROOT, ScopeKind::Root)
+        .expect("no fatal error");
     p
 }
 
@@ -49,7 +50,13 @@ fn full_primary_declaration() {
     assert_eq!(f.hba, Some(Hba::from_split(128).unwrap()));
     assert_eq!(f.load_balance_max_secs, 3);
     assert_eq!(
-        (f.max_lease_misbalance, f.max_lease_ownership, f.max_balance, f.min_balance, f.auto_partner_down),
+        (
+            f.max_lease_misbalance,
+            f.max_lease_ownership,
+            f.max_balance,
+            f.min_balance,
+            f.auto_partner_down
+        ),
         (5, 6, 7, 8, 9)
     );
     assert_eq!(f.scope, PeerScope::Root);
@@ -71,7 +78,10 @@ fn defaults_fill_what_is_missing() {
     assert_eq!((f.me.max_unacked_updates, f.me.max_response_delay), (100, 20));
     // ISC leaves the partner's numbers alone: they come from its CONNECT.
     assert_eq!((f.partner.max_unacked_updates, f.partner.max_response_delay), (0, 0));
-    assert_eq!((f.mclt, f.hba, f.load_balance_max_secs, f.auto_partner_down), (0, None, 0, 0));
+    assert_eq!(
+        (f.mclt, f.hba, f.load_balance_max_secs, f.auto_partner_down),
+        (0, None, 0, 0)
+    );
 }
 
 #[test]
@@ -174,14 +184,19 @@ fn redeclaration_keeps_the_first() {
 #[test]
 fn shared_network_declares_and_names_peers() {
     let loader = MemLoader(Vec::new());
-    let src = format!("failover peer \"x\" {{ secondary; {} }}\nfailover peer \"y\";\nfailover peer \"x\";\n", PAIR);
+    let src = format!(
+        "failover peer \"x\" {{ secondary; {} }}\nfailover peer \"y\";\nfailover peer \"x\";\n",
+        PAIR
+    );
     let mut p = Parser::new("t.conf", Rc::from(src.as_bytes()), &loader);
     let mut g = Group::new(ScopeKind::SharedNetwork, Some(Config::ROOT));
     g.shared_network = Some(4);
     let sn_group = p.config.add_group(g);
     let mut declaration = false;
     for _ in 0..3 {
-        declaration = p.parse_statement(sn_group, ScopeKind::SharedNetwork, None, declaration).unwrap();
+        declaration = p
+            .parse_statement(sn_group, ScopeKind::SharedNetwork, None, declaration)
+            .unwrap();
     }
     assert_eq!(messages(&p), ["t.conf line 2: reference to unknown failover peer y"]);
     let f = &p.config.failover.peers[0];
@@ -201,7 +216,15 @@ fn pool_references_resolve_and_count() {
     let mut p = Parser::new("t.conf", Rc::from(src.as_bytes()), &loader);
     p.parse_statement(Config::ROOT, ScopeKind::Root, None, false).unwrap();
     let got: Vec<PoolPeerRef> = (0..4).map(|_| p.parse_pool_failover_peer().unwrap()).collect();
-    assert_eq!(got, [PoolPeerRef::Peer(0), PoolPeerRef::NotFound, PoolPeerRef::Malformed, PoolPeerRef::Malformed]);
+    assert_eq!(
+        got,
+        [
+            PoolPeerRef::Peer(0),
+            PoolPeerRef::NotFound,
+            PoolPeerRef::Malformed,
+            PoolPeerRef::Malformed
+        ]
+    );
     assert_eq!(
         messages(&p),
         [
@@ -229,7 +252,10 @@ fn sanity_check_walks_newest_first_and_fails_on_unreferenced_peers() {
         format!("ERROR: Failover peer, {}, has no referring pools. You must refer to each peer in at least one pool declaration.", n)
     };
     let nolb = |n: &str| {
-        format!("WARNING: load balancing will be disabled for failover peer, {}, because its load balance max secs is 0", n)
+        format!(
+            "WARNING: load balancing will be disabled for failover peer, {}, because its load balance max secs is 0",
+            n
+        )
     };
     assert_eq!(lines, [unref("c"), nolb("c"), unref("b"), unref("a"), nolb("a")]);
     assert_eq!(out.fatal.as_deref(), Some("Failover configuration sanity check failed"));
@@ -281,7 +307,10 @@ fn lease_file_state_records_find_their_peer_by_name() {
     let mut p = Parser::new("l.leases", Rc::from(src.as_bytes()), &loader);
     p.parse_statement(Config::ROOT, ScopeKind::Root, None, false).unwrap();
     for _ in 0..6 {
-        assert_eq!(p.next_token().unwrap(), crate::conf::lexer::Token::Kw(crate::conf::keywords::Keyword::Failover));
+        assert_eq!(
+            p.next_token().unwrap(),
+            crate::conf::lexer::Token::Kw(crate::conf::keywords::Keyword::Failover)
+        );
         p.parse_failover_state_declaration(None).unwrap();
     }
     assert_eq!(
