@@ -5,7 +5,7 @@
 //! Hosts and named groups live in ISC's name hashes, whose quirks decide
 //! what `dhcpd -t` accepts: a host name may be declared again only after a
 //! `deleted;` declaration of it, and a named group declared a second time
-//! hides the first without taking its place. [`DeclState`] keeps those
+//! makes its name unknown instead of taking its place. [`DeclState`] keeps those
 //! tables (and the others the declaration families need) while parsing.
 
 use std::collections::HashMap;
@@ -49,9 +49,9 @@ pub struct DeclState {
     pub(crate) host_by_name: HashMap<String, usize>,
     /// Group name → entry (ISC `group_name_hash`).
     pub(crate) named_group_by_name: HashMap<String, NamedGroupEntry>,
-    /// ISC's global subnet list order (narrower subnets first where they
-    /// overlap); overlap warnings are computed against it.
-    pub(crate) subnet_order: Vec<usize>,
+    /// The subnet entered last: the head of ISC's global subnet list, the
+    /// only one a new subnet is checked against for overlap.
+    pub(crate) last_subnet: Option<usize>,
     /// Addresses already declared by ranges, as sorted disjoint inclusive
     /// intervals (ISC's lease address hash).
     pub(crate) leased: Vec<(u32, u32)>,
@@ -348,9 +348,11 @@ impl Parser<'_> {
         }
     }
 
-    /// Registers a named group as ISC's `supersede_group` does: a live
-    /// group of the same name is deleted and the new one is *not*
-    /// registered; a deleted one is dropped and the new one takes the name.
+    /// Registers a named group as ISC's `supersede_group` does. Declaring
+    /// a name again does not replace the group: the name becomes unknown,
+    /// and a third declaration takes it (checked against `dhcpd -t`: hosts
+    /// naming the group fail after every second declaration). A name left
+    /// by a `deleted;` declaration is simply taken.
     fn supersede_named_group(&mut self, mut group: NamedGroup) {
         let name = group.name.clone();
         let existing = self.decl.named_group_by_name.get(&name).copied();
@@ -360,7 +362,7 @@ impl Parser<'_> {
                 if !self.config.named_groups[old].dynamic {
                     group.r#static = true;
                 }
-                self.delete_named_group(&name);
+                self.decl.named_group_by_name.remove(&name);
                 false
             }
             Some(NamedGroupEntry::Deleted(old)) => {
@@ -451,6 +453,8 @@ impl Parser<'_> {
             }
         };
         self.config.lease_id_format = Some(format);
+        // ISC logs this at debug level, which `dhcpd -t` prints.
+        self.log_info(format!("lease_id_format is: {}", if format == LeaseIdFormat::Octal { "octal" } else { "hex" }));
         if !self.next_token()?.is(b';') {
             // ISC shares this text with the lease file reader.
             self.parse_warn("corrupt lease file; expecting a semicolon");

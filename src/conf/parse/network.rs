@@ -228,17 +228,15 @@ impl Parser<'_> {
         }))
     }
 
-    /// Puts a subnet into ISC's global subnet list (`enter_subnet`),
-    /// warning about each overlap met before its place is found.
+    /// Puts a subnet into ISC's global subnet list (`enter_subnet`). ISC
+    /// means to find its place by comparing with every subnet, but its loop
+    /// stops after the first: only the subnet entered last is compared
+    /// (and warned about on overlap), and the new one always goes first.
     fn enter_subnet(&mut self, subnet: usize) {
-        let order = std::mem::take(&mut self.decl.subnet_order);
-        let at = order.iter().position(|&scan| self.subnet_inner_than(subnet, scan, true));
-        let mut order = order;
-        match at {
-            Some(i) => order.insert(i, subnet),
-            None => order.insert(0, subnet),
+        if let Some(last) = self.decl.last_subnet {
+            self.subnet_inner_than(subnet, last, true);
         }
-        self.decl.subnet_order = order;
+        self.decl.last_subnet = Some(subnet);
     }
 
     /// ISC `subnet_inner_than`: the two overlap and `subnet` is the
