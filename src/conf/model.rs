@@ -78,8 +78,6 @@ pub struct SharedNetwork {
     /// least one subnet, or an implicit one whose subnet parsed. Others exist
     /// only because a subnet or pool refers to them.
     pub listed: bool,
-    /// `failover peer "NAME";` declared inside it; its pools inherit it.
-    pub failover_peer: Option<String>,
     /// `interface NAME;` given in it or in one of its subnets.
     pub interface: Option<String>,
 }
@@ -148,8 +146,9 @@ pub struct Pool {
     pub valid_from: Option<i64>,
     /// End of validity (`deny after DATE`).
     pub valid_until: Option<i64>,
-    /// Failover peer serving it (declared, or inherited from the shared network).
-    pub failover_peer: Option<String>,
+    /// Failover peer serving it, declared or inherited from the shared
+    /// network (index into `FailoverConfig::peers`).
+    pub failover_peer: Option<usize>,
     /// Address ranges, in declaration order.
     pub ranges: Vec<Range>,
     /// Made by ISC for a `range` outside any pool.

@@ -28,7 +28,7 @@ impl Parser<'_> {
             self.parse_warn("Expecting class name");
             return self.skip_to_semi();
         }
-        let val = String::from_utf8_lossy(self.lex.value_cstr()).into_owned();
+        let val = self.c_text();
         let parent = self.find_class(&val);
         let mut existing = None;
         if kind == ClassKind::Class {

@@ -69,6 +69,11 @@ impl Parser<'_> {
         self.skip_to_semi()
     }
 
+    /// The current token's text as ISC's C code sees it (cut at a NUL).
+    pub(crate) fn c_text(&self) -> String {
+        String::from_utf8_lossy(self.lex.value_cstr()).into_owned()
+    }
+
     /// Expects `{` (ISC `parse_lbrace`): reports and skips if missing.
     pub(crate) fn parse_lbrace(&mut self) -> PResult<bool> {
         if !self.next_token()?.is(b'{') {
@@ -187,7 +192,7 @@ impl Parser<'_> {
             self.skip_to_rbrace(1)?;
             return Ok(false);
         }
-        let name = self.val();
+        let name = self.c_text();
         match self.decl.named_group_by_name.get(&name).copied() {
             None => {
                 let host_name = self.config.hosts[host].name.clone();
@@ -288,7 +293,7 @@ impl Parser<'_> {
         let mut name = None;
         if t.is_identifier() || t == Token::String {
             self.skip_token()?;
-            name = Some(self.val());
+            name = Some(self.c_text());
         }
         if !self.parse_lbrace()? {
             return Ok(());

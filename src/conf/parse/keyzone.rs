@@ -38,7 +38,7 @@ impl Parser<'_> {
     pub(crate) fn parse_key_declaration(&mut self) -> PResult<bool> {
         let name = if self.peek_token()? == Token::String {
             self.skip_token()?;
-            String::from_utf8_lossy(self.lex.value_cstr()).into_owned()
+            self.c_text()
         } else {
             match self.parse_host_name()? {
                 Some(n) => n,
@@ -237,7 +237,7 @@ impl Parser<'_> {
         self.skip_token()?;
         let key = if self.peek_token()? == Token::String {
             self.skip_token()?;
-            String::from_utf8_lossy(self.lex.value_cstr()).into_owned()
+            self.c_text()
         } else {
             match self.parse_host_name()? {
                 Some(n) => n,

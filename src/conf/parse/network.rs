@@ -36,7 +36,7 @@ impl Parser<'_> {
                 self.parse_warn("zero-length shared network name");
                 "<no-name-given>".to_string()
             } else {
-                String::from_utf8_lossy(self.lex.value_cstr()).into_owned()
+                self.c_text()
             }
         } else {
             match self.parse_host_name()? {
@@ -72,7 +72,7 @@ impl Parser<'_> {
             if t == Token::Kw(K::Interface) {
                 self.skip_token()?;
                 self.next_token()?;
-                let name = self.val();
+                let name = self.c_text();
                 self.new_shared_network_interface(share, &name);
                 if !self.parse_semi()? {
                     break;
@@ -95,7 +95,6 @@ impl Parser<'_> {
             subnets: Vec::new(),
             pools: Vec::new(),
             listed: false,
-            failover_peer: None,
             interface: None,
         });
         self.config.groups[group].shared_network = Some(idx);
@@ -191,7 +190,7 @@ impl Parser<'_> {
             if t == Token::Kw(K::Interface) {
                 self.skip_token()?;
                 self.next_token()?;
-                let name = self.val();
+                let name = self.c_text();
                 self.new_shared_network_interface(share, &name);
                 if !self.parse_semi()? {
                     break;
@@ -276,7 +275,7 @@ impl Parser<'_> {
             prohibits: Vec::new(),
             valid_from: None,
             valid_until: None,
-            failover_peer: self.shared_network_failover_peer(share),
+            failover_peer: self.config.failover.shared_network_peer(share),
             ranges: Vec::new(),
             implicit: false,
             merged_into: None,
@@ -311,9 +310,7 @@ impl Parser<'_> {
                     match self.parse_pool_failover_peer()? {
                         PoolPeerRef::Malformed => {}
                         PoolPeerRef::NotFound => self.config.pools[idx].failover_peer = None,
-                        PoolPeerRef::Peer(p) => {
-                            self.config.pools[idx].failover_peer = Some(self.config.failover.peers[p].name.clone())
-                        }
+                        PoolPeerRef::Peer(p) => self.config.pools[idx].failover_peer = Some(p),
                     }
                 }
                 Token::Kw(K::Range) => {
@@ -378,15 +375,6 @@ impl Parser<'_> {
             self.log_error("one range statement.");
         }
         Ok(())
-    }
-
-    /// The peer a shared network names for its pools, if any.
-    fn shared_network_failover_peer(&self, share: usize) -> Option<String> {
-        self.config
-            .failover
-            .shared_network_peer(share)
-            .and_then(|p| self.config.failover.peers.get(p))
-            .map(|p| p.name.clone())
     }
 
     /// `range [dynamic-bootp] LOW [HIGH];` after the `range` keyword (ISC

@@ -57,7 +57,7 @@ impl Parser<'_> {
                     self.skip_to_semi()?;
                     return Ok(None);
                 }
-                let name = String::from_utf8_lossy(self.lex.value_cstr()).into_owned();
+                let name = self.c_text();
                 let class = self.find_class(&name);
                 if class.is_none() {
                     self.parse_warn(format!("no such class: {}", name));
