@@ -566,13 +566,5 @@ pub(crate) fn hex_or_string(data: &[u8], limit: usize) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hex_or_string_picks_like_isc() {
-        assert_eq!(hex_or_string(b"abc", 255), "\"abc\"");
-        assert_eq!(hex_or_string(&[1, 0xab], 255), "01:ab");
-        assert_eq!(hex_or_string(&[0u8; 100], 255), "");
-    }
-}
+#[path = "decl_tests.rs"]
+mod tests;

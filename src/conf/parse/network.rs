@@ -21,6 +21,10 @@ use super::failover::PoolPeerRef;
 /// address, which for a large overlap would be millions of lines.
 const MAX_DUPLICATE_REPORTS: u64 = 1 << 16;
 
+/// At most this many host numbers of one range are looked at under a
+/// netmask with holes (ISC would allocate a lease for each).
+const MAX_HOLEY_RANGE: usize = 1 << 24;
+
 /// ISC's interface names are cut to fit `IFNAMSIZ` (16 bytes with the NUL).
 const INTERFACE_NAME_MAX: usize = 15;
 
@@ -514,34 +518,37 @@ impl Parser<'_> {
         if count == 0 {
             return Ok(0);
         }
-        let mut reported = 0u64;
+        // The range's addresses as runs of consecutive hash keys. Under a
+        // netmask with holes a host number may not fit; ISC then files the
+        // lease under a half-built address and prints it as empty.
+        let mut runs: Vec<(u32, u32, bool)> = Vec::new();
         if is_contiguous(mask) {
-            let (first, last) = (net | min, net | max);
+            runs.push((net | min, net | max, true));
+        } else {
+            for h in (min..=max).take(MAX_HOLEY_RANGE) {
+                let (key, fits) = match ip_addr(net, mask, h) {
+                    Ok(a) => (a, true),
+                    Err(partial) => (partial, false),
+                };
+                match runs.last_mut() {
+                    Some(run) if run.2 && fits && run.1.checked_add(1) == Some(key) => run.1 = key,
+                    _ => runs.push((key, key, fits)),
+                }
+            }
+        }
+        let mut reported = 0u64;
+        for (first, last, fits) in runs {
             for dup in overlaps(&self.decl.leased, first, last) {
                 for a in dup.0..=dup.1 {
                     if reported == MAX_DUPLICATE_REPORTS {
                         break;
                     }
                     reported += 1;
-                    self.parse_warn(format!("lease {} is declared twice!", Ipv4Addr::from(a)));
+                    let shown = if fits { Ipv4Addr::from(a).to_string() } else { "<null address>".to_string() };
+                    self.parse_warn(format!("lease {} is declared twice!", shown));
                 }
             }
             insert_interval(&mut self.decl.leased, first, last);
-        } else {
-            for h in min..=max {
-                let addr = match ip_addr(net, mask, h) {
-                    Some(a) => a,
-                    None => continue,
-                };
-                if !overlaps(&self.decl.leased, addr, addr).is_empty() {
-                    if reported < MAX_DUPLICATE_REPORTS {
-                        reported += 1;
-                        self.parse_warn(format!("lease {} is declared twice!", Ipv4Addr::from(addr)));
-                    }
-                } else {
-                    insert_interval(&mut self.decl.leased, addr, addr);
-                }
-            }
         }
         Ok(count)
     }
@@ -603,22 +610,23 @@ fn is_contiguous(mask: u32) -> bool {
 }
 
 /// ISC `ip_addr`: puts host number `host` into the network, byte by byte
-/// from the low end; `None` when it does not fit the mask.
-fn ip_addr(net: u32, mask: u32, host: u32) -> Option<u32> {
+/// from the low end. When it does not fit the mask, `Err` carries the
+/// address as far as ISC had built it (ISC's hash still keys on it).
+fn ip_addr(net: u32, mask: u32, host: u32) -> Result<u32, u32> {
     let h = host.to_be_bytes();
     let m = mask.to_be_bytes();
     let mut rv = net.to_be_bytes();
     for i in (0..4).rev() {
         if m[i] != 0 {
             if h[i] > (m[i] ^ 0xff) || h[..i].iter().any(|&b| b != 0) {
-                return None;
+                return Err(u32::from_be_bytes(rv));
             }
             rv[i] |= h[i];
             break;
         }
         rv[i] = h[i];
     }
-    Some(u32::from_be_bytes(rv))
+    Ok(u32::from_be_bytes(rv))
 }
 
 /// The parts of `[first, last]` already covered by `set` (sorted, disjoint).
@@ -671,7 +679,8 @@ mod tests {
         assert_eq!(mask_width(Ipv4Addr::new(0, 0, 0, 0)), 0);
         assert_eq!(32 - host_bits(0), -26);
         assert_eq!(32 - host_bits(0xffff_ffff), 32);
-        assert_eq!(ip_addr(0x0a00_0000, 0xffff_ff00, 5), Some(0x0a00_0005));
-        assert_eq!(ip_addr(0x0a00_0000, 0xffff_ff00, 256), None);
+        assert_eq!(ip_addr(0x0a00_0000, 0xffff_ff00, 5), Ok(0x0a00_0005));
+        assert_eq!(ip_addr(0x0a00_0000, 0xffff_ff00, 256), Err(0x0a00_0000));
+        assert_eq!(ip_addr(0x0a00_0000, 0xff00_ff00, 0x0105), Err(0x0a00_0005));
     }
 }
