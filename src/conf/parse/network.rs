@@ -21,6 +21,10 @@ use super::failover::PoolPeerRef;
 /// address, which for a large overlap would be millions of lines.
 const MAX_DUPLICATE_REPORTS: u64 = 1 << 16;
 
+/// The size of ISC's `struct lease` on 64-bit builds, which decides when a
+/// range is "overly large" (ISC's own comment: at 14,128,181 addresses).
+const LEASE_STRUCT_SIZE: u64 = 304;
+
 /// At most this many host numbers of one range are looked at under a
 /// netmask with holes (ISC would allocate a lease for each).
 const MAX_HOLEY_RANGE: usize = 1 << 24;
@@ -514,7 +518,19 @@ impl Parser<'_> {
             std::mem::swap(&mut min, &mut max);
         }
         // ISC counts in 32 bits: a range over all of 0.0.0.0/0 wraps to none.
-        let count = u64::from(max.wrapping_sub(min).wrapping_add(1));
+        let num = max.wrapping_sub(min).wrapping_add(1);
+        // ISC allocates the range's leases as one array; a size that does
+        // not fit its 32-bit byte count is refused, one that does but is
+        // too big for memory fails the allocation.
+        let bytes = u64::from(num.wrapping_add(1)) * LEASE_STRUCT_SIZE;
+        if bytes > u64::from(u32::MAX) {
+            self.parse_warn(format!("{}-{} is an overly large address range.", low, high));
+            return Err(Fatal("Memory overflow.".into()));
+        }
+        if u64::from(num) * LEASE_STRUCT_SIZE > u64::from(u32::MAX) {
+            return Err(Fatal(format!("No memory for address range {}-{}.", low, high)));
+        }
+        let count = u64::from(num);
         if count == 0 {
             return Ok(0);
         }
