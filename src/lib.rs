@@ -14,5 +14,6 @@
 
 pub mod conf;
 pub mod failover;
+pub mod lease;
 pub mod options;
 pub mod wire;
