@@ -16,6 +16,7 @@ pub mod diag;
 pub mod keywords;
 pub mod lexer;
 pub mod model;
+pub mod model_failover;
 pub(crate) mod parse;
 pub mod parser;
 
@@ -54,6 +55,9 @@ impl ConfigOutcome {
             .iter()
             .find(|d| d.at.is_some() && d.severity == Severity::Error)
             .map(|d| d.headline())
+            // Without a positioned error, the first line ISC printed (e.g.
+            // the failover check's `ERROR: ...` before its fatal line).
+            .or_else(|| self.fatal.as_ref().and(self.diagnostics.first()).map(|d| d.headline()))
             .or_else(|| self.fatal.clone())
     }
 }
