@@ -14,6 +14,8 @@
 /// One statement in a scope, in source order.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Statement {
+    /// An option setting (`option`, `supersede`, `default`, `append`, `prepend`, `send`).
+    Option(crate::conf::parse::option::OptionStatement),
     /// A statement family not modelled yet, kept as its keyword for reporting.
     Unmodelled(String),
     /// `if COND { ... } [elsif COND { ... }] [else { ... }]`.
@@ -620,4 +622,11 @@ mod tests {
         assert!(BinaryOp::And.precedence() < BinaryOp::Equal.precedence());
         assert!(BinaryOp::Equal.precedence() < BinaryOp::BinaryAnd.precedence());
     }
+}
+
+/// An expression (data, numeric or boolean), as ISC's expression tree.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expression {
+    /// Constant bytes.
+    Const(Vec<u8>),
 }

@@ -16,7 +16,7 @@ pub mod diag;
 pub mod keywords;
 pub mod lexer;
 pub mod model;
-mod parse;
+pub(crate) mod parse;
 pub mod parser;
 
 use diag::{Diagnostic, Severity};

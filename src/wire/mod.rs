@@ -1,1 +1,3 @@
 //! Typed views over wire formats.
+pub mod dnsname;
+pub mod failover;
