@@ -14,8 +14,6 @@
 /// One statement in a scope, in source order.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Statement {
-    /// An option setting (`option`, `supersede`, `default`, `append`, `prepend`, `send`).
-    Option(crate::conf::parse::option::OptionStatement),
     /// A statement family not modelled yet, kept as its keyword for reporting.
     Unmodelled(String),
     /// `if COND { ... } [elsif COND { ... }] [else { ... }]`.
@@ -124,44 +122,10 @@ pub struct SwitchStatement {
     pub body: Vec<Statement>,
 }
 
-/// The keyword that introduced an option setting; it decides how the value
-/// combines with one already set for the client.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OptionOp {
-    /// `option` / `supersede` / a server parameter: replaces.
-    Supersede,
-    /// `default`: only used when nothing else set the option.
-    Default,
-    /// `append`: added after the existing value.
-    Append,
-    /// `prepend`: added before the existing value.
-    Prepend,
-    /// `send`: sent even when the client did not ask for it.
-    Send,
-}
-
-/// Names one option: its space, its name in that space and its code.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OptionRef {
-    /// The option space (`dhcp`, `agent`, `server`, or a user space).
-    pub space: String,
-    /// The option's name within the space.
-    pub name: String,
-    /// Its code within the space.
-    pub code: u32,
-}
-
-/// An option setting.
-#[derive(Clone, Debug, PartialEq)]
-pub struct OptionStatement {
-    /// How it combines with other settings of the same option.
-    pub op: OptionOp,
-    /// Which option.
-    pub option: OptionRef,
-    /// Its value: the data written after the name, or the expression after
-    /// `=`; `None` for a bare `option NAME;`.
-    pub value: Option<Expression>,
-}
+// Option settings are modelled next to their parser, which checks values
+// against the option's format; they are re-exported here so that every
+// statement type is reachable from `ast`.
+pub use crate::conf::parse::option::{OptionOp, OptionRef, OptionStatement, OptionValue, ValuePart};
 
 /// The priority of a `log` statement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -622,11 +586,4 @@ mod tests {
         assert!(BinaryOp::And.precedence() < BinaryOp::Equal.precedence());
         assert!(BinaryOp::Equal.precedence() < BinaryOp::BinaryAnd.precedence());
     }
-}
-
-/// An expression (data, numeric or boolean), as ISC's expression tree.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Expression {
-    /// Constant bytes.
-    Const(Vec<u8>),
 }
