@@ -20,7 +20,7 @@ build:
 ## the heavy robustness cases (50 MB config) at release speed
 test:
 	$(CARGO) build
-	$(CARGO) test
+	$(CARGO) test --no-fail-fast
 	$(CARGO) test --release --test robustness -- --ignored
 
 ## conformance: ISC's cases through the library and the binary, with the
