@@ -84,6 +84,8 @@ pub struct Parser<'l> {
     pub config: Config,
     /// ISC warns once per run that host declarations are global.
     pub(crate) warned_global_host: bool,
+    /// Option spaces and definitions added by the configuration.
+    pub(crate) user_options: super::parse::UserOptions,
 }
 
 impl<'l> Parser<'l> {
@@ -99,6 +101,7 @@ impl<'l> Parser<'l> {
             diagnostics: Vec::new(),
             config: Config::default(),
             warned_global_host: false,
+            user_options: Default::default(),
         }
     }
 

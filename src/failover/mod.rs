@@ -1,1 +1,2 @@
 //! Failover protocol pieces that are pure functions.
+pub mod hash;

@@ -120,6 +120,38 @@ impl Parser<'_> {
             .map(|b| Ipv4Addr::new(b[0], b[1], b[2], b[3])))
     }
 
+    /// An IPv6 address gathered from raw tokens and checked like
+    /// `inet_pton` (ISC `parse_ip6_addr`).
+    pub(crate) fn parse_ip6_addr(&mut self) -> PResult<Option<std::net::Ipv6Addr>> {
+        let mut t = self.peek_token()?;
+        let mut text = String::new();
+        loop {
+            let v = self.lex.value_cstr().to_vec();
+            let hexish = (t == Token::Name || t == Token::NumberOrName) && v.iter().all(|c| c.is_ascii_hexdigit());
+            if hexish || t == Token::Number || t == Token::Kw(K::Add) || t.is(b'.') || t.is(b':') {
+                self.next_raw_token()?;
+                let v = self.lex.value_cstr().to_vec();
+                if text.len() + v.len() >= 46 {
+                    self.parse_warn("Invalid IPv6 address.");
+                    self.skip_to_semi()?;
+                    return Ok(None);
+                }
+                text.push_str(&String::from_utf8_lossy(&v));
+            } else {
+                break;
+            }
+            t = self.peek_raw_token()?;
+        }
+        match text.parse::<std::net::Ipv6Addr>() {
+            Ok(a) => Ok(Some(a)),
+            Err(_) => {
+                self.parse_warn("Invalid IPv6 address.");
+                self.skip_to_semi()?;
+                Ok(None)
+            }
+        }
+    }
+
     /// Numbers separated by `separator` (ISC `parse_numeric_aggregate`).
     ///
     /// `max` numbers are required (0: as many as there are). Each number

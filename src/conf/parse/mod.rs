@@ -13,7 +13,10 @@ mod decl;
 mod exec;
 mod expr;
 mod failover;
-mod option;
+pub(crate) mod option;
+mod option_names;
+
+pub use option_names::UserOptions;
 
 pub use decl::ClassKind;
 
