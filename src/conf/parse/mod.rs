@@ -18,7 +18,15 @@ mod option_names;
 
 pub use option_names::UserOptions;
 
-pub use decl::ClassKind;
+mod class;
+mod keyzone;
+mod network;
+mod pending;
+mod permit;
+mod v6;
+
+pub use common::{AddrOrName, Hardware};
+pub use decl::{ClassKind, DeclState};
 
 use super::keywords::Keyword as K;
 use super::lexer::Token;
@@ -172,8 +180,7 @@ impl Parser<'_> {
                 Ok(declaration)
             }
             K::Range6 | K::Prefix6 | K::FixedPrefix6 | K::Pool6 => {
-                self.parse_v6_declaration(group, kind, host, kw)?;
-                Ok(declaration)
+                self.parse_v6_declaration(group, kind, host, kw, declaration)
             }
             K::Not => {
                 self.skip_token()?;
