@@ -11,11 +11,11 @@
 //! [`Expression::context`] gives that type; the parser uses it to reject
 //! e.g. `and` between two numbers with ISC's messages.
 
+pub use crate::conf::parse::option::{OptionRef, OptionStatement};
+
 /// One statement in a scope, in source order.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Statement {
-    /// An option setting (`option`, `supersede`, `default`, `append`, `prepend`, `send`).
-    Option(crate::conf::parse::option::OptionStatement),
     /// A statement family not modelled yet, kept as its keyword for reporting.
     Unmodelled(String),
     /// `if COND { ... } [elsif COND { ... }] [else { ... }]`.
@@ -122,45 +122,6 @@ pub struct SwitchStatement {
     pub value: Expression,
     /// The body, `case`/`default` labels included, in order.
     pub body: Vec<Statement>,
-}
-
-/// The keyword that introduced an option setting; it decides how the value
-/// combines with one already set for the client.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OptionOp {
-    /// `option` / `supersede` / a server parameter: replaces.
-    Supersede,
-    /// `default`: only used when nothing else set the option.
-    Default,
-    /// `append`: added after the existing value.
-    Append,
-    /// `prepend`: added before the existing value.
-    Prepend,
-    /// `send`: sent even when the client did not ask for it.
-    Send,
-}
-
-/// Names one option: its space, its name in that space and its code.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OptionRef {
-    /// The option space (`dhcp`, `agent`, `server`, or a user space).
-    pub space: String,
-    /// The option's name within the space.
-    pub name: String,
-    /// Its code within the space.
-    pub code: u32,
-}
-
-/// An option setting.
-#[derive(Clone, Debug, PartialEq)]
-pub struct OptionStatement {
-    /// How it combines with other settings of the same option.
-    pub op: OptionOp,
-    /// Which option.
-    pub option: OptionRef,
-    /// Its value: the data written after the name, or the expression after
-    /// `=`; `None` for a bare `option NAME;`.
-    pub value: Option<Expression>,
 }
 
 /// The priority of a `log` statement.
@@ -486,8 +447,9 @@ pub enum Expression {
         /// The bytes.
         data: Box<Expression>,
     },
-    /// A decimal constant.
-    ConstInt(u32),
+    /// A decimal constant, as ISC stores it: C `atoi` of the token widened
+    /// to an unsigned long (so `-1` is all ones).
+    ConstInt(u64),
     /// `lease-time`: seconds left on the lease.
     LeaseTime,
     /// `client-state`: the DHCP client's state (dhclient only).
@@ -624,9 +586,3 @@ mod tests {
     }
 }
 
-/// An expression (data, numeric or boolean), as ISC's expression tree.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Expression {
-    /// Constant bytes.
-    Const(Vec<u8>),
-}

@@ -11,10 +11,14 @@
 mod common;
 mod decl;
 mod exec;
+mod exec_blocks;
+#[cfg(test)]
+mod exec_tests;
 mod expr;
 mod failover;
 pub(crate) mod option;
 mod option_names;
+mod pending;
 
 pub use option_names::UserOptions;
 
