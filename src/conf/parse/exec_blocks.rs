@@ -82,22 +82,28 @@ impl Parser<'_> {
         let Some(then) = self.braced_body(lose)? else {
             return Ok(None);
         };
-        let otherwise = match self.peek_token()? {
+        let Some(otherwise) = self.else_branch(lose)? else {
+            return Ok(None);
+        };
+        Ok(Some(Statement::If(IfStatement { condition, then, otherwise })))
+    }
+
+    /// What follows an `if` block: `else { ... }`, `else if ...`,
+    /// `elsif ...` or nothing. `None` when it failed.
+    fn else_branch(&mut self, lose: &mut bool) -> PResult<Option<Vec<Statement>>> {
+        match self.peek_token()? {
             Token::Kw(K::Else) => {
                 self.skip_token()?;
                 match self.peek_token()? {
                     Token::Kw(K::If) => {
                         self.skip_token()?;
-                        match self.parse_if_statement(lose)? {
-                            Some(st) => vec![st],
-                            None => return self.failed_branch(lose, "expecting if statement"),
-                        }
+                        self.chained_if(lose, "expecting if statement")
                     }
                     t if !t.is(b'{') => {
                         self.parse_warn("left brace or if expected.");
                         self.skip_to_semi()?;
                         *lose = true;
-                        return Ok(None);
+                        Ok(None)
                     }
                     _ => {
                         self.skip_token()?;
@@ -108,23 +114,23 @@ impl Parser<'_> {
                         if !self.next_token()?.is(b'}') {
                             return self.right_brace_expected(lose);
                         }
-                        body
+                        Ok(Some(body))
                     }
                 }
             }
             Token::Kw(K::Elsif) => {
                 self.skip_token()?;
-                match self.parse_if_statement(lose)? {
-                    Some(st) => vec![st],
-                    None => return self.failed_branch(lose, "expecting conditional."),
-                }
+                self.chained_if(lose, "expecting conditional.")
             }
-            _ => Vec::new(),
-        };
-        Ok(Some(Statement::If(IfStatement { condition, then, otherwise })))
+            _ => Ok(Some(Vec::new())),
+        }
     }
 
-    fn failed_branch(&mut self, lose: &mut bool, message: &str) -> PResult<Option<Statement>> {
+    /// The `if` after `else if` or `elsif`, as the else branch.
+    fn chained_if(&mut self, lose: &mut bool, message: &str) -> PResult<Option<Vec<Statement>>> {
+        if let Some(st) = self.parse_if_statement(lose)? {
+            return Ok(Some(vec![st]));
+        }
         if !*lose {
             self.parse_warn(message);
         }

@@ -60,7 +60,11 @@ fn comparison_binds_tighter_than_and() {
     let Expression::Binary { op: BinaryOp::And, lhs, rhs } = e else { panic!() };
     assert_eq!(*rhs, Expression::Known);
     assert_eq!(*lhs, *bin(BinaryOp::Equal, Box::new(Expression::LeaseTime), int(1)));
-    assert_eq!(expr("known and lease-time = 1").context(), ExprContext::Boolean);
+    // `=` binding tighter than `and` parses `1` in data context there,
+    // which ISC then refuses as relating a number to data.
+    let (_, msgs, _) = parse("on commit { set x = known and lease-time = 1; }");
+    assert_eq!(msgs[0], "t.conf line 1: illegal expression relating different types");
+    assert_eq!(expr("known and (lease-time = 1)").context(), ExprContext::Boolean);
 }
 
 #[test]
@@ -86,19 +90,22 @@ fn conversions_and_calls() {
         Expression::ExtractInt { width: IntWidth::W16, data: Box::new(Expression::Hardware) }
     );
     assert_eq!(
-        expr("f(1, x)"),
+        expr("foo(1, xy)"),
         Expression::Funcall {
-            name: "f".into(),
-            args: vec![Expression::ConstData(vec![1]), Expression::Variable("x".into())]
+            name: "foo".into(),
+            args: vec![Expression::ConstData(vec![1]), Expression::Variable("xy".into())]
         }
     );
-    assert_eq!(expr("defined(y)"), Expression::VariableExists("y".into()));
+    // A one-letter name is a hex number to ISC's lexer, so `f(` is data.
+    let (_, msgs, _) = parse("on commit { set y = f(1); }");
+    assert_eq!(msgs[0], "t.conf line 1: semicolon expected.");
+    assert_eq!(expr("defined(yz)"), Expression::VariableExists("yz".into()));
 }
 
 #[test]
 fn statements_of_an_event() {
     let (sts, msgs, _) = parse(
-        "on commit or expiry { log(info, \"x\"); log(\"y\"); unset v; define f(a, b) { return a; } break; }\n",
+        "on commit or expiry { log(info, \"x\"); log(\"y\"); unset v; define fn(a, b) { return bz; } break; }\n",
     );
     assert!(msgs.is_empty(), "{:?}", msgs);
     let Statement::On(on) = &sts[0] else { panic!() };
@@ -110,8 +117,8 @@ fn statements_of_an_event() {
     else {
         panic!("{:?}", on.body[3])
     };
-    assert_eq!((name.as_str(), params.len()), ("f", 2));
-    assert_eq!(body[0], Statement::Return(Expression::Variable("a".into())));
+    assert_eq!((name.as_str(), params.len()), ("fn", 2));
+    assert_eq!(body[0], Statement::Return(Expression::Variable("bz".into())));
     assert_eq!(on.body[4], Statement::Break);
 }
 
@@ -184,9 +191,15 @@ fn oracle_lines(dir: &Path, conf: &str) -> Vec<String> {
     String::from_utf8_lossy(&text)
         .lines()
         .filter(|l| !l.is_empty() && !l.starts_with("Database file: ") && !l.starts_with("PID file: "))
-        .filter(|l| !l.starts_with("Config file: "))
+        .filter(|l| !l.starts_with("Config file: ") && !startup_line(l))
         .map(str::to_string)
         .collect()
+}
+
+/// Lines ISC prints after parsing, while it starts up (evaluating the
+/// global scope with no lease, setting up DNS); they are not the parser's.
+fn startup_line(line: &str) -> bool {
+    line == "data: leased_lease: not available" || line.starts_with("Unable to create DNS client context")
 }
 
 fn our_lines(outcome: &ConfigOutcome) -> Vec<String> {
@@ -232,4 +245,5 @@ fn whole_output_matches_isc_on_family_cases() {
     assert!(checked > 0);
     assert!(failures.is_empty(), "{} of {} differ:\n{}", failures.len(), checked, failures.join("\n"));
 }
+
 
