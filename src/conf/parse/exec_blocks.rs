@@ -49,11 +49,11 @@ impl Parser<'_> {
         let mut dangling = false;
         loop {
             if dangling && allocates_first(self.peek_token()?, ctx) {
-                return Err(isc_crash());
+                return Err(isc_crash(DANGLING));
             }
             match self.executable_statement(lose, ctx)? {
                 None => break,
-                Some(_) if dangling => return Err(isc_crash()),
+                Some(_) if dangling => return Err(isc_crash(DANGLING)),
                 Some(None) => dangling = true,
                 Some(Some(st)) => list.push(st),
             }
@@ -271,12 +271,13 @@ impl Parser<'_> {
     }
 }
 
-/// ISC dhcpd 4.4 dereferences an invalid pointer here and dies with a
-/// segmentation fault, printing nothing; we refuse the configuration.
-fn isc_crash() -> Fatal {
-    Fatal(
-        "a key, zone or db-time-format statement (or an eval missing its semicolon) inside a block is followed by \
-         another statement: ISC dhcpd crashes on this configuration"
-            .into(),
-    )
+/// Why ISC crashes after a statement that left no statement behind.
+const DANGLING: &str = "a statement follows a key, zone or db-time-format statement (or an eval or execute \
+                        missing its semicolon) inside a block";
+
+/// ISC dhcpd 4.4 dereferences an invalid or null pointer on some inputs and
+/// dies with a segmentation fault, printing nothing more. A drop-in
+/// replacement must refuse those configurations too; we say why.
+pub(super) fn isc_crash(reason: &str) -> Fatal {
+    Fatal(format!("ISC dhcpd crashes on this configuration: {}", reason))
 }

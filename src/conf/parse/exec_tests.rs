@@ -158,7 +158,7 @@ fn db_time_format_is_recorded() {
 #[test]
 fn statement_after_db_time_format_in_a_block_is_refused_like_isc_crash() {
     let (_, msgs, _) = parse("on commit { db-time-format local; log(\"x\"); }\n");
-    assert!(msgs.last().is_some_and(|m| m.contains("crashes")), "{:?}", msgs);
+    assert!(msgs.last().is_some_and(|m| m.starts_with("ISC dhcpd crashes")), "{:?}", msgs);
     let (_, msgs, _) = parse("on commit { db-time-format local; }\n");
     assert!(msgs.is_empty(), "{:?}", msgs);
 }
@@ -231,7 +231,11 @@ fn whole_output_matches_isc_on_family_cases() {
         let Ok(verdicts) = read_verdicts(&dir) else { continue };
         for case in verdicts.into_iter().filter(|c| family_case(&c.file)) {
             let outcome = check_config(&case.file, &DirLoader(dir.clone()));
-            let (want, got) = (oracle_lines(&dir, &case.file), our_lines(&outcome));
+            let (want, mut got) = (oracle_lines(&dir, &case.file), our_lines(&outcome));
+            if case.exit_code == 139 {
+                // ISC crashed where we print why we refuse.
+                assert!(got.pop().is_some_and(|l| l.starts_with("ISC dhcpd crashes")), "{}", case.file);
+            }
             // Constructs of families not merged yet say so; judge the rest.
             if got.iter().any(|l| l.ends_with("is not supported yet.")) {
                 continue;

@@ -19,6 +19,7 @@ use super::super::keywords::Keyword as K;
 use super::super::lexer::Token;
 use super::super::parser::{PResult, Parser};
 use super::common::atoi;
+use super::exec_blocks::isc_crash;
 
 /// The only collection ISC's server knows: `check "default"`.
 const DEFAULT_COLLECTION: &str = "default";
@@ -389,7 +390,8 @@ impl Parser<'_> {
     fn variable_exists(&mut self, lose: &mut bool) -> PResult<Option<Expression>> {
         self.skip_token()?;
         if !self.next_token()?.is(b'(') {
-            return self.no_lparen(lose);
+            // ISC frees an expression it has not made yet.
+            return Err(isc_crash("defined without a left parenthesis"));
         }
         let t = self.next_token()?;
         if t != Token::Name && t != Token::NumberOrName {
@@ -422,7 +424,8 @@ impl Parser<'_> {
     fn gethostbyname(&mut self, lose: &mut bool) -> PResult<Option<Expression>> {
         self.skip_token()?;
         if !self.next_token()?.is(b'(') {
-            return self.no_lparen(lose);
+            // ISC frees an expression it has not made yet.
+            return Err(isc_crash("gethostbyname without a left parenthesis"));
         }
         if self.next_token()? != Token::String {
             self.parse_warn("Expecting quoted literal: \"foo.example.com\"");
