@@ -11,7 +11,6 @@
 //! [`Expression::context`] gives that type; the parser uses it to reject
 //! e.g. `and` between two numbers with ISC's messages.
 
-pub use crate::conf::parse::option::{OptionRef, OptionStatement};
 
 /// One statement in a scope, in source order.
 #[derive(Clone, Debug, PartialEq)]
@@ -123,6 +122,11 @@ pub struct SwitchStatement {
     /// The body, `case`/`default` labels included, in order.
     pub body: Vec<Statement>,
 }
+
+// Option settings are modelled next to their parser, which checks values
+// against the option's format; they are re-exported here so that every
+// statement type is reachable from `ast`.
+pub use crate::conf::parse::option::{OptionOp, OptionRef, OptionStatement, OptionValue, ValuePart};
 
 /// The priority of a `log` statement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -585,4 +589,3 @@ mod tests {
         assert!(BinaryOp::Equal.precedence() < BinaryOp::BinaryAnd.precedence());
     }
 }
-

@@ -10,6 +10,7 @@
 use std::net::Ipv4Addr;
 
 use super::ast::Statement;
+use super::model_failover::FailoverConfig;
 
 /// Index of a scope in [`Config::groups`].
 pub type GroupId = usize;
@@ -109,6 +110,8 @@ pub struct Config {
     pub subnets: Vec<Subnet>,
     /// How times are written to the lease file (`db-time-format`).
     pub db_time_format: DbTimeFormat,
+    /// Failover peers and the shared networks naming them.
+    pub failover: FailoverConfig,
 }
 
 /// How lease times are written to the lease file (ISC `db-time-format`).
@@ -128,6 +131,7 @@ impl Default for Config {
             shared_networks: Vec::new(),
             subnets: Vec::new(),
             db_time_format: DbTimeFormat::Default,
+            failover: FailoverConfig::default(),
         }
     }
 }
