@@ -60,6 +60,21 @@ impl Parser<'_> {
         host: Option<usize>,
         declaration: bool,
     ) -> PResult<bool> {
+        // Blocks nest by recursion; the guard turns hostile depth into a
+        // fatal error instead of a stack overflow.
+        self.enter()?;
+        let r = self.parse_statement_inner(group, kind, host, declaration);
+        self.leave();
+        r
+    }
+
+    fn parse_statement_inner(
+        &mut self,
+        group: GroupId,
+        kind: ScopeKind,
+        host: Option<usize>,
+        declaration: bool,
+    ) -> PResult<bool> {
         use ScopeKind as S;
         let token = self.peek_token()?;
         let Token::Kw(kw) = token else {
