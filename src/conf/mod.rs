@@ -35,6 +35,11 @@ pub struct ConfigOutcome {
     /// footer (`Configuration file errors encountered -- exiting`, or
     /// e.g. `Can't open x: No such file or directory`).
     pub fatal: Option<String>,
+    /// How many of [`diagnostics`](Self::diagnostics) ISC prints before its
+    /// `Config file:` / `Database file:` / `PID file:` lines, which it logs
+    /// midway through its post-parse stage (`postconf_initialization`);
+    /// `None` when it stops before reaching them (any parse error).
+    pub paths_at: Option<usize>,
 }
 
 impl ConfigOutcome {
@@ -68,22 +73,30 @@ pub fn check_config(path: &str, loader: &dyn SourceLoader) -> ConfigOutcome {
                 config: None,
                 diagnostics: Vec::new(),
                 fatal: Some(format!("Can't open {}: {}", path, parser::os_error_text(&e))),
+                paths_at: None,
             }
         }
     };
     let mut p = Parser::new(path, bytes, loader);
     let result = p.parse_conf_file(Config::ROOT, ScopeKind::Root);
+    let mut paths_at = None;
     let fatal = match result {
         Err(Fatal(msg)) => Some(msg),
         Ok(()) if p.file_had_errors => Some("Configuration file errors encountered -- exiting".to_string()),
-        Ok(()) => match p.post_parse_checks() {
-            Err(Fatal(msg)) => Some(msg),
-            Ok(()) => None,
-        },
+        Ok(()) => {
+            // The checks ISC makes before logging the paths are not
+            // modelled separately yet, so the paths go right after parsing.
+            paths_at = Some(p.diagnostics.len());
+            match p.post_parse_checks() {
+                Err(Fatal(msg)) => Some(msg),
+                Ok(()) => None,
+            }
+        }
     };
     ConfigOutcome {
         config: if fatal.is_none() { Some(p.config) } else { None },
         diagnostics: p.diagnostics,
         fatal,
+        paths_at,
     }
 }

@@ -63,7 +63,7 @@ pub const MAX_INCLUDE_DEPTH: usize = 64;
 
 /// How deeply blocks and expressions may nest before we give up rather than
 /// exhaust the stack on hostile input. ISC has no limit.
-pub const MAX_NESTING: usize = 512;
+pub const MAX_NESTING: usize = 200;
 
 /// The parser: the lexer of the file being read, the messages so far, and
 /// the configuration being built.

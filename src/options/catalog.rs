@@ -49,6 +49,14 @@ impl SpaceId {
     pub const AGENT: SpaceId = SpaceId(6);
     /// Server configuration parameters (`default-lease-time` & co).
     pub const SERVER: SpaceId = SpaceId(7);
+    /// DHCPv6 options (config only in this server).
+    pub const DHCP6: SpaceId = SpaceId(8);
+    /// DHCPv6 vendor-identified options (dhcp6 option 17).
+    pub const VSIO: SpaceId = SpaceId(9);
+    /// ISC's DHCPv6 vendor suboptions.
+    pub const ISC6: SpaceId = SpaceId(10);
+    /// ISC's DHCPv6 FQDN shim space, which has no tables.
+    pub const FQDN6: SpaceId = SpaceId(11);
 
     /// Position in the catalog's list of spaces.
     pub fn index(self) -> usize {
@@ -95,6 +103,11 @@ pub struct Space {
     pub encoding: SpaceEncoding,
     /// The option that carries this space, once one is defined.
     pub encapsulated_by: Option<OptionId>,
+    /// Whether the space has name and code tables. Only ISC's DHCPv6 FQDN
+    /// shim lacks them: nothing is ever found in it by name or code, and
+    /// definitions made in it are dropped (ISC adds to a missing table,
+    /// which does nothing).
+    pub tables: bool,
     /// Built in or declared.
     pub origin: Origin,
 }
@@ -183,6 +196,8 @@ impl std::error::Error for LookupError {}
 pub enum DefineError {
     /// The space id does not belong to this catalog.
     NoSuchSpaceId(SpaceId),
+    /// The option id does not belong to this catalog.
+    NoSuchOption(OptionId),
     /// `encapsulate NAME` of a space that is not declared.
     UnknownEncapsulatedSpace {
         /// The space name as written.
@@ -194,6 +209,7 @@ impl fmt::Display for DefineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DefineError::NoSuchSpaceId(id) => write!(f, "option space #{} does not exist", id.0),
+            DefineError::NoSuchOption(id) => write!(f, "option #{} does not exist", id.0),
             // ISC's text from parse_option_code_definition.
             DefineError::UnknownEncapsulatedSpace { name } => {
                 write!(f, "unknown option space {name}")
@@ -245,6 +261,7 @@ impl OptionCatalog {
                 storage: info.storage,
                 encoding: info.encoding,
                 encapsulated_by: None,
+                tables: info.tables,
                 origin: Origin::Builtin,
             });
             for option in info.options {
@@ -282,10 +299,16 @@ impl OptionCatalog {
 
     fn insert_option(&mut self, def: OptionDef) -> OptionId {
         let id = OptionId(self.options.len() as u32);
-        self.names.insert((def.space, fold(&def.name)), id);
-        self.codes.insert((def.space, def.code), id);
+        if self.has_tables(def.space) {
+            self.names.insert((def.space, fold(&def.name)), id);
+            self.codes.insert((def.space, def.code), id);
+        }
         self.options.push(def);
         id
+    }
+
+    fn has_tables(&self, space: SpaceId) -> bool {
+        self.spaces.get(space.index()).is_some_and(|s| s.tables)
     }
 
     /// The space a name refers to now (case-insensitive; the newest
@@ -395,6 +418,7 @@ impl OptionCatalog {
             storage: Storage::Hashed,
             encoding: SpaceEncoding::Tlv,
             encapsulated_by: None,
+            tables: true,
             origin: Origin::User,
         })
     }
@@ -413,16 +437,7 @@ impl OptionCatalog {
         if self.space(space).is_none() {
             return Err(DefineError::NoSuchSpaceId(space));
         }
-        let carried = match format.encapsulated_space() {
-            Some(EncapsulatedSpace::Named(target)) => {
-                Some(self.space_id(target).ok_or_else(|| {
-                    DefineError::UnknownEncapsulatedSpace {
-                        name: target.clone(),
-                    }
-                })?)
-            }
-            _ => None,
-        };
+        let carried = self.carried_space(&format)?;
         let id = match self.by_name(space, name) {
             Some(id) => {
                 // ISC edits the known option in place after dropping its
@@ -447,12 +462,68 @@ impl OptionCatalog {
                 id
             }
         };
-        self.names.insert((space, fold(name)), id);
-        self.codes.insert((space, code), id);
+        if self.has_tables(space) {
+            self.names.insert((space, fold(name)), id);
+            self.codes.insert((space, code), id);
+        }
         if let Some(target) = carried {
             self.spaces[target.index()].encapsulated_by = Some(id);
         }
         Ok(id)
+    }
+}
+
+impl OptionCatalog {
+    /// Forgets what `name` and `code` refer to in `space`, as ISC does
+    /// before `option NAME code N = TYPE;` redefines a known option: the
+    /// name entry and the code entry are deleted by key, whichever options
+    /// they point at. The definitions themselves stay (statements already
+    /// holding them keep them).
+    pub fn forget(&mut self, space: SpaceId, name: &str, code: u32) {
+        self.names.remove(&(space, fold(name)));
+        self.codes.remove(&(space, code));
+    }
+
+    /// Gives an existing definition a new code and format and enters it
+    /// under its name and the new code, as ISC's
+    /// `parse_option_code_definition` does with the option it was handed
+    /// (after [`OptionCatalog::forget`]). A code held by another option is
+    /// taken over.
+    pub fn redefine(
+        &mut self,
+        id: OptionId,
+        code: u32,
+        format: OptionFormat,
+    ) -> Result<OptionId, DefineError> {
+        let Some(def) = self.options.get(id.index()) else {
+            return Err(DefineError::NoSuchOption(id));
+        };
+        let (space, name) = (def.space, def.name.clone());
+        let carried = self.carried_space(&format)?;
+        let def = &mut self.options[id.index()];
+        def.code = code;
+        def.format = format;
+        def.origin = Origin::User;
+        if self.has_tables(space) {
+            self.names.insert((space, fold(&name)), id);
+            self.codes.insert((space, code), id);
+        }
+        if let Some(target) = carried {
+            self.spaces[target.index()].encapsulated_by = Some(id);
+        }
+        Ok(id)
+    }
+
+    fn carried_space(&self, format: &OptionFormat) -> Result<Option<SpaceId>, DefineError> {
+        match format.encapsulated_space() {
+            Some(EncapsulatedSpace::Named(target)) => self
+                .space_id(target)
+                .map(Some)
+                .ok_or_else(|| DefineError::UnknownEncapsulatedSpace {
+                    name: target.clone(),
+                }),
+            _ => Ok(None),
+        }
     }
 }
 

@@ -3,9 +3,10 @@
 //! ISC registers these with `add_enumeration` at start-up (server/dhcpd.c)
 //! and finds them by exact name; a value is found by its exact,
 //! case-sensitive name (`find_enumeration_value` uses `strcmp`). The width
-//! is the size of the value on the wire and in option data. Only the
-//! enumerations the DHCPv4 server's spaces use are here; the DHCPv6 ones
-//! (status-codes, duid-types, ...) belong to spaces we do not carry.
+//! is the size of the value on the wire and in option data. These are the
+//! enumerations `dhcpd -4` registers: the server's own and the three of the
+//! DHCPv6 spaces (which dhcpd.conf may set options of, see
+//! [`super::table`]).
 
 /// A named set of values for `N<name>.` atoms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,9 +86,72 @@ pub static PREFIX_LENGTH_MODES: Enumeration = Enumeration {
     ],
 };
 
+/// DHCPv6 DUID types (common/tables.c `dhcpv6_duid_types`); registered
+/// by ISC though no built-in format names it.
+pub static DUID_TYPES: Enumeration = Enumeration {
+    name: "duid-types",
+    width: 2,
+    values: &[("duid-llt", 1), ("duid-en", 2), ("duid-ll", 3), ("duid-uuid", 4)],
+};
+
+/// DHCPv6 status codes (`dhcp6.status-code`).
+pub static STATUS_CODES: Enumeration = Enumeration {
+    name: "status-codes",
+    width: 2,
+    values: &[
+        ("success", 0),
+        ("UnspecFail", 1),
+        ("NoAddrsAvail", 2),
+        ("NoBinding", 3),
+        ("NotOnLink", 4),
+        ("UseMulticast", 5),
+        ("NoPrefixAvail", 6),
+        ("UnknownQueryType", 7),
+        ("MalformedQuery", 8),
+        ("NotConfigured", 9),
+        ("NotAllowed", 10),
+        ("QueryTerminated", 11),
+    ],
+};
+
+/// DHCPv6 message types (`dhcp6.reconf-msg`).
+pub static DHCPV6_MESSAGES: Enumeration = Enumeration {
+    name: "dhcpv6-messages",
+    width: 1,
+    values: &[
+        ("SOLICIT", 1),
+        ("ADVERTISE", 2),
+        ("REQUEST", 3),
+        ("CONFIRM", 4),
+        ("RENEW", 5),
+        ("REBIND", 6),
+        ("REPLY", 7),
+        ("RELEASE", 8),
+        ("DECLINE", 9),
+        ("RECONFIGURE", 10),
+        ("INFORMATION-REQUEST", 11),
+        ("RELAY-FORW", 12),
+        ("RELAY-REPL", 13),
+        ("LEASEQUERY", 14),
+        ("LEASEQUERY-REPLY", 15),
+        ("LEASEQUERY-DONE", 16),
+        ("LEASEQUERY-DATA", 17),
+        ("RECONFIGURE-REQUEST", 18),
+        ("RECONFIGURE-REPLY", 19),
+        ("DHCPV4-QUERY", 20),
+        ("DHCPV4-RESPONSE", 21),
+    ],
+};
+
 /// Every enumeration a built-in format string can name.
-pub static ENUMERATIONS: &[&Enumeration] =
-    &[&DDNS_STYLES, &SYSLOG_FACILITIES, &PREFIX_LENGTH_MODES];
+pub static ENUMERATIONS: &[&Enumeration] = &[
+    &DDNS_STYLES,
+    &SYSLOG_FACILITIES,
+    &PREFIX_LENGTH_MODES,
+    &DUID_TYPES,
+    &STATUS_CODES,
+    &DHCPV6_MESSAGES,
+];
 
 /// Finds an enumeration by its exact name (ISC compares with `memcmp`).
 pub fn find(name: &str) -> Option<&'static Enumeration> {

@@ -141,6 +141,18 @@ pub enum SpaceEncoding {
     Fqdn,
     /// Configuration parameters only (`server` space); never encoded.
     Config,
+    /// A DHCPv6 space (`dhcp6`, `vsio`, `isc6` and ISC's `fqdn6` shim).
+    /// ISC's DHCPv4 server registers them, so dhcpd.conf may set their
+    /// options and `dhcpd -4 -t` checks the values, but nothing from these
+    /// spaces ever goes into a DHCPv4 packet.
+    Dhcpv6,
+}
+
+impl SpaceEncoding {
+    /// Whether options of the space can appear in DHCPv4 packets at all.
+    pub fn is_dhcpv4_wire(self) -> bool {
+        !matches!(self, SpaceEncoding::Config | SpaceEncoding::Dhcpv6)
+    }
 }
 
 /// An `option space` declaration after its widths were checked.

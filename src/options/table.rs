@@ -6,8 +6,9 @@
 //! every `RFCxxxx_OPTIONS` of `includes/site.h` on, `DELAYED_ACK` and
 //! `FAILOVER_PROTOCOL` on, LDAP and `EUI_64` off. Names and codes were
 //! checked against that binary (`option SPACE.unknown-CODE;` makes it log
-//! the name it has for each code). ISC's DHCPv6 spaces (dhcp6, vsio, isc6)
-//! are left out: this server speaks DHCPv4 only.
+//! the name it has for each code). ISC's DHCPv6 spaces (dhcp6, vsio, isc6
+//! and the fqdn6 shim) are in [`v6`]: the v4 server knows them for
+//! dhcpd.conf's sake only and never encodes them.
 //!
 //! The format strings are ISC's, letter for letter; [`super::format`]
 //! turns them into typed descriptors. The runtime catalog
@@ -15,6 +16,9 @@
 //! the crate should use: user definitions can change it at run time.
 
 use super::space::{CodeWidth, LengthWidth, SpaceEncoding, Storage};
+
+mod v6;
+pub use v6::FQDN6_SHIM;
 
 /// One built-in option: its code, ISC's name and ISC's format string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,13 +56,19 @@ pub struct StaticSpace {
     pub encoding: SpaceEncoding,
     /// The option that carries this space: `(space, code)`.
     pub parent: Option<(&'static str, u32)>,
+    /// Whether ISC gives the space name and code tables. Only the DHCPv6
+    /// FQDN shim has none: nothing is found in it and definitions made in
+    /// it are lost.
+    pub tables: bool,
     /// The options of the space, in ISC's table order.
     pub options: &'static [StaticOption],
 }
 
-/// The built-in spaces in ISC's registration order (the order of
-/// `initialize_common_option_spaces` then `initialize_server_option_spaces`,
-/// without the DHCPv6 spaces). [`super::SpaceId`] constants index this.
+/// The built-in spaces: the DHCPv4 ones in ISC's registration order (the
+/// order of `initialize_common_option_spaces` then
+/// `initialize_server_option_spaces`), then the DHCPv6 ones ISC registers
+/// in between, moved last so the DHCPv4 ids stay small and fixed.
+/// [`super::SpaceId`] constants index this.
 pub static SPACES: &[StaticSpace] = &[
     StaticSpace {
         name: "dhcp",
@@ -69,6 +79,7 @@ pub static SPACES: &[StaticSpace] = &[
         storage: Storage::Hashed,
         encoding: SpaceEncoding::Tlv,
         parent: None,
+        tables: true,
         options: DHCP_OPTIONS,
     },
     StaticSpace {
@@ -80,6 +91,7 @@ pub static SPACES: &[StaticSpace] = &[
         storage: Storage::Linked,
         encoding: SpaceEncoding::Nwip,
         parent: Some(("dhcp", 63)),
+        tables: true,
         options: NWIP_OPTIONS,
     },
     StaticSpace {
@@ -91,6 +103,7 @@ pub static SPACES: &[StaticSpace] = &[
         storage: Storage::Linked,
         encoding: SpaceEncoding::Fqdn,
         parent: Some(("dhcp", 81)),
+        tables: true,
         options: FQDN_OPTIONS,
     },
     StaticSpace {
@@ -102,6 +115,7 @@ pub static SPACES: &[StaticSpace] = &[
         storage: Storage::Hashed,
         encoding: SpaceEncoding::Tlv,
         parent: Some(("dhcp", 124)),
+        tables: true,
         options: VENDOR_CLASS_OPTIONS,
     },
     StaticSpace {
@@ -113,6 +127,7 @@ pub static SPACES: &[StaticSpace] = &[
         storage: Storage::Hashed,
         encoding: SpaceEncoding::Tlv,
         parent: Some(("dhcp", 125)),
+        tables: true,
         options: VENDOR_OPTIONS,
     },
     StaticSpace {
@@ -124,6 +139,7 @@ pub static SPACES: &[StaticSpace] = &[
         storage: Storage::Linked,
         encoding: SpaceEncoding::Tlv,
         parent: Some(("vendor", 2495)),
+        tables: true,
         options: ISC_OPTIONS,
     },
     StaticSpace {
@@ -135,6 +151,7 @@ pub static SPACES: &[StaticSpace] = &[
         storage: Storage::Linked,
         encoding: SpaceEncoding::Tlv,
         parent: Some(("dhcp", 82)),
+        tables: true,
         options: AGENT_OPTIONS,
     },
     StaticSpace {
@@ -148,8 +165,13 @@ pub static SPACES: &[StaticSpace] = &[
         storage: Storage::Hashed,
         encoding: SpaceEncoding::Config,
         parent: None,
+        tables: true,
         options: SERVER_OPTIONS,
     },
+    v6::DHCP6,
+    v6::VSIO,
+    v6::ISC6,
+    v6::FQDN6,
 ];
 
 /// Every built-in option with the name of its space, in table order.
@@ -491,9 +513,13 @@ mod tests {
                 ("vendor", 1),
                 ("isc", 2),
                 ("agent", 6),
-                ("server", 80)
+                ("server", 80),
+                ("dhcp6", 64),
+                ("vsio", 1),
+                ("isc6", 4),
+                (FQDN6_SHIM, 0)
             ]
         );
-        assert_eq!(all_options().count(), 228);
+        assert_eq!(all_options().count(), 297);
     }
 }

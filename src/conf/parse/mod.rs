@@ -11,6 +11,9 @@
 mod common;
 mod decl;
 mod exec;
+mod exec_blocks;
+#[cfg(test)]
+mod exec_tests;
 mod expr;
 mod failover;
 pub(crate) mod option;
@@ -21,7 +24,6 @@ pub use option_names::UserOptions;
 mod class;
 mod keyzone;
 mod network;
-mod pending;
 mod permit;
 mod v6;
 
@@ -52,6 +54,21 @@ impl Parser<'_> {
     /// scope is a host. Returns ISC's "a declaration was seen" flag, which
     /// only changes the wording of one error message.
     pub(crate) fn parse_statement(
+        &mut self,
+        group: GroupId,
+        kind: ScopeKind,
+        host: Option<usize>,
+        declaration: bool,
+    ) -> PResult<bool> {
+        // Blocks nest by recursion; the guard turns hostile depth into a
+        // fatal error instead of a stack overflow.
+        self.enter()?;
+        let r = self.parse_statement_inner(group, kind, host, declaration);
+        self.leave();
+        r
+    }
+
+    fn parse_statement_inner(
         &mut self,
         group: GroupId,
         kind: ScopeKind,

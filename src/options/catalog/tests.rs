@@ -25,6 +25,10 @@ fn builtin_space_ids_match_their_names() {
         (SpaceId::ISC, "isc"),
         (SpaceId::AGENT, "agent"),
         (SpaceId::SERVER, "server"),
+        (SpaceId::DHCP6, "dhcp6"),
+        (SpaceId::VSIO, "vsio"),
+        (SpaceId::ISC6, "isc6"),
+        (SpaceId::FQDN6, table::FQDN6_SHIM),
     ];
     for (space, name) in expected {
         assert_eq!(c.space_id(name), Some(space));
@@ -305,4 +309,69 @@ fn classless_routes_are_a_user_definition() {
         .unwrap();
     assert_eq!(c.option(id).unwrap().format.as_str(), "Ba");
     assert_eq!(c.resolve(None, "unknown-121"), Ok(Resolved::Renamed(id)));
+}
+
+#[test]
+fn dhcpv6_spaces_are_config_only() {
+    let c = OptionCatalog::isc();
+    for (id, space) in c.spaces() {
+        let v6 = id >= SpaceId::DHCP6;
+        assert_eq!(space.encoding == SpaceEncoding::Dhcpv6, v6, "{}", space.name);
+        assert_eq!(
+            space.encoding.is_dhcpv4_wire(),
+            !v6 && id != SpaceId::SERVER,
+            "{}",
+            space.name
+        );
+    }
+    // `dhcpd -4` resolves these (checked with `option dhcp6.unknown-N`).
+    let ns = c.find("dhcp6", "name-servers").unwrap();
+    assert_eq!((ns.code, ns.format.as_str()), (23, "6A"));
+    assert_eq!(c.code_name(SpaceId::DHCP6, 143), "ipv6-address-andsf");
+    assert_eq!(c.code_name(SpaceId::ISC6, 60001), "4o6-source-address");
+    let carrier = |s: SpaceId| {
+        let def = c.option(c.space(s).unwrap().encapsulated_by.unwrap()).unwrap();
+        (def.space, def.code)
+    };
+    assert_eq!(carrier(SpaceId::VSIO), (SpaceId::DHCP6, 17));
+    assert_eq!(carrier(SpaceId::ISC6), (SpaceId::VSIO, 2495));
+    assert_eq!(carrier(SpaceId::FQDN6), (SpaceId::DHCP6, 39));
+}
+
+#[test]
+fn the_fqdn6_shim_has_no_tables() {
+    // ISC: `option fqdn6-...-bug.foo code 5 = text;` is accepted and then
+    // `option fqdn6-...-bug.foo "x";` is "unknown option"; unknown-N works.
+    let mut c = OptionCatalog::isc();
+    let shim = c.space_id(table::FQDN6_SHIM).unwrap();
+    let id = c.define_option(shim, "foo", 5, format("t")).unwrap();
+    assert!(c.option(id).is_some());
+    assert_eq!(c.by_name(shim, "foo"), None);
+    assert_eq!(c.by_code(shim, 5), None);
+    assert_eq!(
+        c.resolve(Some(table::FQDN6_SHIM), "unknown-5"),
+        Ok(Resolved::Unknown { space: shim, code: 5 })
+    );
+}
+
+#[test]
+fn forget_then_redefine_keeps_the_definition() {
+    // `option routers code 77 = text;`: ISC deletes `routers` and code 3,
+    // then edits the same option.
+    let mut c = OptionCatalog::isc();
+    let routers = id(&c, SpaceId::DHCP, "routers");
+    c.forget(SpaceId::DHCP, "routers", 3);
+    assert_eq!(c.by_name(SpaceId::DHCP, "routers"), None);
+    assert_eq!(c.by_code(SpaceId::DHCP, 3), None);
+    // Taking over code 15 (domain-name) leaves domain-name's name entry.
+    let domain_name = id(&c, SpaceId::DHCP, "domain-name");
+    assert_eq!(c.redefine(routers, 15, format("t")), Ok(routers));
+    assert_eq!(c.by_name(SpaceId::DHCP, "routers"), Some(routers));
+    assert_eq!(c.by_code(SpaceId::DHCP, 15), Some(routers));
+    assert_eq!(c.by_name(SpaceId::DHCP, "domain-name"), Some(domain_name));
+    assert_eq!(c.option(routers).unwrap().code, 15);
+    // Forgetting by key drops whatever holds the key.
+    c.forget(SpaceId::DHCP, "domain-name", 15);
+    assert_eq!(c.by_code(SpaceId::DHCP, 15), None);
+    assert_eq!(c.by_name(SpaceId::DHCP, "routers"), Some(routers));
 }
