@@ -63,12 +63,6 @@ pub struct DeclState {
 }
 
 impl Parser<'_> {
-    /// Reports a construct this parser does not handle yet and skips it.
-    pub(crate) fn unfinished(&mut self, what: &str) -> PResult<()> {
-        self.parse_warn(format!("{} is not supported yet.", what));
-        self.skip_to_semi()
-    }
-
     /// The current token's text as ISC's C code sees it (cut at a NUL).
     pub(crate) fn c_text(&self) -> String {
         String::from_utf8_lossy(self.lex.value_cstr()).into_owned()
