@@ -161,14 +161,15 @@ impl Parser<'_> {
         } else {
             self.clone_group(share_group, ScopeKind::Subnet)
         };
-        let Some(net) = self.parse_ipv4_aggregate()? else {
+        let mut buf = [0u8; 4];
+        let Some(net) = self.parse_ipv4_aggregate(&mut buf)? else {
             return Ok(());
         };
         if self.next_token()? != Token::Kw(K::Netmask) {
             self.parse_warn("Expecting netmask");
             return self.skip_to_semi();
         }
-        let Some(netmask) = self.parse_ipv4_aggregate()? else {
+        let Some(netmask) = self.parse_ipv4_aggregate(&mut buf)? else {
             return Ok(());
         };
         if u32::from(net) & !u32::from(netmask) != 0 {
@@ -223,16 +224,18 @@ impl Parser<'_> {
         Ok(())
     }
 
-    /// A dotted quad as ISC reads subnet numbers and masks (a numeric
-    /// aggregate of four bytes; cut short by end of file, the rest is 0).
-    fn parse_ipv4_aggregate(&mut self) -> PResult<Option<Ipv4Addr>> {
-        Ok(self.parse_numeric_aggregate(4, Some(b'.'), 10, 8)?.map(|b| {
-            let mut q = [0u8; 4];
-            for (d, s) in q.iter_mut().zip(b.iter()) {
-                *d = *s;
-            }
-            Ipv4Addr::from(q)
-        }))
+    /// A dotted quad as ISC reads subnet numbers, masks and range ends:
+    /// a numeric aggregate of four bytes into `buf`, which the caller
+    /// reuses for the next one. Cut short by end of file, the bytes not
+    /// read keep what the previous address left there, as in ISC.
+    fn parse_ipv4_aggregate(&mut self, buf: &mut [u8; 4]) -> PResult<Option<Ipv4Addr>> {
+        let Some(bytes) = self.parse_numeric_aggregate(4, Some(b'.'), 10, 8)? else {
+            return Ok(None);
+        };
+        for (d, s) in buf.iter_mut().zip(bytes.iter()) {
+            *d = *s;
+        }
+        Ok(Some(Ipv4Addr::from(*buf)))
     }
 
     /// Puts a subnet into ISC's global subnet list (`enter_subnet`). ISC
@@ -394,13 +397,14 @@ impl Parser<'_> {
         if dynamic {
             self.skip_token()?;
         }
-        let Some(low) = self.parse_ipv4_aggregate()? else {
+        let mut buf = [0u8; 4];
+        let Some(low) = self.parse_ipv4_aggregate(&mut buf)? else {
             return Ok(0);
         };
         let high = if self.peek_token()?.is(b';') {
             low
         } else {
-            match self.parse_ipv4_aggregate()? {
+            match self.parse_ipv4_aggregate(&mut buf)? {
                 Some(h) => h,
                 None => return Ok(0),
             }
