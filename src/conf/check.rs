@@ -55,7 +55,10 @@ impl Parser<'_> {
                 return Err(Fatal(format!("OMAPI key {}: not found", name)));
             }
         }
-        if settings.get(&code::DDNS_UPDATE_STYLE).is_some_and(|v| v.as_slice() == [DDNS_STYLE_AD_HOC]) {
+        if settings
+            .get(&code::DDNS_UPDATE_STYLE)
+            .is_some_and(|v| v.as_slice() == [DDNS_STYLE_AD_HOC])
+        {
             return Err(Fatal("ddns-update-style ad_hoc no longer supported".into()));
         }
         self.paths_logged_at = Some(self.diagnostics.len());
@@ -117,7 +120,13 @@ mod tests {
         // The path lines come before the two notes.
         assert_eq!(o.paths_at, Some(0));
         let lines: Vec<String> = o.diagnostics.iter().map(|d| d.headline()).collect();
-        assert_eq!(lines, vec!["Not using fsync() to flush lease writes", "Setting server-id-check true"]);
+        assert_eq!(
+            lines,
+            vec![
+                "Not using fsync() to flush lease writes",
+                "Setting server-id-check true"
+            ]
+        );
     }
 
     #[test]

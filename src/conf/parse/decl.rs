@@ -172,7 +172,9 @@ impl Parser<'_> {
                 return Ok(());
             }
         }
-        self.decl.host_by_name.insert(host.name.clone(), self.config.hosts.len());
+        self.decl
+            .host_by_name
+            .insert(host.name.clone(), self.config.hosts.len());
         self.config.hosts.push(host);
         Ok(())
     }
@@ -326,7 +328,12 @@ impl Parser<'_> {
             if deleted {
                 self.delete_named_group(&name);
             } else {
-                self.supersede_named_group(NamedGroup { name, group: g, dynamic, r#static: is_static });
+                self.supersede_named_group(NamedGroup {
+                    name,
+                    group: g,
+                    dynamic,
+                    r#static: is_static,
+                });
             }
         }
         Ok(())
@@ -343,7 +350,9 @@ impl Parser<'_> {
         if g.dynamic && !g.r#static {
             self.decl.named_group_by_name.remove(name);
         } else {
-            self.decl.named_group_by_name.insert(name.to_string(), NamedGroupEntry::Deleted(old));
+            self.decl
+                .named_group_by_name
+                .insert(name.to_string(), NamedGroupEntry::Deleted(old));
         }
     }
 
@@ -438,7 +447,11 @@ impl Parser<'_> {
         if !self.parse_semi()? {
             return Ok(None);
         }
-        Ok(Some(if v6 { FixedAddresses::V6(v6s) } else { FixedAddresses::V4(v4) }))
+        Ok(Some(if v6 {
+            FixedAddresses::V6(v6s)
+        } else {
+            FixedAddresses::V4(v4)
+        }))
     }
 
     /// `lease-id-format octal|hex;` after its keyword (ISC `parse_lease_id_format`).
@@ -453,7 +466,10 @@ impl Parser<'_> {
         };
         self.config.lease_id_format = Some(format);
         // ISC logs this at debug level, which `dhcpd -t` prints.
-        self.log_info(format!("lease_id_format is: {}", if format == LeaseIdFormat::Octal { "octal" } else { "hex" }));
+        self.log_info(format!(
+            "lease_id_format is: {}",
+            if format == LeaseIdFormat::Octal { "octal" } else { "hex" }
+        ));
         if !self.next_token()?.is(b';') {
             // ISC shares this text with the lease file reader.
             self.parse_warn("corrupt lease file; expecting a semicolon");

@@ -17,7 +17,8 @@ use super::hex_or_string;
 fn parse(src: &str) -> Parser<'static> {
     let loader: &'static MemLoader = Box::leak(Box::new(MemLoader(vec![])));
     let mut p = Parser::new("t.conf", Rc::from(src.as_bytes()), loader);
-    p.parse_conf_file(Config::ROOT, ScopeKind::Root).expect("no fatal error");
+    p.parse_conf_file(Config::ROOT, ScopeKind::Root)
+        .expect("no fatal error");
     p
 }
 
@@ -47,13 +48,19 @@ fn a_lone_subnet_gets_an_implicit_shared_network_and_pool() {
     assert_eq!(sn.name, "10.0.0.0/24");
     assert!(sn.implicit && sn.listed);
     assert_eq!(sn.subnets, vec![0]);
-    assert_eq!(c.subnets[0].group, sn.group, "the subnet and its implicit network share a scope");
+    assert_eq!(
+        c.subnets[0].group, sn.group,
+        "the subnet and its implicit network share a scope"
+    );
     assert_eq!(sn.pools.len(), 1);
     let pool = &c.pools[sn.pools[0]];
     assert!(pool.implicit);
     assert_eq!(pool.prohibits, vec![Permit::DynamicBootpClients]);
     assert_eq!(pool.ranges.len(), 1);
-    assert_eq!((pool.ranges[0].low, pool.ranges[0].high), (ip("10.0.0.10"), ip("10.0.0.20")));
+    assert_eq!(
+        (pool.ranges[0].low, pool.ranges[0].high),
+        (ip("10.0.0.10"), ip("10.0.0.20"))
+    );
 }
 
 #[test]
@@ -78,7 +85,10 @@ fn sibling_subnets_are_ordered_like_isc() {
 #[test]
 fn overlap_warnings_name_isc_prefix_lengths() {
     let p = parse("subnet 10.16.0.7 netmask 255.255.255.255 { }\nsubnet 0.0.0.0 netmask 0.0.0.0 { }\n");
-    assert_eq!(messages(&p), vec!["Warning: subnet 0.0.0.0/-26 overlaps subnet 10.16.0.7/32"]);
+    assert_eq!(
+        messages(&p),
+        vec!["Warning: subnet 0.0.0.0/-26 overlaps subnet 10.16.0.7/32"]
+    );
     assert!(!p.file_had_errors);
 }
 
@@ -94,7 +104,10 @@ fn hosts_record_their_parameters_and_names_stay_taken() {
     let hosts = &p.config.hosts;
     assert_eq!(hosts.len(), 2);
     assert!(hosts[0].deleted);
-    assert_eq!(hosts[0].hardware.as_ref().unwrap().addr, vec![0, 0x11, 0x22, 0x33, 0x44, 0x55]);
+    assert_eq!(
+        hosts[0].hardware.as_ref().unwrap().addr,
+        vec![0, 0x11, 0x22, 0x33, 0x44, 0x55]
+    );
     assert_eq!(
         hosts[0].fixed_addresses,
         Some(FixedAddresses::V4(vec![
@@ -137,13 +150,21 @@ fn classes_subclasses_and_lookup() {
     assert_eq!(classes[0].name.as_deref(), Some("c"));
     assert_eq!(classes[1].superclass, Some(0));
     assert_eq!(classes[1].hash_string.as_deref(), Some(&b"x"[..]));
-    assert_eq!(classes[1].lease_limit, Some(4), "a subclass starts with its class's limit");
+    assert_eq!(
+        classes[1].lease_limit,
+        Some(4),
+        "a subclass starts with its class's limit"
+    );
     assert_eq!(classes[2].hash_string.as_deref(), Some(&[1u8, 2][..]));
     assert_eq!(classes.len(), 5, "the second \"x\" reopens the first subclass");
     assert_eq!(classes[3].name.as_deref(), Some("implicit-vendor-class"));
     assert_eq!(p.find_class("c"), Some(0));
     assert_eq!(p.find_class("d"), None, "deleted");
-    assert_eq!(p.find_class("implicit-vendor-class"), None, "only class declarations are found");
+    assert_eq!(
+        p.find_class("implicit-vendor-class"),
+        None,
+        "only class declarations are found"
+    );
 }
 
 #[test]
@@ -158,7 +179,10 @@ fn pool_permits_after_times_and_merging() {
     );
     assert!(p.diagnostics.is_empty(), "{:?}", messages(&p));
     let pools = &p.config.pools;
-    assert_eq!(pools[0].permits, vec![Permit::Class(Some(0)), Permit::After(0x7fff_ffff)]);
+    assert_eq!(
+        pools[0].permits,
+        vec![Permit::Class(Some(0)), Permit::After(0x7fff_ffff)]
+    );
     assert_eq!(pools[0].prohibits, vec![Permit::UnknownClients]);
     assert_eq!(pools[0].valid_from, Some(0x7fff_ffff));
     // The second pool's permits match the first's (times are not compared).
@@ -194,7 +218,13 @@ fn addresses_declared_twice_are_reported_each() {
          }",
     );
     let m = messages(&p);
-    assert_eq!(m, vec!["t.conf line 3: lease 10.1.0.11 is declared twice!", "t.conf line 3: lease 10.1.0.12 is declared twice!"]);
+    assert_eq!(
+        m,
+        vec![
+            "t.conf line 3: lease 10.1.0.11 is declared twice!",
+            "t.conf line 3: lease 10.1.0.12 is declared twice!"
+        ]
+    );
 }
 
 #[test]
@@ -203,7 +233,10 @@ fn a_range_outside_its_subnet_is_fatal() {
     let src = "subnet 10.1.0.0 netmask 255.255.255.0 { range 10.1.0.10 10.1.1.1; }";
     let mut p = Parser::new("t.conf", Rc::from(src.as_bytes()), &loader);
     let err = p.parse_conf_file(Config::ROOT, ScopeKind::Root).unwrap_err();
-    assert_eq!(err.0, "bad range, address 10.1.1.1 not in subnet 10.1.0.0 netmask 255.255.255.0");
+    assert_eq!(
+        err.0,
+        "bad range, address 10.1.1.1 not in subnet 10.1.0.0 netmask 255.255.255.0"
+    );
 }
 
 #[test]
@@ -216,7 +249,10 @@ fn keys_and_zones() {
     assert!(p.parse_zone_declaration().unwrap());
     assert!(p.diagnostics.is_empty(), "{:?}", messages(&p));
     let key = &p.config.keys[0];
-    assert_eq!((key.name.as_str(), key.algorithm.as_str()), ("k", "hmac-md5.SIG-ALG.REG.INT."));
+    assert_eq!(
+        (key.name.as_str(), key.algorithm.as_str()),
+        ("k", "hmac-md5.SIG-ALG.REG.INT.")
+    );
     assert_eq!(key.secret, b"secret");
     let zone = &p.config.zones[0];
     assert_eq!(zone.name, "example.com.");
@@ -236,7 +272,10 @@ fn allow_deny_ignore_set_server_flags() {
     let Some(Statement::Option(st)) = p.parse_allow_deny(K::Ignore).unwrap() else {
         panic!("a statement")
     };
-    assert_eq!((st.option.space.as_str(), st.option.name.as_str()), ("server", "allow-booting"));
+    assert_eq!(
+        (st.option.space.as_str(), st.option.name.as_str()),
+        ("server", "allow-booting")
+    );
     assert_eq!(st.value, OptionValue::Data(vec![ValuePart::Bytes(vec![2])]));
     assert_eq!(p.parse_allow_deny(K::Allow).unwrap(), None);
     assert_eq!(messages(&p), vec!["t.conf line 1: expecting allow/deny key"]);
@@ -258,5 +297,8 @@ fn dhcpv6_declarations_in_dhcpv4_mode() {
     );
     let h = &p.config.hosts[0];
     assert_eq!(h.fixed_prefixes6, vec![("2001:db8::".parse().unwrap(), 48)]);
-    assert_eq!(h.fixed_addresses, Some(FixedAddresses::V6(vec!["2001:db8::5".parse().unwrap()])));
+    assert_eq!(
+        h.fixed_addresses,
+        Some(FixedAddresses::V6(vec!["2001:db8::5".parse().unwrap()]))
+    );
 }

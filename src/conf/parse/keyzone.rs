@@ -108,7 +108,11 @@ impl Parser<'_> {
             self.log_error(format!("Unable to create tsec structure for {}", name));
         }
         self.config.keys.retain(|k| k.name != name);
-        self.config.keys.push(Key { name, algorithm, secret });
+        self.config.keys.push(Key {
+            name,
+            algorithm,
+            secret,
+        });
         Ok(true)
     }
 
@@ -278,7 +282,10 @@ mod tests {
     #[test]
     fn algorithm_names_are_qualified_like_isc() {
         assert_eq!(qualify_algorithm("hmac-md5".into()), "hmac-md5.SIG-ALG.REG.INT.");
-        assert_eq!(qualify_algorithm("hmac-md5.sig-alg.reg.int".into()), "hmac-md5.sig-alg.reg.int.");
+        assert_eq!(
+            qualify_algorithm("hmac-md5.sig-alg.reg.int".into()),
+            "hmac-md5.sig-alg.reg.int."
+        );
         assert_eq!(qualify_algorithm("HMAC-SHA512.".into()), "HMAC-SHA512.");
     }
 }

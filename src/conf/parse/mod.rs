@@ -25,6 +25,7 @@ mod class;
 mod keyzone;
 mod network;
 mod permit;
+mod pool;
 mod v6;
 
 pub use common::{AddrOrName, Hardware};
