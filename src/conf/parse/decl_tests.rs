@@ -10,8 +10,8 @@ use super::super::super::keywords::Keyword as K;
 use super::super::super::model::{Config, FixedAddresses, Permit, ScopeKind};
 use super::super::super::parser::{MemLoader, Parser};
 use super::super::common::AddrOrName;
+use super::super::host::hex_or_string;
 use super::super::option::{OptionValue, ValuePart};
-use super::hex_or_string;
 
 /// Parses `src` as a whole file; returns the parser for inspection.
 fn parse(src: &str) -> Parser<'static> {

@@ -10,6 +10,7 @@
 
 mod common;
 mod decl;
+mod host;
 mod exec;
 mod exec_blocks;
 #[cfg(test)]
