@@ -51,7 +51,7 @@ impl Parser<'_> {
         self.config.postconf.pid_file_name = text(code::PID_FILE_NAME);
         if let Some(name) = text(code::OMAPI_KEY) {
             let name = String::from_utf8_lossy(&name).into_owned();
-            if !self.config.keys.iter().any(|k| k.name == name) {
+            if self.find_key(&name).is_none() {
                 return Err(Fatal(format!("OMAPI key {}: not found", name)));
             }
         }
