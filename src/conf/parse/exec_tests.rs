@@ -308,17 +308,13 @@ fn whole_output_matches_isc_on_family_cases() {
         for case in verdicts.into_iter().filter(|c| family_case(&c.file)) {
             let outcome = check_config(&case.file, &DirLoader(dir.clone()));
             let (want, mut got) = (oracle_lines(&dir, &case.file), our_lines(&outcome));
-            if case.exit_code == 139 {
-                // ISC crashed where we print why we refuse.
-                assert!(
-                    got.pop().is_some_and(|l| l.starts_with("ISC dhcpd crashes")),
-                    "{}",
-                    case.file
-                );
-            }
             // Constructs of families not merged yet say so; judge the rest.
             if got.iter().any(|l| l.ends_with("is not supported yet.")) {
                 continue;
+            }
+            if case.exit_code == 139 {
+                // ISC crashed where we print why we refuse.
+                assert!(got.pop().is_some_and(|l| l.starts_with("ISC dhcpd crashes")), "{}", case.file);
             }
             checked += 1;
             if want != got {
