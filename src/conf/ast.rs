@@ -14,8 +14,6 @@
 /// One statement in a scope, in source order.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Statement {
-    /// A statement family not modelled yet, kept as its keyword for reporting.
-    Unmodelled(String),
     /// `if COND { ... } [elsif COND { ... }] [else { ... }]`.
     If(IfStatement),
     /// `add "CLASS";`: makes the client a member of the class.

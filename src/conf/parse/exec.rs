@@ -46,6 +46,13 @@ impl Parser<'_> {
     /// was handled without producing one (e.g. a `key` declaration), and
     /// `(Some(Some(s)), _)` otherwise.
     pub(crate) fn parse_executable_statement(&mut self, ctx: CaseContext) -> PResult<(Parsed, bool)> {
+        self.enter()?;
+        let r = self.parse_executable_statement_inner(ctx);
+        self.leave();
+        r
+    }
+
+    fn parse_executable_statement_inner(&mut self, ctx: CaseContext) -> PResult<(Parsed, bool)> {
         let mut lose = false;
         let parsed = self.executable_statement(&mut lose, ctx)?;
         Ok((parsed, lose))
