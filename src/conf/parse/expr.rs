@@ -23,7 +23,6 @@ impl Parser<'_> {
     /// A boolean expression (ISC `parse_boolean_expression`), for callers
     /// outside this family (class `match if`): `(None, lose)` when none
     /// could be parsed.
-    #[allow(dead_code)] // called by the declarations family once merged
     pub(crate) fn parse_boolean_expression(&mut self) -> PResult<(Option<Expression>, bool)> {
         let mut lose = false;
         let e = self.boolean_expression(&mut lose)?;
