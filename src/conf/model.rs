@@ -316,6 +316,8 @@ pub struct Config {
     pub shared_networks: Vec<SharedNetwork>,
     /// Subnets in declaration order.
     pub subnets: Vec<Subnet>,
+    /// How times are written to the lease file (`db-time-format`).
+    pub db_time_format: DbTimeFormat,
     /// Failover peers and the shared networks naming them.
     pub failover: FailoverConfig,
     /// Pools (explicit and ad-hoc) in creation order.
@@ -338,12 +340,23 @@ pub struct Config {
     pub postconf: PostConf,
 }
 
+/// How lease times are written to the lease file (ISC `db-time-format`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DbTimeFormat {
+    /// `default`: `W YYYY/MM/DD HH:MM:SS` in UTC.
+    #[default]
+    Default,
+    /// `local`: seconds since the epoch with the local time as a comment.
+    Local,
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
             groups: vec![Group::new(ScopeKind::Root, None)],
             shared_networks: Vec::new(),
             subnets: Vec::new(),
+            db_time_format: DbTimeFormat::Default,
             failover: FailoverConfig::default(),
             pools: Vec::new(),
             hosts: Vec::new(),

@@ -11,6 +11,9 @@
 mod common;
 mod decl;
 mod exec;
+mod exec_blocks;
+#[cfg(test)]
+mod exec_tests;
 mod expr;
 mod failover;
 pub(crate) mod option;
@@ -21,7 +24,6 @@ pub use option_names::UserOptions;
 mod class;
 mod keyzone;
 mod network;
-mod pending;
 mod permit;
 mod v6;
 
