@@ -86,10 +86,10 @@ impl Parser<'_> {
         let t = self.peek_token()?;
         if t == Token::Number {
             // A host name may be all digits; look ahead for `N . N` to decide.
-            let saved = self.lex.clone();
+            let saved = self.lex.snapshot();
             self.skip_token()?;
             let is_addr = self.next_token()?.is(b'.') && self.next_token()? == Token::Number;
-            self.lex = saved;
+            self.lex.restore(saved);
             if is_addr {
                 if let Some(bytes) = self.parse_numeric_aggregate(4, Some(b'.'), 10, 8)? {
                     return Ok(Some(AddrOrName::Addr(Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3]))));
@@ -199,8 +199,18 @@ impl Parser<'_> {
                 self.skip_to_semi()?;
                 return Ok(None);
             }
-            let text = self.lex.value_cstr().to_vec();
-            out.extend(self.convert_num(&text, base, size));
+            // Copy the token out of the lexer without allocating: numbers
+            // in aggregates are short.
+            let mut buf = [0u8; 64];
+            let v = self.lex.value_cstr();
+            if v.len() <= buf.len() {
+                let n = v.len();
+                buf[..n].copy_from_slice(v);
+                self.convert_num_into(&buf[..n], base, size, &mut out);
+            } else {
+                let text = v.to_vec();
+                self.convert_num_into(&text, base, size, &mut out);
+            }
             count += 1;
             if count == max {
                 break;
@@ -213,7 +223,15 @@ impl Parser<'_> {
     /// ISC's `convert_num` does (`Bogus number`, `exceeds max`). `base` 0
     /// guesses from a `0x` or `0` prefix.
     pub(crate) fn convert_num(&mut self, text: &[u8], base: u32, size: u32) -> Vec<u8> {
-        let shown = String::from_utf8_lossy(text).into_owned();
+        let mut out = Vec::with_capacity(4);
+        self.convert_num_into(text, base, size, &mut out);
+        out
+    }
+
+    /// [`Parser::convert_num`] appending to `out`, without allocating on
+    /// the common path (the hot loop of hardware and IP addresses).
+    pub(crate) fn convert_num_into(&mut self, text: &[u8], base: u32, size: u32, out: &mut Vec<u8>) {
+        let shown = || String::from_utf8_lossy(text).into_owned();
         let mut s = text;
         let negative = s.first() == Some(&b'-');
         if negative {
@@ -248,11 +266,11 @@ impl Parser<'_> {
             } else if c >= b'0' as u32 {
                 c - b'0' as u32
             } else {
-                self.parse_warn(format!("Bogus number: {}.", shown));
+                self.parse_warn(format!("Bogus number: {}.", shown()));
                 break;
             };
             if digit >= base {
-                self.parse_warn(format!("Bogus number {}: digit {} not in base {}", shown, digit, base));
+                self.parse_warn(format!("Bogus number {}: digit {} not in base {}", shown(), digit, base));
                 break;
             }
             val = val.wrapping_mul(base).wrapping_add(digit);
@@ -284,13 +302,10 @@ impl Parser<'_> {
         }
         let v = if negative { val.wrapping_neg() } else { val };
         match size {
-            8 => vec![v as u8],
-            16 => (v as u16).to_be_bytes().to_vec(),
-            32 => v.to_be_bytes().to_vec(),
-            _ => {
-                self.parse_warn(format!("Unexpected integer size: {}\n", size));
-                Vec::new()
-            }
+            8 => out.push(v as u8),
+            16 => out.extend_from_slice(&(v as u16).to_be_bytes()),
+            32 => out.extend_from_slice(&v.to_be_bytes()),
+            _ => self.parse_warn(format!("Unexpected integer size: {}\n", size)),
         }
     }
 
