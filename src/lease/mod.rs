@@ -19,9 +19,12 @@
 //! we keep both conventions so that a value read from a file is written back
 //! unchanged.
 
+#![warn(missing_docs)]
+
 pub mod date;
 pub mod file;
 mod lease_decl;
+mod other_decl;
 pub mod records;
 pub mod write;
 
