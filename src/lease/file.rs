@@ -271,7 +271,13 @@ impl<'l> Reader<'l> {
     }
 
     /// Marks a non-lease record torn when the file ended inside it.
-    pub(super) fn check_torn<T>(&mut self, line: u32, what: &str, closed: bool, out: Outcome<T>) -> PResult<Outcome<T>> {
+    pub(super) fn check_torn<T>(
+        &mut self,
+        line: u32,
+        what: &str,
+        closed: bool,
+        out: Outcome<T>,
+    ) -> PResult<Outcome<T>> {
         if !closed && self.at_end()? {
             self.torn(line, what.to_string());
             return Ok(Outcome::Bad);

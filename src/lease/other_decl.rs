@@ -202,9 +202,8 @@ impl Reader<'_> {
     pub(super) fn authoring_byte_order(&mut self) -> PResult<Outcome<ByteOrder>> {
         let line = self.p.lex.position().line;
         if self.byte_order_seen {
-            self.p.parse_warn(
-                "authoring-byte-order specified too late.\nIt must occur before the first lease in file\n",
-            );
+            self.p
+                .parse_warn("authoring-byte-order specified too late.\nIt must occur before the first lease in file\n");
             self.p.skip_to_semi()?;
             return self.check_torn(line, "authoring-byte-order", false, Outcome::Bad);
         }

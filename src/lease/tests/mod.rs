@@ -329,6 +329,28 @@ subclass \"c\" 00:01 {
     assert!(st.classes[1].deleted);
 }
 
+#[test]
+fn names_isc_could_not_read_back_are_escaped() {
+    let text = "failover peer \"a\\\"b\" state {\n  mclt 3;\n}\ngroup \"two words\" {\n  dynamic;\n}\n\
+                class \"c\\\\d\" {\n  dynamic;\n}\n\nsubclass \"c\\\\d\" \"q\\\"\" {\n  dynamic;\n}\n\n";
+    let log = read(text.as_bytes());
+    assert!(log.diagnostics.is_empty(), "{:?}", messages(&log));
+    let mut out = Vec::new();
+    for e in &log.entries {
+        write::append_record(&mut out, &e.record, &opts()).unwrap();
+    }
+    let again = read(&out);
+    assert!(again.diagnostics.is_empty(), "{:?}", messages(&again));
+    assert_eq!(
+        again.entries.iter().map(|e| &e.record).collect::<Vec<_>>(),
+        log.entries.iter().map(|e| &e.record).collect::<Vec<_>>()
+    );
+    let out = show(&out);
+    assert!(out.contains("failover peer \"a\\\"b\" state {"), "{}", out);
+    assert!(out.contains("group \"two words\" {"), "{}", out);
+    assert!(out.contains("subclass \"c\\\\d\" 71:22 {"), "{}", out);
+}
+
 // ----- reading rules -----------------------------------------------------------
 
 #[test]
@@ -396,10 +418,7 @@ fn values_of_every_kind_are_read() {
     assert_eq!(l.binding("ddns-rev-name"), Some(&BindingValue::Data(b"1.0.0.10.in-addr.arpa.".to_vec())));
     assert_eq!(l.agent_options[1].value_text, b"0:1:2:3".to_vec());
     assert_eq!(l.client_hostname.as_deref(), Some(&b"foo.bar"[..]));
-    assert_eq!(
-        l.billing_class,
-        Some(super::BillingClass::Subclass { parent: "v".into(), hash: vec![1, 2] })
-    );
+    assert_eq!(l.billing_class, Some(super::BillingClass::Subclass { parent: "v".into(), hash: vec![1, 2] }));
 }
 
 #[test]
