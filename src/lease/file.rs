@@ -21,7 +21,8 @@
 //!   leases in pools without a peer) belong to the engine.
 //! * `timestamp` inside a lease makes ISC exit ("Impossible error"); we
 //!   report it and drop that lease.
-//! * `ia-na`/`ia-ta`/`ia-pd` (DHCPv6) blocks are skipped with a message.
+//! * `ia-na`/`ia-ta`/`ia-pd` (DHCPv6) blocks are skipped with ISC's
+//!   message for a DHCPv4 server.
 //!
 //! Nothing here panics or loops forever, whatever the bytes: every loop
 //! consumes a token or stops at end of file.
@@ -168,13 +169,14 @@ impl<'l> Reader<'l> {
                 Token::Kw(K::Group) => self.group_declaration()?.map(Record::Group),
                 Token::Kw(K::Class) => self.class_declaration(false)?.map(Record::Class),
                 Token::Kw(K::Subclass) => self.class_declaration(true)?.map(Record::Class),
-                Token::Kw(K::IaNa | K::IaTa | K::IaPd) => {
-                    let what = self.p.val();
-                    self.skip_v6_block()?;
-                    self.p.log_error(format!(
-                        "{} line {}: {} is a DHCPv6 lease; ignored by this DHCPv4 server.",
-                        self.log.file_name, line, what
-                    ));
+                Token::Kw(kw @ (K::IaNa | K::IaTa | K::IaPd)) => {
+                    let name = match kw {
+                        K::IaNa => "IA_NA",
+                        K::IaTa => "IA_TA",
+                        _ => "IA_PD",
+                    };
+                    self.p.parse_warn(format!("{} is only supported in DHCPv6 mode.", name));
+                    self.p.skip_to_semi()?;
                     Outcome::Bad
                 }
                 _ => {

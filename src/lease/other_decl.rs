@@ -354,19 +354,4 @@ impl Reader<'_> {
             Some(f) => f.classes.iter().chain(&self.file_classes).any(|c| c == name),
         }
     }
-
-    /// Skips an `ia-na`/`ia-ta`/`ia-pd` block: its identifier, then the
-    /// braces.
-    pub(super) fn skip_v6_block(&mut self) -> PResult<()> {
-        loop {
-            let t = self.p.next_token()?;
-            if t == Token::Eof || t.is(b';') {
-                return Ok(());
-            }
-            if t.is(b'{') {
-                self.capture_block()?;
-                return Ok(());
-            }
-        }
-    }
 }
