@@ -14,8 +14,6 @@
 /// One statement in a scope, in source order.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Statement {
-    /// A statement family not modelled yet, kept as its keyword for reporting.
-    Unmodelled(String),
     /// `if COND { ... } [elsif COND { ... }] [else { ... }]`.
     If(IfStatement),
     /// `add "CLASS";`: makes the client a member of the class.
@@ -450,8 +448,9 @@ pub enum Expression {
         /// The bytes.
         data: Box<Expression>,
     },
-    /// A decimal constant.
-    ConstInt(u32),
+    /// A decimal constant, as ISC stores it: C `atoi` of the token widened
+    /// to an unsigned long (so `-1` is all ones).
+    ConstInt(u64),
     /// `lease-time`: seconds left on the lease.
     LeaseTime,
     /// `client-state`: the DHCP client's state (dhclient only).
@@ -564,7 +563,11 @@ mod tests {
     use super::*;
 
     fn bin(op: BinaryOp) -> Expression {
-        Expression::Binary { op, lhs: Box::new(Expression::ConstInt(1)), rhs: Box::new(Expression::ConstInt(2)) }
+        Expression::Binary {
+            op,
+            lhs: Box::new(Expression::ConstInt(1)),
+            rhs: Box::new(Expression::ConstInt(2)),
+        }
     }
 
     #[test]
@@ -576,7 +579,11 @@ mod tests {
         assert_eq!(Expression::Variable("x".into()).context(), ExprContext::Any);
         assert_eq!(bin(BinaryOp::Equal).context(), ExprContext::Boolean);
         assert_eq!(bin(BinaryOp::BinaryXor).context(), ExprContext::Numeric);
-        assert!(!Expression::Function { params: vec![], body: vec![] }.is_runtime_typed());
+        assert!(!Expression::Function {
+            params: vec![],
+            body: vec![]
+        }
+        .is_runtime_typed());
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub const MAX_INCLUDE_DEPTH: usize = 64;
 
 /// How deeply blocks and expressions may nest before we give up rather than
 /// exhaust the stack on hostile input. ISC has no limit.
-pub const MAX_NESTING: usize = 512;
+pub const MAX_NESTING: usize = 200;
 
 /// The parser: the lexer of the file being read, the messages so far, and
 /// the configuration being built.
@@ -86,6 +86,12 @@ pub struct Parser<'l> {
     pub(crate) warned_global_host: bool,
     /// Option spaces and definitions added by the configuration.
     pub(crate) user_options: super::parse::UserOptions,
+    /// Lookup tables the declarations keep while parsing (ISC's hashes).
+    pub(crate) decl: super::parse::DeclState,
+    /// How many diagnostics ISC prints before its `Config file:` /
+    /// `Database file:` / `PID file:` lines (set by the post-parse checks
+    /// when they get that far).
+    pub paths_logged_at: Option<usize>,
 }
 
 impl<'l> Parser<'l> {
@@ -102,6 +108,8 @@ impl<'l> Parser<'l> {
             config: Config::default(),
             warned_global_host: false,
             user_options: Default::default(),
+            decl: Default::default(),
+            paths_logged_at: None,
         }
     }
 

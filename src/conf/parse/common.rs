@@ -561,7 +561,8 @@ fn base64_value(c: u8) -> Option<u32> {
     }
 }
 
-/// C `atoi`: optional sign and leading digits, 0 if none; wraps like a C int.
+/// C `atoi` as glibc implements it (`strtol` cut to an `int`): optional
+/// sign and leading digits, 0 if none; the long saturates before the cut.
 pub(crate) fn atoi(s: &[u8]) -> i64 {
     let mut i = 0;
     while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
@@ -572,12 +573,22 @@ pub(crate) fn atoi(s: &[u8]) -> i64 {
         neg = s[i] == b'-';
         i += 1;
     }
-    let mut v: i32 = 0;
+    let mut v: i64 = 0;
+    let mut overflow = false;
     while i < s.len() && s[i].is_ascii_digit() {
-        v = v.wrapping_mul(10).wrapping_add((s[i] - b'0') as i32);
+        match v.checked_mul(10).and_then(|x| x.checked_add((s[i] - b'0') as i64)) {
+            Some(x) => v = x,
+            None => overflow = true,
+        }
         i += 1;
     }
-    (if neg { v.wrapping_neg() } else { v }) as i64
+    let long = match (overflow, neg) {
+        (true, false) => i64::MAX,
+        (true, true) => i64::MIN,
+        (false, true) => -v,
+        (false, false) => v,
+    };
+    long as i32 as i64
 }
 
 /// ISC's own arithmetic for a broken-down UTC date (it does not call the C
@@ -593,13 +604,18 @@ fn isc_date_guess(year: i64, mon: i64, mday: i64, hour: i64, min: i64, sec: i64,
     v as i32 as i64
 }
 
-/// ISC prints a token's numeric code in one message; single characters are
-/// their byte value, everything else only needs to be stable.
+/// ISC's numeric code for a token (`enum dhcp_token`), which one of its
+/// messages prints.
 fn token_code(t: Token) -> i32 {
     match t {
         Token::Punct(c) => c as i8 as i32,
+        Token::String => 262,
+        Token::Number => 263,
+        Token::NumberOrName => 264,
+        Token::Name => 265,
         Token::Eof => 607,
-        _ => 0,
+        Token::Whitespace => 652,
+        Token::Kw(k) => k.isc_code(),
     }
 }
 
@@ -664,5 +680,8 @@ mod tests {
         assert_eq!(p.parse_ip_addr_or_hostname().unwrap(), Some(AddrOrName::Addr(Ipv4Addr::new(192, 0, 2, 1))));
         let mut p = parser_over("c2VjcmV0;", &l);
         assert_eq!(p.parse_base64().unwrap(), Some(b"secret".to_vec()));
+        assert_eq!(atoi(b"18446744073709551716"), -1);
+        assert_eq!(atoi(b"4294967396"), 100);
+        assert_eq!(atoi(b" -12x"), -12);
     }
 }
