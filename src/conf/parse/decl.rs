@@ -7,7 +7,7 @@
 //! `dhcpd -t` accepts: a named group declared a second time makes its name
 //! unknown instead of taking its place. Hosts are in `host.rs`.
 
-use std::collections::HashMap;
+use crate::conf::fasthash::FastMap as HashMap;
 
 use super::super::keywords::Keyword as K;
 use super::super::lexer::Token;

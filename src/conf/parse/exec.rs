@@ -100,7 +100,9 @@ impl Parser<'_> {
             let name = self.val();
             if let Some(option) = self.opt_lookup_name("server", &name) {
                 self.skip_token()?;
-                return Ok(self.parse_option_statement(option, true, OptionOp::Supersede)?.map(Some));
+                return Ok(self
+                    .parse_option_statement(option, true, OptionOp::Supersede)?
+                    .map(Some));
             }
         }
         if token == Token::Name || token == Token::NumberOrName {
@@ -295,7 +297,13 @@ impl Parser<'_> {
     }
 
     /// `define NAME (A, B) { ... }` after the `(`.
-    fn function_definition(&mut self, lose: &mut bool, binding: Binding, name: String, ctx: CaseContext) -> PResult<Parsed> {
+    fn function_definition(
+        &mut self,
+        lose: &mut bool,
+        binding: Binding,
+        name: String,
+        ctx: CaseContext,
+    ) -> PResult<Parsed> {
         let mut params = Vec::new();
         let end = loop {
             let t = self.next_token()?;
