@@ -92,7 +92,7 @@ impl Parser<'_> {
             self.lex.restore(saved);
             if is_addr {
                 if let Some(bytes) = self.parse_numeric_aggregate(4, Some(b'.'), 10, 8)? {
-                    return Ok(Some(AddrOrName::Addr(Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3]))));
+                    return Ok(Some(AddrOrName::Addr(ipv4_padded(&bytes))));
                 }
             }
         }
@@ -117,7 +117,7 @@ impl Parser<'_> {
     pub(crate) fn parse_ip_addr(&mut self) -> PResult<Option<Ipv4Addr>> {
         Ok(self
             .parse_numeric_aggregate(4, Some(b'.'), 10, 8)?
-            .map(|b| Ipv4Addr::new(b[0], b[1], b[2], b[3])))
+            .map(|b| ipv4_padded(&b)))
     }
 
     /// An IPv6 address gathered from raw tokens and checked like
@@ -221,12 +221,9 @@ impl Parser<'_> {
                 break;
             }
         }
-        // A fixed count cut short by end of file: ISC hands back its
-        // caller's buffer with the missing numbers left as they were (zero
-        // for the addresses it parses); callers index all of them.
-        if max > 0 {
-            out.resize(max * (size as usize / 8), 0);
-        }
+        // A fixed count cut short by end of file returns the numbers read
+        // so far: ISC hands back its caller's buffer with the rest left as
+        // it was, which only the caller knows (see `ipv4_padded`).
         Ok(Some(out))
     }
 
@@ -573,6 +570,16 @@ impl Parser<'_> {
         }
         Ok(if out.is_empty() { None } else { Some(out) })
     }
+}
+
+/// An address from up to four bytes; bytes an end of file left unread are
+/// zero (ISC leaves its fresh stack buffer as it was).
+fn ipv4_padded(b: &[u8]) -> Ipv4Addr {
+    let mut a = [0u8; 4];
+    for (d, s) in a.iter_mut().zip(b) {
+        *d = *s;
+    }
+    Ipv4Addr::from(a)
 }
 
 /// The value of a base64 digit, `None` for anything else.
