@@ -561,7 +561,9 @@ fn base64_value(c: u8) -> Option<u32> {
     }
 }
 
-/// C `atoi`: optional sign and leading digits, 0 if none; wraps like a C int.
+/// C `atoi` as glibc does it, `(int) strtol(s, NULL, 10)`: optional sign
+/// and leading digits, 0 if none; saturates in a 64-bit `long`, then wraps
+/// to a C int.
 pub(crate) fn atoi(s: &[u8]) -> i64 {
     let mut i = 0;
     while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
@@ -572,12 +574,13 @@ pub(crate) fn atoi(s: &[u8]) -> i64 {
         neg = s[i] == b'-';
         i += 1;
     }
-    let mut v: i32 = 0;
+    let mut v: i64 = 0;
     while i < s.len() && s[i].is_ascii_digit() {
-        v = v.wrapping_mul(10).wrapping_add((s[i] - b'0') as i32);
+        let d = i64::from(s[i] - b'0');
+        v = if neg { v.saturating_mul(10).saturating_sub(d) } else { v.saturating_mul(10).saturating_add(d) };
         i += 1;
     }
-    (if neg { v.wrapping_neg() } else { v }) as i64
+    v as i32 as i64
 }
 
 /// ISC's own arithmetic for a broken-down UTC date (it does not call the C

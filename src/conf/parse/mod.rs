@@ -14,9 +14,9 @@ mod exec;
 mod expr;
 mod failover;
 pub(crate) mod option;
+mod option_def;
 mod option_names;
-
-pub use option_names::UserOptions;
+mod option_value;
 
 pub use decl::ClassKind;
 
@@ -205,8 +205,7 @@ impl Parser<'_> {
             }
             K::Option => {
                 self.skip_token()?;
-                self.parse_option_keyword_statement(group, kind)?;
-                Ok(declaration)
+                self.parse_option_keyword_statement(group, kind, declaration)
             }
             K::Failover => {
                 if kind != S::Root && kind != S::SharedNetwork {
