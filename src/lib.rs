@@ -10,9 +10,13 @@
 //!   including its error messages, line numbers and carets.
 //! * [`options`] — the one DHCP option table (ISC's names, codes, formats).
 //! * [`wire`] — checked views and `Repr`s over DHCP and failover bytes.
+//! * [`cli`] — the `dhcpd` command line, flag for flag and message for
+//!   message as ISC's.
 //! * [`failover`] — ISC failover protocol pieces that are pure functions.
 
+pub mod cli;
 pub mod conf;
 pub mod failover;
+pub mod lease;
 pub mod options;
 pub mod wire;

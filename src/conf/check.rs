@@ -8,6 +8,8 @@ use super::parser::{PResult, Parser};
 impl Parser<'_> {
     /// Runs the checks ISC makes once the configuration is read.
     pub(crate) fn post_parse_checks(&mut self) -> PResult<()> {
+        // ISC runs the failover sanity check after postconf_initialization.
+        self.check_failover()?;
         Ok(())
     }
 }

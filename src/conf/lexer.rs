@@ -588,6 +588,13 @@ impl Lexer {
     pub fn current_line(&self) -> u32 {
         self.line
     }
+
+    /// Byte offset of the next character the scanner will read, i.e. just
+    /// past the last token read or peeked. Lets a caller keep the source
+    /// text of a span verbatim (the lease file keeps `on` blocks as text).
+    pub fn offset(&self) -> usize {
+        self.pos
+    }
 }
 
 fn c_string(buf: &[u8]) -> Vec<u8> {

@@ -16,6 +16,7 @@ pub mod diag;
 pub mod keywords;
 pub mod lexer;
 pub mod model;
+pub mod model_failover;
 pub(crate) mod parse;
 pub mod parser;
 
@@ -34,6 +35,11 @@ pub struct ConfigOutcome {
     /// footer (`Configuration file errors encountered -- exiting`, or
     /// e.g. `Can't open x: No such file or directory`).
     pub fatal: Option<String>,
+    /// How many of [`diagnostics`](Self::diagnostics) ISC prints before its
+    /// `Config file:` / `Database file:` / `PID file:` lines, which it logs
+    /// midway through its post-parse stage (`postconf_initialization`);
+    /// `None` when it stops before reaching them (any parse error).
+    pub paths_at: Option<usize>,
 }
 
 impl ConfigOutcome {
@@ -49,6 +55,9 @@ impl ConfigOutcome {
             .iter()
             .find(|d| d.at.is_some() && d.severity == Severity::Error)
             .map(|d| d.headline())
+            // Without a positioned error, the first line ISC printed (e.g.
+            // the failover check's `ERROR: ...` before its fatal line).
+            .or_else(|| self.fatal.as_ref().and(self.diagnostics.first()).map(|d| d.headline()))
             .or_else(|| self.fatal.clone())
     }
 }
@@ -64,22 +73,30 @@ pub fn check_config(path: &str, loader: &dyn SourceLoader) -> ConfigOutcome {
                 config: None,
                 diagnostics: Vec::new(),
                 fatal: Some(format!("Can't open {}: {}", path, parser::os_error_text(&e))),
+                paths_at: None,
             }
         }
     };
     let mut p = Parser::new(path, bytes, loader);
     let result = p.parse_conf_file(Config::ROOT, ScopeKind::Root);
+    let mut paths_at = None;
     let fatal = match result {
         Err(Fatal(msg)) => Some(msg),
         Ok(()) if p.file_had_errors => Some("Configuration file errors encountered -- exiting".to_string()),
-        Ok(()) => match p.post_parse_checks() {
-            Err(Fatal(msg)) => Some(msg),
-            Ok(()) => None,
-        },
+        Ok(()) => {
+            // The checks ISC makes before logging the paths are not
+            // modelled separately yet, so the paths go right after parsing.
+            paths_at = Some(p.diagnostics.len());
+            match p.post_parse_checks() {
+                Err(Fatal(msg)) => Some(msg),
+                Ok(()) => None,
+            }
+        }
     };
     ConfigOutcome {
         config: if fatal.is_none() { Some(p.config) } else { None },
         diagnostics: p.diagnostics,
         fatal,
+        paths_at,
     }
 }

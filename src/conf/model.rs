@@ -10,6 +10,7 @@
 use std::net::Ipv4Addr;
 
 use super::ast::Statement;
+use super::model_failover::FailoverConfig;
 
 /// Index of a scope in [`Config::groups`].
 pub type GroupId = usize;
@@ -107,6 +108,8 @@ pub struct Config {
     pub shared_networks: Vec<SharedNetwork>,
     /// Subnets in declaration order.
     pub subnets: Vec<Subnet>,
+    /// Failover peers and the shared networks naming them.
+    pub failover: FailoverConfig,
 }
 
 impl Default for Config {
@@ -115,6 +118,7 @@ impl Default for Config {
             groups: vec![Group::new(ScopeKind::Root, None)],
             shared_networks: Vec::new(),
             subnets: Vec::new(),
+            failover: FailoverConfig::default(),
         }
     }
 }

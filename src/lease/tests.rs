@@ -1,0 +1,1 @@
+//! Tests of the lease file as a whole: round trips, ISC layouts, seeds, damage.
