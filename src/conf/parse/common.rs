@@ -601,6 +601,10 @@ fn isc_date_guess(year: i64, mon: i64, mday: i64, hour: i64, min: i64, sec: i64,
 fn token_code(t: Token) -> i32 {
     match t {
         Token::Punct(c) => c as i8 as i32,
+        Token::String => 262,
+        Token::Number => 263,
+        Token::NumberOrName => 264,
+        Token::Name => 265,
         Token::Eof => 607,
         _ => 0,
     }

@@ -13,10 +13,14 @@
 use super::super::ast::Statement;
 use super::super::keywords::Keyword as K;
 use super::super::lexer::Token;
-use super::super::model::{GroupId, ScopeKind};
+use super::super::model::{Config, GroupId, ScopeKind};
 use super::super::parser::{Fatal, PResult, Parser};
 use crate::options::format::UNKNOWN_OPTION_FORMAT;
 use crate::options::{OptionId, SpaceId};
+
+/// What `dhcpd -t` shows for a configuration that makes ISC 4.4.3
+/// crash (its exit status is 139), as the conformance verdicts record it.
+pub const ISC_CRASH: &str = "(killed by signal 11)";
 
 /// Which option a statement sets: a snapshot of its definition when the
 /// statement was read.
@@ -260,6 +264,23 @@ impl Parser<'_> {
         self.parse_warn(format!("no option named {} in space {}", name, space_name));
         self.skip_to_semi()?;
         Ok(None)
+    }
+
+    /// ISC runs the global scope's statements once the file is read
+    /// (`postconf_initialization`), and an option statement without a value
+    /// (`option NAME;` followed by a lone `;`, the only way such a statement
+    /// survives parsing) makes it dereference a null pointer. We report
+    /// that as ISC's outcome, a crash, rather than accept a configuration
+    /// ISC cannot start with.
+    pub(crate) fn check_root_option_values(&mut self) -> PResult<()> {
+        let crashes = self.config.groups[Config::ROOT]
+            .statements
+            .iter()
+            .any(|s| matches!(s, Statement::Option(OptionStatement { value: OptionValue::Empty, .. })));
+        if crashes {
+            return Err(Fatal(ISC_CRASH.into()));
+        }
+        Ok(())
     }
 
     /// The value after an option name, up to and including `;` (ISC

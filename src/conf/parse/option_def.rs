@@ -292,7 +292,7 @@ impl Parser<'_> {
             fmt.push(if array > record { b'a' } else { b'A' });
         }
         option.format = String::from_utf8_lossy(&fmt).into_owned();
-        self.opt_define(&option);
+        self.opt_define(&option)?;
         Ok(true)
     }
 

@@ -8,9 +8,9 @@
 //! it, in the shape the statement parsers want: an [`OptionRef`] snapshot of
 //! the option a statement names.
 
-use super::super::parser::Parser;
+use super::super::parser::{Fatal, PResult, Parser};
 use super::option::OptionRef;
-use crate::options::{OptionFormat, OptionId, SpaceDecl, SpaceId};
+use crate::options::{EncapsulatedSpace, OptionFormat, OptionId, SpaceDecl, SpaceId};
 
 impl Parser<'_> {
     /// The space a name means now (ISC `universe_hash_lookup`).
@@ -78,14 +78,34 @@ impl Parser<'_> {
     /// it in place), else a new one. The format is one the definition
     /// parser built, which [`OptionFormat`] accepts by construction; should
     /// it not, the definition is dropped rather than entered half-made.
-    pub(crate) fn opt_define(&mut self, option: &OptionRef) {
+    ///
+    /// An `encapsulate` definition makes the option the carrier of that
+    /// space. ISC finds out only now that the space already has a carrier
+    /// (a built-in one, or an earlier definition) and exits; so it does
+    /// when the option's own space has no code table (the fqdn6 shim).
+    pub(crate) fn opt_define(&mut self, option: &OptionRef) -> PResult<()> {
         let Ok(format) = OptionFormat::parse(&option.format) else {
-            return;
+            return Ok(());
         };
+        let carried = match format.encapsulated_space() {
+            Some(EncapsulatedSpace::Named(name)) => self.opt_space(name),
+            _ => None,
+        };
+        if let Some(space) = carried.and_then(|c| self.options.space(c)) {
+            if !self.options.space(option.space_id).is_some_and(|s| s.tables) {
+                return Err(Fatal("error finding encapsulated option (parse.c:1851)".into()));
+            }
+            if space.encapsulated_by.is_some() {
+                return Err(Fatal(
+                    "Internal inconsistency: storage value has not been initialized to zero (from parse.c:1849).".into(),
+                ));
+            }
+        }
         let _ = match option.id {
             Some(id) => self.options.redefine(id, option.code, format),
             None => self.options.define_option(option.space_id, &option.name, option.code, format),
         };
+        Ok(())
     }
 
     /// Declares a space (`option space NAME ...;`), hiding any older one.
