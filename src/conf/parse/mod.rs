@@ -205,7 +205,7 @@ impl Parser<'_> {
             }
             K::Option => {
                 self.skip_token()?;
-                self.parse_option_keyword_statement(group, kind, declaration)
+                Ok(self.parse_option_keyword_statement(group, kind)? && declaration)
             }
             K::Failover => {
                 if kind != S::Root && kind != S::SharedNetwork {

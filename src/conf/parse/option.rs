@@ -97,14 +97,10 @@ pub struct OptionStatement {
 
 impl Parser<'_> {
     /// After the `option` keyword in a scope (ISC `parse_statement`
-    /// OPTION). Returns ISC's "declaration seen" flag to hand back: the
-    /// one given, or `false` where ISC breaks out of its switch.
-    pub(crate) fn parse_option_keyword_statement(
-        &mut self,
-        group: GroupId,
-        kind: ScopeKind,
-        declaration: bool,
-    ) -> PResult<bool> {
+    /// OPTION). Returns `false` where ISC breaks out of its switch, which
+    /// resets its "declaration seen" flag, `true` where it returns the flag
+    /// unchanged.
+    pub(crate) fn parse_option_keyword_statement(&mut self, group: GroupId, kind: ScopeKind) -> PResult<bool> {
         if self.peek_token()? == Token::Kw(K::Space) {
             if kind != ScopeKind::Root {
                 self.parse_warn("option space definitions may not be scoped.");
@@ -112,10 +108,10 @@ impl Parser<'_> {
                 return Ok(false);
             }
             self.parse_option_space_decl()?;
-            return Ok(declaration);
+            return Ok(true);
         }
         let Some((option, known)) = self.parse_option_name(true)? else {
-            return Ok(declaration);
+            return Ok(true);
         };
         if self.peek_token()? == Token::Kw(K::Code) {
             if kind != ScopeKind::Root {
@@ -128,18 +124,18 @@ impl Parser<'_> {
                 self.opt_forget(&option);
             }
             self.parse_option_code_definition(option)?;
-            return Ok(declaration);
+            return Ok(true);
         }
         if !known {
             self.parse_warn(format!("unknown option {}.{}", option.space, option.name));
             self.skip_to_semi()?;
-            return Ok(declaration);
+            return Ok(true);
         }
         // ISC's `lose` is uninitialised on this path and holds non-zero.
-        if let Some(st) = self.parse_option_statement(option, true, OptionOp::Supersede, true)? {
+        if let Some(st) = self.parse_option_statement_in(option, true, OptionOp::Supersede, true)? {
             self.config.groups[group].statements.push(st);
         }
-        Ok(declaration)
+        Ok(true)
     }
 
     /// After `server-identifier` (ISC: `option` with whatever option code
@@ -148,26 +144,10 @@ impl Parser<'_> {
         let Some(option) = self.opt_lookup_code_in(SpaceId::DHCP, 54) else {
             return Err(Fatal("Server identifier not in hash (confpars.c:711).".into()));
         };
-        if let Some(st) = self.parse_option_statement(option, true, OptionOp::Supersede, true)? {
+        if let Some(st) = self.parse_option_statement_in(option, true, OptionOp::Supersede, true)? {
             self.config.groups[group].statements.push(st);
         }
         Ok(())
-    }
-
-    /// The body of ISC's `send`, `supersede`, `option` (inside executable
-    /// statements), `default`, `prepend` and `append` cases of
-    /// `parse_executable_statement`, after the keyword: an option name
-    /// (which must exist) and its value.
-    ///
-    /// Returns `(statement, lose)` like ISC: `(None, true)` when the name
-    /// was bad (already reported); `(None, false)` when the value was bad
-    /// (reported too, but ISC leaves `lose` unset, so its caller goes on
-    /// to say "expecting a parameter or declaration").
-    pub(crate) fn parse_option_op_statement(&mut self, op: OptionOp) -> PResult<(Option<Statement>, bool)> {
-        let Some((option, _)) = self.parse_option_name(false)? else {
-            return Ok((None, true));
-        };
-        Ok((self.parse_option_statement(option, true, op, false)?, false))
     }
 
     /// A server parameter written as a statement (`default-lease-time
@@ -190,7 +170,7 @@ impl Parser<'_> {
         };
         self.skip_token()?;
         // ISC's uninitialised `lose` holds non-zero on this path.
-        Ok(Some(self.parse_option_statement(option, true, OptionOp::Supersede, true)?))
+        Ok(Some(self.parse_option_statement_in(option, true, OptionOp::Supersede, true)?))
     }
 
     /// `NAME` or `SPACE.NAME` (ISC `parse_option_name`). With `allocate`,
@@ -284,12 +264,27 @@ impl Parser<'_> {
     }
 
     /// The value after an option name, up to and including `;` (ISC
-    /// `parse_option_statement`). `lookups` allows host names for
-    /// addresses. `stale_lose` is what ISC's uninitialised `lose` holds on
-    /// the caller's path: when set, a data expression that fails without
-    /// saying why is dropped silently (its tokens stay for the caller).
-    /// `None` when the statement was bad (already reported).
+    /// `parse_option_statement`), as the executable-statement keywords
+    /// (`supersede`, `default`, ...) reach it. `lookups` allows host names
+    /// for addresses. `None` when the statement was bad (already reported;
+    /// ISC's caller then adds its own "expecting ..." message).
     pub(crate) fn parse_option_statement(
+        &mut self,
+        option: OptionRef,
+        lookups: bool,
+        op: OptionOp,
+    ) -> PResult<Option<Statement>> {
+        self.parse_option_statement_in(option, lookups, op, false)
+    }
+
+    /// [`Parser::parse_option_statement`] with ISC's uninitialised `lose`
+    /// made explicit: `stale_lose` is what it happens to hold on the
+    /// caller's path in the 4.4.3 binary (non-zero from `parse_statement`'s
+    /// `option` and `server-identifier` and for server parameters, zero
+    /// from the other keywords). When set, a data expression that fails
+    /// without saying why is dropped silently, its tokens left for the
+    /// caller.
+    pub(crate) fn parse_option_statement_in(
         &mut self,
         option: OptionRef,
         lookups: bool,
