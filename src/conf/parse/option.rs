@@ -18,9 +18,11 @@ use super::super::parser::{Fatal, PResult, Parser};
 use crate::options::format::UNKNOWN_OPTION_FORMAT;
 use crate::options::{OptionId, SpaceId};
 
-/// What `dhcpd -t` shows for a configuration that makes ISC 4.4.3
-/// crash (its exit status is 139), as the conformance verdicts record it.
-pub const ISC_CRASH: &str = "(killed by signal 11)";
+/// Our fatal message for a configuration on which ISC 4.4.3 crashes (it
+/// dies with SIGSEGV, exit status 139, printing nothing): a drop-in
+/// replacement must refuse it too, and says why.
+pub const ISC_CRASH: &str =
+    "ISC dhcpd crashes on this configuration: an option statement without a value in the global scope";
 
 /// Which option a statement sets: a snapshot of its definition when the
 /// statement was read.

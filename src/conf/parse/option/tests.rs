@@ -32,7 +32,7 @@ fn render(name: &str, outcome: &ConfigOutcome) -> String {
             lines.push(b"PID file: TMP/dhcpd.pid".to_vec());
         }
         // A crash leaves no output at all.
-        Some(f) if f == ISC_CRASH => {}
+        Some(f) if f.starts_with("ISC dhcpd crashes on this configuration") => {}
         Some(f) => lines.push(f.clone().into_bytes()),
     }
     let mut out = String::new();
