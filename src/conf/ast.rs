@@ -11,6 +11,7 @@
 //! [`Expression::context`] gives that type; the parser uses it to reject
 //! e.g. `and` between two numbers with ISC's messages.
 
+
 /// One statement in a scope, in source order.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Statement {
@@ -450,8 +451,9 @@ pub enum Expression {
         /// The bytes.
         data: Box<Expression>,
     },
-    /// A decimal constant.
-    ConstInt(u32),
+    /// A decimal constant, as ISC stores it: C `atoi` of the token widened
+    /// to an unsigned long (so `-1` is all ones).
+    ConstInt(u64),
     /// `lease-time`: seconds left on the lease.
     LeaseTime,
     /// `client-state`: the DHCP client's state (dhclient only).

@@ -63,7 +63,7 @@ pub const MAX_INCLUDE_DEPTH: usize = 64;
 
 /// How deeply blocks and expressions may nest before we give up rather than
 /// exhaust the stack on hostile input. ISC has no limit.
-pub const MAX_NESTING: usize = 512;
+pub const MAX_NESTING: usize = 200;
 
 /// The parser: the lexer of the file being read, the messages so far, and
 /// the configuration being built.
@@ -87,6 +87,12 @@ pub struct Parser<'l> {
     /// Option spaces and definitions: ISC's built-in ones plus those the
     /// configuration has added so far.
     pub(crate) options: crate::options::OptionCatalog,
+    /// Lookup tables the declarations keep while parsing (ISC's hashes).
+    pub(crate) decl: super::parse::DeclState,
+    /// How many diagnostics ISC prints before its `Config file:` /
+    /// `Database file:` / `PID file:` lines (set by the post-parse checks
+    /// when they get that far).
+    pub paths_logged_at: Option<usize>,
 }
 
 impl<'l> Parser<'l> {
@@ -103,6 +109,8 @@ impl<'l> Parser<'l> {
             config: Config::default(),
             warned_global_host: false,
             options: crate::options::OptionCatalog::isc(),
+            decl: Default::default(),
+            paths_logged_at: None,
         }
     }
 

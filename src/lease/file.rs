@@ -14,9 +14,11 @@
 //!   (a crash or full disk cut an append short), ISC keeps whatever fields it
 //!   had read; we drop the record and say so, which restores the last record
 //!   that was completely written — the one whose write was acknowledged.
-//! * Checks that need the configuration are left to the engine: unknown
-//!   failover peers and classes, `mclt` on a primary, leases outside every
-//!   subnet, BACKUP leases in pools without a peer.
+//! * The checks ISC makes against the configuration while parsing (unknown
+//!   failover peers and classes, `mclt` on a primary) are made only when the
+//!   caller supplies [`ConfigFacts`]; without them every name is accepted.
+//!   Checks ISC makes after parsing (leases outside every subnet, BACKUP
+//!   leases in pools without a peer) belong to the engine.
 //! * `timestamp` inside a lease makes ISC exit ("Impossible error"); we
 //!   report it and drop that lease.
 //! * `ia-na`/`ia-ta`/`ia-pd` (DHCPv6) blocks are skipped with a message.
@@ -38,10 +40,29 @@ use crate::conf::parser::{Fatal, MemLoader, PResult, Parser};
 
 /// What the reader needs to know that the file does not say.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ReadOptions {
+pub struct ReadOptions<'a> {
     /// The current time: a lease without `binding state` is active if it
     /// ends after this, and `my state X;` without `at` means now.
     pub now: Time,
+    /// What the configuration declares, for the checks ISC makes while
+    /// reading; `None` accepts every peer and class name.
+    pub config: Option<&'a ConfigFacts>,
+}
+
+impl ReadOptions<'_> {
+    /// Reading at `now` with no configuration checks.
+    pub fn at(now: Time) -> ReadOptions<'static> {
+        ReadOptions { now, config: None }
+    }
+}
+
+/// The facts from `dhcpd.conf` that ISC consults while reading leases.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConfigFacts {
+    /// Failover relationships: name and whether this server is primary.
+    pub failover_peers: Vec<(String, bool)>,
+    /// Names of the classes declared in the configuration.
+    pub classes: Vec<String>,
 }
 
 /// A lease file the reader had to give up on (ISC would exit too).
@@ -69,13 +90,15 @@ impl std::error::Error for ReadError {}
 ///
 /// Malformed records are reported in [`LeaseLog::diagnostics`] and dropped,
 /// as ISC does; the only error is a condition on which ISC exits.
-pub fn read_lease_file(file_name: &str, bytes: &[u8], opts: ReadOptions) -> Result<LeaseLog, ReadError> {
+pub fn read_lease_file(file_name: &str, bytes: &[u8], opts: ReadOptions<'_>) -> Result<LeaseLog, ReadError> {
     let loader = MemLoader(Vec::new());
     let input: Rc<[u8]> = Rc::from(bytes);
     let mut r = Reader {
         p: Parser::new(file_name, input.clone(), &loader),
         input,
         now: opts.now,
+        facts: opts.config,
+        file_classes: Vec::new(),
         log: LeaseLog { file_name: file_name.to_string(), ..LeaseLog::default() },
         byte_order_seen: false,
     };
@@ -114,6 +137,9 @@ pub(super) struct Reader<'l> {
     pub(super) p: Parser<'l>,
     input: Rc<[u8]>,
     pub(super) now: Time,
+    facts: Option<&'l ConfigFacts>,
+    /// Classes the file itself declared so far (they exist for later records).
+    file_classes: Vec<String>,
     log: LeaseLog,
     byte_order_seen: bool,
 }
@@ -187,16 +213,22 @@ impl<'l> Reader<'l> {
     /// A `lease` record: parsed, then entered, dropped as corrupt, or
     /// dropped as torn.
     fn lease_record(&mut self, line: u32) -> PResult<Outcome<Record>> {
-        let (outcome, closed, ip_text) = self.lease_declaration()?;
-        if !closed && self.at_end()? {
-            self.torn(line, format!("lease {}", ip_text));
+        let (outcome, eof_in_body, ip_text) = self.lease_declaration()?;
+        let what = format!("lease {}", ip_text);
+        if eof_in_body {
+            // ISC would enter the partial lease; we keep the last whole one.
+            self.torn(line, what);
             return Ok(Outcome::Bad);
         }
         match outcome {
             Outcome::Done(lease) => Ok(Outcome::Done(Record::Lease(lease))),
             Outcome::Bad => {
                 self.p.parse_warn("possibly corrupt lease file");
-                self.log.dropped.push(TornRecord { line, what: format!("lease {}", ip_text) });
+                if self.at_end()? {
+                    self.torn(line, what);
+                } else {
+                    self.log.dropped.push(TornRecord { line, what });
+                }
                 Ok(Outcome::Bad)
             }
         }
@@ -207,8 +239,25 @@ impl<'l> Reader<'l> {
         self.input.get(start..end).unwrap_or_default().to_vec()
     }
 
-    /// True when nothing but end of file remains.
+    /// True when nothing but end of file remains. Looks at the raw bytes
+    /// first so that, anywhere but at the very end, the lexer is not moved
+    /// (its line buffer is what ISC's messages show).
     pub(super) fn at_end(&mut self) -> PResult<bool> {
+        let rest = self.input.get(self.p.lex.offset()..).unwrap_or_default();
+        let mut i = 0;
+        while let Some(&b) = rest.get(i) {
+            match b {
+                b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => i += 1,
+                b'#' => {
+                    while rest.get(i).is_some_and(|&c| c != b'\n') {
+                        i += 1;
+                    }
+                }
+                // ISC's lexer reads 0xff as end of file.
+                0xff => break,
+                _ => return Ok(false),
+            }
+        }
         Ok(self.p.peek_token()? == Token::Eof)
     }
 
@@ -304,6 +353,13 @@ impl<'l> Reader<'l> {
         }
         let peer = String::from_utf8_lossy(self.p.lex.value_cstr()).into_owned();
         let what = format!("failover peer \"{}\" state", peer);
+        let role = self.facts.map(|f| f.failover_peers.iter().find(|(n, _)| *n == peer).map(|(_, primary)| *primary));
+        if role == Some(None) {
+            self.p.parse_warn(format!("unknown failover peer: {}", peer));
+            self.p.skip_to_semi()?;
+            return self.check_torn(line, &what, false, Outcome::Bad);
+        }
+        let primary = role == Some(Some(true));
         let t = self.p.next_token()?;
         if t != Token::Kw(K::State) {
             self.p.parse_warn("expecting 'state'");
@@ -339,6 +395,10 @@ impl<'l> Reader<'l> {
                     }
                 }
                 Token::Kw(K::Mclt) => {
+                    if primary {
+                        self.p.parse_warn("mclt not valid for primary");
+                        break;
+                    }
                     if self.p.next_token()? != Token::Number {
                         self.p.parse_warn("expecting a number.");
                         break;
@@ -403,45 +463,8 @@ impl<'l> Reader<'l> {
 
     /// After `server-duid` (ISC `parse_server_duid`, through `parse_X`).
     fn server_duid(&mut self) -> PResult<Outcome<Vec<u8>>> {
-        const MAX: usize = 128;
         let line = self.p.lex.position().line;
-        let t = self.p.peek_token()?;
-        let bytes = if t == Token::Number || t == Token::NumberOrName {
-            let mut out = Vec::new();
-            loop {
-                let t = self.p.next_token()?;
-                if t != Token::Number && t != Token::NumberOrName {
-                    self.p.parse_warn("expecting hexadecimal constant.");
-                    self.p.skip_to_semi()?;
-                    return self.check_torn(line, "server-duid", false, Outcome::Bad);
-                }
-                if out.len() >= MAX {
-                    self.p.parse_warn("hexadecimal constant too long.");
-                    self.p.skip_to_semi()?;
-                    return self.check_torn(line, "server-duid", false, Outcome::Bad);
-                }
-                let text = self.p.lex.value_cstr().to_vec();
-                out.extend(self.p.convert_num(&text, 16, 8));
-                if !self.p.peek_token()?.is(b':') {
-                    break;
-                }
-                self.p.skip_token()?;
-            }
-            out
-        } else if t == Token::String {
-            self.p.skip_token()?;
-            let v = self.p.val_bytes();
-            if v.len() + 1 > MAX {
-                self.p.parse_warn("string constant too long.");
-                self.p.skip_to_semi()?;
-                return self.check_torn(line, "server-duid", false, Outcome::Bad);
-            }
-            v
-        } else {
-            self.p.parse_warn("expecting string or hexadecimal data");
-            self.p.skip_to_semi()?;
-            return self.check_torn(line, "server-duid", false, Outcome::Bad);
-        };
+        let bytes = self.parse_x(128)?;
         if bytes.len() <= 2 {
             self.p.parse_warn("Invalid duid contents");
             self.p.skip_to_semi()?;
@@ -449,6 +472,47 @@ impl<'l> Reader<'l> {
         }
         let ok = self.p.parse_semi()?;
         self.check_torn(line, "server-duid", ok, Outcome::Done(bytes))
+    }
+
+    /// Hex bytes or a string, at most `max` bytes (ISC `parse_X`); empty
+    /// after reporting a problem.
+    fn parse_x(&mut self, max: usize) -> PResult<Vec<u8>> {
+        let t = self.p.peek_token()?;
+        if t == Token::Number || t == Token::NumberOrName {
+            let mut out = Vec::new();
+            loop {
+                let t = self.p.next_token()?;
+                if t != Token::Number && t != Token::NumberOrName {
+                    self.p.parse_warn("expecting hexadecimal constant.");
+                    self.p.skip_to_semi()?;
+                    return Ok(Vec::new());
+                }
+                if out.len() >= max {
+                    self.p.parse_warn("hexadecimal constant too long.");
+                    self.p.skip_to_semi()?;
+                    return Ok(Vec::new());
+                }
+                let text = self.p.lex.value_cstr().to_vec();
+                out.extend(self.p.convert_num(&text, 16, 8));
+                if !self.p.peek_token()?.is(b':') {
+                    return Ok(out);
+                }
+                self.p.skip_token()?;
+            }
+        }
+        if t == Token::String {
+            self.p.skip_token()?;
+            let v = self.p.val_bytes();
+            if v.len() + 1 > max {
+                self.p.parse_warn("string constant too long.");
+                self.p.skip_to_semi()?;
+                return Ok(Vec::new());
+            }
+            return Ok(v);
+        }
+        self.p.parse_warn("expecting string or hexadecimal data");
+        self.p.skip_to_semi()?;
+        Ok(Vec::new())
     }
 
     /// After `authoring-byte-order` (ISC `parse_authoring_byte_order`).
@@ -546,6 +610,11 @@ impl<'l> Reader<'l> {
         }
         let first = String::from_utf8_lossy(self.p.lex.value_cstr()).into_owned();
         let what = format!("{} \"{}\"", kind, first);
+        if subclass && !self.class_known(&first) {
+            self.p.parse_warn(format!("no class named {}", first));
+            self.p.skip_to_semi()?;
+            return self.check_torn(line, &what, false, Outcome::Bad);
+        }
         let name = if subclass {
             let t = self.p.peek_token()?;
             let hash = if t == Token::String {
@@ -580,6 +649,9 @@ impl<'l> Reader<'l> {
         let Some(block) = self.capture_block()? else {
             return self.check_torn(line, &what, false, Outcome::Bad);
         };
+        if let ClassName::Class(n) = &name {
+            self.file_classes.push(n.clone());
+        }
         let lease_limit = block.heads.iter().find_map(|h| match h.as_slice() {
             [(Token::Kw(K::Lease), _), (Token::Kw(K::Limit), _), (Token::Number, n)] => Some(atol(n.as_bytes())),
             _ => None,
@@ -591,6 +663,14 @@ impl<'l> Reader<'l> {
             lease_limit,
             body: Some(block.text),
         }))
+    }
+
+    /// Whether a class of that name exists (always, without config facts).
+    pub(super) fn class_known(&self, name: &str) -> bool {
+        match self.facts {
+            None => true,
+            Some(f) => f.classes.iter().chain(&self.file_classes).any(|c| c == name),
+        }
     }
 
     /// Skips an `ia-na`/`ia-ta`/`ia-pd` block: its identifier, then the

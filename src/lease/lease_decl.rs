@@ -56,7 +56,8 @@ enum Step {
 
 impl Reader<'_> {
     /// After `lease`: the whole block. Returns the outcome, whether the
-    /// closing `}` was read, and the address as written (for messages).
+    /// file ended inside the block (where ISC keeps what it read), and the
+    /// address (for messages).
     pub(super) fn lease_declaration(&mut self) -> PResult<(Outcome<Lease>, bool, String)> {
         let addr = self.p.parse_numeric_aggregate(4, Some(b'.'), 10, 8)?;
         let Some(addr) = addr else {
@@ -80,7 +81,7 @@ impl Reader<'_> {
             }
             if t == Token::Eof {
                 self.p.parse_warn("unexpected end of file");
-                return Ok((Outcome::Bad, false, ip_text));
+                return Ok((Outcome::Bad, true, ip_text));
             }
             // ISC copies the keyword into a 32-byte buffer for one message.
             let mut tbuf = self.p.lex.value_cstr().to_vec();
@@ -119,7 +120,7 @@ impl Reader<'_> {
         if seen & SEEN_TSTP == 0 {
             lease.tstp = lease.ends;
         }
-        Ok((Outcome::Done(lease), true, ip_text))
+        Ok((Outcome::Done(lease), false, ip_text))
     }
 
     /// One statement inside the block, its keyword `t` already read.
@@ -343,10 +344,13 @@ impl Reader<'_> {
                 }
                 return Ok(());
             }
-            // Whether the class exists is the engine's question (ISC warns
-            // "unknown class" and bills nothing).
             let name = String::from_utf8_lossy(self.p.lex.value_cstr()).into_owned();
-            d.lease.billing_class = Some(BillingClass::Class(name));
+            d.lease.billing_class = None;
+            if self.class_known(&name) {
+                d.lease.billing_class = Some(BillingClass::Class(name));
+            } else {
+                self.p.parse_warn(format!("unknown class {}", name));
+            }
             self.p.parse_semi()?;
         } else if t == Token::Kw(K::Subclass) {
             d.lease.billing_class = None;

@@ -1,15 +1,690 @@
 //! Data, numeric and boolean expressions (ISC `parse_expression` family).
 //!
-//! UNFINISHED.
+//! ISC parses an expression as a chain of operands ("non-binary"
+//! subexpressions) joined by binary operators, recursing only when the next
+//! operator binds tighter than the current one. Types are checked as the
+//! chain is built, with the messages `dhcpd -t` prints. The order of token
+//! tests, the messages and the recovery (which errors skip to `;` and which
+//! leave the tokens for the caller) follow ISC, because they decide which
+//! further errors `dhcpd -t` reports.
+//!
+//! Like ISC, every function here takes the caller's `lose` flag: `None` with
+//! `lose` unset means "no expression starts here" (nothing reported, the
+//! caller decides what to say), with `lose` set it means an error was
+//! reported. Some callers pass a flag another call already set, so it is a
+//! shared `&mut bool` rather than part of the return value.
 
-use super::super::ast::Expression;
+use super::super::ast::{BinaryOp, ClientStateName, DnsRcode, ExprContext, Expression, IntWidth};
+use super::super::keywords::Keyword as K;
+use super::super::lexer::Token;
 use super::super::parser::{PResult, Parser};
+use super::common::atoi;
+use super::exec_blocks::isc_crash;
+
+/// The only collection ISC's server knows: `check "default"`.
+const DEFAULT_COLLECTION: &str = "default";
+
+/// How one argument of a built-in function is parsed and, when it is
+/// missing, which of ISC's messages is printed.
+#[derive(Clone, Copy)]
+enum Arg {
+    /// A data expression; "expecting data expression." when missing.
+    Data,
+    /// A numeric expression; "expecting numeric expression." when missing.
+    Num,
+    /// A numeric expression for which ISC says "expecting data expression."
+    /// (`binary-to-ascii`, `reverse`, `v6relay`).
+    NumSaysData,
+}
 
 impl Parser<'_> {
-    /// A data expression (ISC `parse_data_expression`): `(None, lose)` when
-    /// none could be parsed, `lose` meaning an error was already reported.
-    pub(crate) fn parse_data_expression(&mut self) -> PResult<(Option<Expression>, bool)> {
-        self.unfinished("expression")?;
-        Ok((None, true))
+    /// A boolean expression (ISC `parse_boolean_expression`), for callers
+    /// outside this family (class `match if`): `(None, lose)` when none
+    /// could be parsed.
+    #[allow(dead_code)] // called by the declarations family once merged
+    pub(crate) fn parse_boolean_expression(&mut self) -> PResult<(Option<Expression>, bool)> {
+        let mut lose = false;
+        let e = self.boolean_expression(&mut lose)?;
+        Ok((e, lose))
     }
+
+    /// A data expression (ISC `parse_data_expression`), for callers outside
+    /// this family: `(None, lose)` when none could be parsed.
+    pub(crate) fn parse_data_expression(&mut self) -> PResult<(Option<Expression>, bool)> {
+        let mut lose = false;
+        let e = self.data_expression(&mut lose)?;
+        Ok((e, lose))
+    }
+
+    /// ISC `parse_boolean_expression`: an expression that must be boolean
+    /// or of run-time type.
+    pub(crate) fn boolean_expression(&mut self, lose: &mut bool) -> PResult<Option<Expression>> {
+        self.typed_expression(lose, ExprContext::Boolean, "Expecting a boolean expression.")
+    }
+
+    /// ISC `parse_data_expression`.
+    pub(crate) fn data_expression(&mut self, lose: &mut bool) -> PResult<Option<Expression>> {
+        self.typed_expression(lose, ExprContext::Data, "Expecting a data expression.")
+    }
+
+    /// ISC `parse_numeric_expression`.
+    pub(crate) fn numeric_expression(&mut self, lose: &mut bool) -> PResult<Option<Expression>> {
+        self.typed_expression(lose, ExprContext::Numeric, "Expecting a numeric expression.")
+    }
+
+    fn typed_expression(&mut self, lose: &mut bool, ctx: ExprContext, wrong_type: &str) -> PResult<Option<Expression>> {
+        let Some(e) = self.expression(lose, ctx, None)? else {
+            return Ok(None);
+        };
+        let fits = match ctx {
+            ExprContext::Boolean => e.is_boolean(),
+            ExprContext::Data => e.is_data(),
+            _ => e.is_numeric(),
+        };
+        if !fits && !e.is_runtime_typed() {
+            self.parse_warn(wrong_type);
+            *lose = true;
+            return Ok(None);
+        }
+        Ok(Some(e))
+    }
+
+    /// ISC `parse_expression`: operands joined by binary operators. `pending`
+    /// is a left operand and its operator already read by a caller that
+    /// found this operator binds tighter than its own.
+    pub(crate) fn expression(
+        &mut self,
+        lose: &mut bool,
+        mut ctx: ExprContext,
+        mut pending: Option<(Expression, BinaryOp)>,
+    ) -> PResult<Option<Expression>> {
+        loop {
+            let Some(mut rhs) = self.non_binary(lose, ctx)? else {
+                if pending.is_some() && !*lose {
+                    self.parse_warn("expecting right-hand side.");
+                    *lose = true;
+                    self.skip_to_semi()?;
+                }
+                return Ok(None);
+            };
+
+            let Ok(next_op) = self.peek_binary_operator(lose)? else {
+                // A bad operator, reported (ISC returns 0 there; it does
+                // not read `lose`, which a caller may hand in non-zero).
+                return Ok(None);
+            };
+            let Some(next_op) = next_op else {
+                // No operator follows: this operand ends the expression.
+                return Ok(Some(match pending {
+                    None => rhs,
+                    Some((lhs, op)) => match self.check_operands(lose, op, &lhs, &rhs)? {
+                        true => binary(op, lhs, rhs),
+                        false => return Ok(None),
+                    },
+                }));
+            };
+            ctx = rhs.context();
+
+            let Some((lhs, op)) = pending.take() else {
+                self.skip_token()?;
+                pending = Some((rhs, next_op));
+                continue;
+            };
+
+            let mut ends_here = false;
+            if op.precedence() < next_op.precedence() {
+                // The operator after `rhs` binds tighter: `rhs` is its left
+                // operand, and the rest of the expression belongs to it.
+                self.skip_token()?;
+                match self.expression(lose, next_op.operand_context(), Some((rhs, next_op)))? {
+                    Some(e) => rhs = e,
+                    None => {
+                        if !*lose {
+                            self.parse_warn("expecting a subexpression");
+                            *lose = true;
+                        }
+                        return Ok(None);
+                    }
+                }
+                ends_here = true;
+            }
+            if !self.check_operands(lose, op, &lhs, &rhs)? {
+                return Ok(None);
+            }
+            if ends_here {
+                return Ok(Some(binary(op, lhs, rhs)));
+            }
+            self.skip_token()?;
+            pending = Some((binary(op, lhs, rhs), next_op));
+        }
+    }
+
+    /// Looks at the token after an operand: `Some(op)` when it is a binary
+    /// operator, left pending (ISC consumes the first character of `!=`,
+    /// `~=` and `~~` here and the second later). `None` with `lose` set when
+    /// `!` or `~` is not followed by what ISC expects.
+    fn peek_binary_operator(&mut self, lose: &mut bool) -> PResult<Result<Option<BinaryOp>, ()>> {
+        let op = match self.peek_token()? {
+            Token::Punct(b'!') => {
+                self.skip_token()?;
+                if !self.peek_token()?.is(b'=') {
+                    self.parse_warn("! in boolean context without =");
+                    *lose = true;
+                    self.skip_to_semi()?;
+                    return Ok(Err(()));
+                }
+                BinaryOp::NotEqual
+            }
+            Token::Punct(b'~') => {
+                self.skip_token()?;
+                match self.peek_token()? {
+                    Token::Punct(b'~') => BinaryOp::IRegexMatch,
+                    Token::Punct(b'=') => BinaryOp::RegexMatch,
+                    _ => {
+                        self.parse_warn("expecting ~= or ~~ operator");
+                        *lose = true;
+                        self.skip_to_semi()?;
+                        return Ok(Err(()));
+                    }
+                }
+            }
+            Token::Punct(b'=') => BinaryOp::Equal,
+            Token::Kw(K::And) => BinaryOp::And,
+            Token::Kw(K::Or) => BinaryOp::Or,
+            Token::Punct(b'+') => BinaryOp::Add,
+            // The lexer never returns `-` as punctuation (it starts a
+            // number), so like ISC's subtraction is unreachable in practice.
+            Token::Punct(b'-') => BinaryOp::Subtract,
+            Token::Punct(b'/') => BinaryOp::Divide,
+            Token::Punct(b'*') => BinaryOp::Multiply,
+            Token::Punct(b'%') => BinaryOp::Remainder,
+            Token::Punct(b'&') => BinaryOp::BinaryAnd,
+            Token::Punct(b'|') => BinaryOp::BinaryOr,
+            Token::Punct(b'^') => BinaryOp::BinaryXor,
+            _ => return Ok(Ok(None)),
+        };
+        Ok(Ok(Some(op)))
+    }
+
+    /// ISC's type checks when it joins two operands: both of one type (or
+    /// of run-time type), and the type the operator needs on its right.
+    fn check_operands(&mut self, lose: &mut bool, op: BinaryOp, lhs: &Expression, rhs: &Expression) -> PResult<bool> {
+        let rc = rhs.context();
+        let lc = lhs.context();
+        let message = if rc != ExprContext::Any && lc != ExprContext::Any && rc != lc {
+            Some("illegal expression relating different types")
+        } else {
+            match op {
+                BinaryOp::Equal | BinaryOp::NotEqual => match rc {
+                    ExprContext::DataOrNumeric | ExprContext::Data | ExprContext::Numeric | ExprContext::Any => None,
+                    ExprContext::Boolean => Some("expecting data/numeric expression"),
+                },
+                // ISC checks only the case-sensitive match, and wants data
+                // even where a variable could hold it.
+                BinaryOp::RegexMatch => (rc != ExprContext::Data).then_some("expecting data expression"),
+                BinaryOp::IRegexMatch => None,
+                BinaryOp::And | BinaryOp::Or => {
+                    (rc != ExprContext::Boolean && rc != ExprContext::Any).then_some("expecting boolean expressions")
+                }
+                _ => (rc != ExprContext::Numeric && rc != ExprContext::Any).then_some("expecting numeric expressions"),
+            }
+        };
+        if let Some(m) = message {
+            self.parse_warn(m);
+            self.skip_to_semi()?;
+            *lose = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// ISC `parse_non_binary`: one operand — a constant, a built-in
+    /// function, a parenthesised expression, `not X`, a variable or a call.
+    pub(crate) fn non_binary(&mut self, lose: &mut bool, ctx: ExprContext) -> PResult<Option<Expression>> {
+        self.enter()?;
+        let r = self.non_binary_inner(lose, ctx);
+        self.leave();
+        r
+    }
+
+    fn non_binary_inner(&mut self, lose: &mut bool, ctx: ExprContext) -> PResult<Option<Expression>> {
+        // Each construct has its own method so that the frames on the
+        // recursive path (parentheses, `not`, arguments) stay small.
+        let token = self.peek_token()?;
+        if let Some(e) = leaf(token) {
+            self.skip_token()?;
+            return Ok(Some(e));
+        }
+        match token {
+            Token::Kw(K::Check) => self.check_collection(lose),
+            Token::Kw(K::Not) => self.not_expression(lose),
+            Token::Punct(b'(') => self.parenthesised(lose, ctx),
+            Token::Kw(kw @ (K::Exists | K::Option | K::ConfigOption)) => self.option_reference(lose, kw),
+            Token::Kw(
+                kw @ (K::Substring | K::Suffix | K::Lcase | K::Ucase | K::BinaryToAscii | K::Reverse | K::Packet | K::V6relay),
+            ) => self.builtin(lose, kw),
+            Token::Kw(K::Concat) => self.concat(lose),
+            Token::Kw(K::Pick) => self.pick_first_value(lose),
+            Token::Kw(kw @ (K::ExtractInt | K::EncodeInt)) => self.int_conversion(lose, kw == K::EncodeInt),
+            Token::String => {
+                self.skip_token()?;
+                Ok(Some(Expression::ConstData(self.val_bytes())))
+            }
+            Token::Number if matches!(ctx, ExprContext::Numeric | ExprContext::DataOrNumeric) => {
+                self.skip_token()?;
+                Ok(Some(Expression::ConstInt(atoi(self.lex.value_cstr()) as u64)))
+            }
+            // In any other context a number is the first byte of a
+            // colon-separated hex string.
+            Token::Number | Token::NumberOrName => Ok(self.parse_cshl()?.map(Expression::ConstData)),
+            Token::Kw(K::Defined) => self.variable_exists(lose),
+            Token::Kw(K::Gethostname) => self.gethostname(lose),
+            Token::Kw(K::Gethostbyname) => self.gethostbyname(lose),
+            Token::Name => self.variable_or_call(lose),
+            _ => Ok(None),
+        }
+    }
+
+    /// `check "COLLECTION"`.
+    fn check_collection(&mut self, lose: &mut bool) -> PResult<Option<Expression>> {
+        self.skip_token()?;
+        if self.next_token()? != Token::String {
+            self.parse_warn("string expected.");
+            self.skip_to_semi()?;
+            *lose = true;
+            return Ok(None);
+        }
+        let name = self.val();
+        if name != DEFAULT_COLLECTION {
+            self.parse_warn("unknown collection.");
+            *lose = true;
+            return Ok(None);
+        }
+        Ok(Some(Expression::Check(name)))
+    }
+
+    /// `not OPERAND`: the operand alone, which must be boolean.
+    fn not_expression(&mut self, lose: &mut bool) -> PResult<Option<Expression>> {
+        self.skip_token()?;
+        let Some(inner) = self.non_binary(lose, ExprContext::Boolean)? else {
+            if !*lose {
+                self.parse_warn("expression expected");
+                self.skip_to_semi()?;
+            }
+            *lose = true;
+            return Ok(None);
+        };
+        if !inner.is_boolean() {
+            *lose = true;
+            self.parse_warn("boolean expression expected");
+            self.skip_to_semi()?;
+            return Ok(None);
+        }
+        Ok(Some(Expression::Not(Box::new(inner))))
+    }
+
+    /// `( EXPR )`, parsed in the caller's context.
+    fn parenthesised(&mut self, lose: &mut bool, ctx: ExprContext) -> PResult<Option<Expression>> {
+        self.skip_token()?;
+        let Some(e) = self.expression(lose, ctx, None)? else {
+            if !*lose {
+                self.parse_warn("expression expected");
+                self.skip_to_semi()?;
+            }
+            *lose = true;
+            return Ok(None);
+        };
+        if !self.next_token()?.is(b')') {
+            *lose = true;
+            self.parse_warn("right paren expected");
+            self.skip_to_semi()?;
+            return Ok(None);
+        }
+        Ok(Some(e))
+    }
+
+    /// `exists NAME`, `option NAME`, `config-option NAME`.
+    fn option_reference(&mut self, lose: &mut bool, kw: K) -> PResult<Option<Expression>> {
+        self.skip_token()?;
+        let Some((option, _known)) = self.parse_option_name(false)? else {
+            *lose = true;
+            return Ok(None);
+        };
+        Ok(Some(match kw {
+            K::Exists => Expression::Exists(option),
+            K::Option => Expression::Option(option),
+            _ => Expression::ConfigOption(option),
+        }))
+    }
+
+    /// The built-in functions with a fixed argument list.
+    fn builtin(&mut self, lose: &mut bool, kw: K) -> PResult<Option<Expression>> {
+        use Expression as E;
+        let b = Box::new;
+        Ok(match kw {
+            K::Substring => self
+                .function(lose, [Arg::Data, Arg::Num, Arg::Num])?
+                .map(|[data, offset, len]| E::Substring { data: b(data), offset: b(offset), len: b(len) }),
+            K::Suffix => self.function(lose, [Arg::Data, Arg::Num])?.map(|[data, len]| E::Suffix { data: b(data), len: b(len) }),
+            K::Lcase => self.function(lose, [Arg::Data])?.map(|[d]| E::Lcase(b(d))),
+            K::Ucase => self.function(lose, [Arg::Data])?.map(|[d]| E::Ucase(b(d))),
+            K::BinaryToAscii => self
+                .function(lose, [Arg::NumSaysData, Arg::NumSaysData, Arg::Data, Arg::Data])?
+                .map(|[base, width, separator, buffer]| E::BinaryToAscii {
+                    base: b(base),
+                    width: b(width),
+                    separator: b(separator),
+                    buffer: b(buffer),
+                }),
+            K::Reverse => self
+                .function(lose, [Arg::NumSaysData, Arg::Data])?
+                .map(|[width, buffer]| E::Reverse { width: b(width), buffer: b(buffer) }),
+            K::Packet => self
+                .function(lose, [Arg::Num, Arg::Num])?
+                .map(|[offset, len]| E::Packet { offset: b(offset), len: b(len) }),
+            _ => self
+                .function(lose, [Arg::NumSaysData, Arg::Data])?
+                .map(|[relay, option]| E::V6Relay { relay: b(relay), option: b(option) }),
+        })
+    }
+
+    /// `defined(NAME)`.
+    fn variable_exists(&mut self, lose: &mut bool) -> PResult<Option<Expression>> {
+        self.skip_token()?;
+        if !self.next_token()?.is(b'(') {
+            // ISC frees an expression it has not made yet.
+            return Err(isc_crash("defined without a left parenthesis"));
+        }
+        let t = self.next_token()?;
+        if t != Token::Name && t != Token::NumberOrName {
+            let v = self.val();
+            self.parse_warn(format!("{} can't be a variable name", v));
+            self.skip_to_semi()?;
+            *lose = true;
+            return Ok(None);
+        }
+        let name = self.val();
+        if !self.next_token()?.is(b')') {
+            return self.no_rparen(lose);
+        }
+        Ok(Some(Expression::VariableExists(name)))
+    }
+
+    /// `gethostname()`.
+    fn gethostname(&mut self, lose: &mut bool) -> PResult<Option<Expression>> {
+        self.skip_token()?;
+        if !self.next_token()?.is(b'(') {
+            return self.no_lparen(lose);
+        }
+        if !self.next_token()?.is(b')') {
+            return self.no_rparen(lose);
+        }
+        Ok(Some(Expression::Gethostname))
+    }
+
+    /// `gethostbyname("NAME")`.
+    fn gethostbyname(&mut self, lose: &mut bool) -> PResult<Option<Expression>> {
+        self.skip_token()?;
+        if !self.next_token()?.is(b'(') {
+            // ISC frees an expression it has not made yet.
+            return Err(isc_crash("gethostbyname without a left parenthesis"));
+        }
+        if self.next_token()? != Token::String {
+            self.parse_warn("Expecting quoted literal: \"foo.example.com\"");
+            self.skip_to_semi()?;
+            *lose = true;
+            return Ok(None);
+        }
+        let name = self.val();
+        if !self.next_token()?.is(b')') {
+            return self.no_rparen(lose);
+        }
+        Ok(Some(Expression::HostLookup(name)))
+    }
+
+    /// `NAME` or `NAME(ARG, ...)`.
+    fn variable_or_call(&mut self, lose: &mut bool) -> PResult<Option<Expression>> {
+        self.skip_token()?;
+        let name = self.val();
+        if !self.peek_token()?.is(b'(') {
+            return Ok(Some(Expression::Variable(name)));
+        }
+        self.skip_token()?;
+        let mut args = Vec::new();
+        let end = loop {
+            let Some(arg) = self.expression(lose, ExprContext::Any, None)? else {
+                if !*lose {
+                    self.parse_warn("expecting expression.");
+                    *lose = true;
+                }
+                self.skip_to_semi()?;
+                return Ok(None);
+            };
+            args.push(arg);
+            let t = self.next_token()?;
+            if !t.is(b',') {
+                break t;
+            }
+        };
+        if !end.is(b')') {
+            self.parse_warn("Right parenthesis expected.");
+            self.skip_to_semi()?;
+            *lose = true;
+            return Ok(None);
+        }
+        Ok(Some(Expression::Funcall { name, args }))
+    }
+
+    /// A built-in function with a fixed argument list: the keyword, `(`,
+    /// the arguments separated by `,`, and `)`.
+    fn function<const N: usize>(&mut self, lose: &mut bool, args: [Arg; N]) -> PResult<Option<[Expression; N]>> {
+        self.skip_token()?;
+        if !self.next_token()?.is(b'(') {
+            self.no_lparen(lose)?;
+            return Ok(None);
+        }
+        let mut parsed = Vec::with_capacity(N);
+        for (i, arg) in args.into_iter().enumerate() {
+            if i > 0 && !self.next_token()?.is(b',') {
+                self.no_comma(lose)?;
+                return Ok(None);
+            }
+            match self.argument(lose, arg)? {
+                Some(e) => parsed.push(e),
+                None => return Ok(None),
+            }
+        }
+        if !self.next_token()?.is(b')') {
+            self.no_rparen(lose)?;
+            return Ok(None);
+        }
+        // One expression per argument was pushed above.
+        Ok(parsed.try_into().ok())
+    }
+
+    /// One argument of a built-in function; on failure reports ISC's
+    /// message for the argument (unless one was reported already).
+    fn argument(&mut self, lose: &mut bool, arg: Arg) -> PResult<Option<Expression>> {
+        let (e, missing) = match arg {
+            Arg::Data => (self.data_expression(lose)?, "expecting data expression."),
+            Arg::Num => (self.numeric_expression(lose)?, "expecting numeric expression."),
+            Arg::NumSaysData => (self.numeric_expression(lose)?, "expecting data expression."),
+        };
+        if e.is_none() && !*lose {
+            self.parse_warn(missing);
+            self.skip_to_semi()?;
+            *lose = true;
+        }
+        Ok(e)
+    }
+
+    /// `concat(A, B, ...)`, nested to the left as ISC builds it.
+    fn concat(&mut self, lose: &mut bool) -> PResult<Option<Expression>> {
+        self.skip_token()?;
+        if !self.next_token()?.is(b'(') {
+            return self.no_lparen(lose);
+        }
+        let Some(mut acc) = self.argument(lose, Arg::Data)? else {
+            return Ok(None);
+        };
+        if !self.next_token()?.is(b',') {
+            return self.no_comma(lose);
+        }
+        loop {
+            let Some(next) = self.argument(lose, Arg::Data)? else {
+                return Ok(None);
+            };
+            acc = Expression::Concat(Box::new(acc), Box::new(next));
+            let t = self.next_token()?;
+            if t.is(b',') {
+                continue;
+            }
+            if !t.is(b')') {
+                return self.no_rparen(lose);
+            }
+            return Ok(Some(acc));
+        }
+    }
+
+    /// `pick-first-value(A, ...)` (also spelled `pick`).
+    fn pick_first_value(&mut self, lose: &mut bool) -> PResult<Option<Expression>> {
+        self.skip_token()?;
+        if !self.next_token()?.is(b'(') {
+            return self.no_lparen(lose);
+        }
+        let mut values = Vec::new();
+        loop {
+            let Some(v) = self.argument(lose, Arg::Data)? else {
+                return Ok(None);
+            };
+            values.push(v);
+            let t = self.next_token()?;
+            if !t.is(b',') {
+                if !t.is(b')') {
+                    return self.no_rparen(lose);
+                }
+                return Ok(Some(Expression::PickFirstValue(values)));
+            }
+        }
+    }
+
+    /// `extract-int(DATA, WIDTH)` and `encode-int(NUMBER, WIDTH)`.
+    fn int_conversion(&mut self, lose: &mut bool, encode: bool) -> PResult<Option<Expression>> {
+        self.skip_token()?;
+        if !self.next_token()?.is(b'(') {
+            return self.no_lparen(lose);
+        }
+        let operand = if encode {
+            // ISC reports a missing number even after another message.
+            let e = self.numeric_expression(lose)?;
+            if e.is_none() {
+                self.parse_warn("expecting numeric expression.");
+                self.skip_to_semi()?;
+                *lose = true;
+            }
+            e
+        } else {
+            self.argument(lose, Arg::Data)?
+        };
+        let Some(operand) = operand else {
+            return Ok(None);
+        };
+        if !self.next_token()?.is(b',') {
+            return self.no_comma(lose);
+        }
+        if self.next_token()? != Token::Number {
+            self.parse_warn("number expected.");
+            *lose = true;
+            return Ok(None);
+        }
+        let bits = atoi(self.lex.value_cstr());
+        let Some(width) = IntWidth::from_bits(bits) else {
+            self.parse_warn(format!("unsupported integer size {}", bits));
+            *lose = true;
+            self.skip_to_semi()?;
+            return Ok(None);
+        };
+        if !self.next_token()?.is(b')') {
+            return self.no_rparen(lose);
+        }
+        let operand = Box::new(operand);
+        Ok(Some(if encode {
+            Expression::EncodeInt { width, value: operand }
+        } else {
+            Expression::ExtractInt { width, data: operand }
+        }))
+    }
+
+    fn no_lparen(&mut self, lose: &mut bool) -> PResult<Option<Expression>> {
+        self.parse_warn("left parenthesis expected.");
+        *lose = true;
+        Ok(None)
+    }
+
+    fn no_comma(&mut self, lose: &mut bool) -> PResult<Option<Expression>> {
+        self.parse_warn("comma expected.");
+        *lose = true;
+        Ok(None)
+    }
+
+    fn no_rparen(&mut self, lose: &mut bool) -> PResult<Option<Expression>> {
+        self.parse_warn("right parenthesis expected.");
+        *lose = true;
+        Ok(None)
+    }
+}
+
+/// The operands that are a single keyword.
+fn leaf(token: Token) -> Option<Expression> {
+    use Expression as E;
+    let Token::Kw(kw) = token else { return None };
+    Some(match kw {
+        K::Static => E::Static,
+        K::Known => E::Known,
+        K::Hardware => E::Hardware,
+        K::LeasedAddress => E::LeasedAddress,
+        K::ClientState => E::ClientState,
+        K::Filename => E::Filename,
+        K::ServerName => E::ServerName,
+        K::LeaseTime => E::LeaseTime,
+        K::Null => E::Null,
+        K::HostDeclName => E::HostDeclName,
+        _ => return dns_rcode(kw).map(E::DnsRcode).or_else(|| client_state(kw).map(E::ClientStateName)),
+    })
+}
+
+fn binary(op: BinaryOp, lhs: Expression, rhs: Expression) -> Expression {
+    Expression::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }
+}
+
+/// The DNS response-code keywords.
+fn dns_rcode(kw: K) -> Option<DnsRcode> {
+    Some(match kw {
+        K::NsFormerr => DnsRcode::FormErr,
+        K::NsNoerror => DnsRcode::NoError,
+        K::NsNotauth => DnsRcode::NotAuth,
+        K::NsNotimp => DnsRcode::NotImp,
+        K::NsNotzone => DnsRcode::NotZone,
+        K::NsNxdomain => DnsRcode::NxDomain,
+        K::NsNxrrset => DnsRcode::NxRrset,
+        K::NsRefused => DnsRcode::Refused,
+        K::NsServfail => DnsRcode::ServFail,
+        K::NsYxdomain => DnsRcode::YxDomain,
+        K::NsYxrrset => DnsRcode::YxRrset,
+        _ => return None,
+    })
+}
+
+/// The client-state keywords.
+fn client_state(kw: K) -> Option<ClientStateName> {
+    Some(match kw {
+        K::Booting => ClientStateName::Booting,
+        K::Reboot => ClientStateName::Reboot,
+        K::Select => ClientStateName::Select,
+        K::Request => ClientStateName::Request,
+        K::Bound => ClientStateName::Bound,
+        K::Renew => ClientStateName::Renew,
+        K::Rebind => ClientStateName::Rebind,
+        _ => return None,
+    })
 }

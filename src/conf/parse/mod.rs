@@ -11,6 +11,9 @@
 mod common;
 mod decl;
 mod exec;
+mod exec_blocks;
+#[cfg(test)]
+mod exec_tests;
 mod expr;
 mod failover;
 pub(crate) mod option;
@@ -18,7 +21,14 @@ mod option_def;
 mod option_names;
 mod option_value;
 
-pub use decl::ClassKind;
+mod class;
+mod keyzone;
+mod network;
+mod permit;
+mod v6;
+
+pub use common::{AddrOrName, Hardware};
+pub use decl::{ClassKind, DeclState};
 
 use super::keywords::Keyword as K;
 use super::lexer::Token;
@@ -44,6 +54,21 @@ impl Parser<'_> {
     /// scope is a host. Returns ISC's "a declaration was seen" flag, which
     /// only changes the wording of one error message.
     pub(crate) fn parse_statement(
+        &mut self,
+        group: GroupId,
+        kind: ScopeKind,
+        host: Option<usize>,
+        declaration: bool,
+    ) -> PResult<bool> {
+        // Blocks nest by recursion; the guard turns hostile depth into a
+        // fatal error instead of a stack overflow.
+        self.enter()?;
+        let r = self.parse_statement_inner(group, kind, host, declaration);
+        self.leave();
+        r
+    }
+
+    fn parse_statement_inner(
         &mut self,
         group: GroupId,
         kind: ScopeKind,
@@ -172,8 +197,7 @@ impl Parser<'_> {
                 Ok(declaration)
             }
             K::Range6 | K::Prefix6 | K::FixedPrefix6 | K::Pool6 => {
-                self.parse_v6_declaration(group, kind, host, kw)?;
-                Ok(declaration)
+                self.parse_v6_declaration(group, kind, host, kw, declaration)
             }
             K::Not => {
                 self.skip_token()?;

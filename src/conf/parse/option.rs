@@ -283,8 +283,9 @@ impl Parser<'_> {
     /// made explicit: `stale_lose` is what it happens to hold on the
     /// caller's path in the 4.4.3 binary (non-zero from `parse_statement`'s
     /// `option` and `server-identifier` and for server parameters, zero
-    /// from the other keywords). When set, a data expression that fails
-    /// without saying why is dropped silently, its tokens left for the
+    /// from the other keywords). The expression parser starts from it, so
+    /// when set every message ISC prints only `if (!*lose)` stays unsaid,
+    /// and a failed expression is dropped with its tokens left for the
     /// caller.
     pub(crate) fn parse_option_statement_in(
         &mut self,
@@ -300,10 +301,11 @@ impl Parser<'_> {
             OptionValue::Empty
         } else if t.is(b'=') {
             self.skip_token()?;
-            match self.parse_data_expression()? {
-                (Some(e), _) => OptionValue::Expression(Box::new(e)),
-                (None, lose) => {
-                    if !lose && !stale_lose {
+            let mut lose = stale_lose;
+            match self.data_expression(&mut lose)? {
+                Some(e) => OptionValue::Expression(Box::new(e)),
+                None => {
+                    if !lose {
                         self.parse_warn("expecting a data expression.");
                         self.skip_to_semi()?;
                     }

@@ -47,12 +47,6 @@ impl Parser<'_> {
     }
 
     /// The option a name means in a space, if any.
-    pub(crate) fn opt_lookup_name(&self, space: &str, name: &str) -> Option<OptionRef> {
-        let space = self.opt_space(space)?;
-        self.opt_lookup_name_in(space, name)
-    }
-
-    /// Like [`Parser::opt_lookup_name`] with the space already resolved.
     pub(crate) fn opt_lookup_name_in(&self, space: SpaceId, name: &str) -> Option<OptionRef> {
         self.opt_ref_by_id(self.options.by_name(space, name)?)
     }

@@ -219,12 +219,16 @@ fn close_field(region: &mut Region) -> Option<&[u8]> {
 impl Repr<'_> {
     /// Writes the message into `buf` within `limits`, the way ISC builds a reply (see the
     /// module doc), and returns its length and what was left out. `buf` needs at most
-    /// [`Limits::max_len`] bytes. A raw BOOTP vendor area is copied as is, then padded.
+    /// [`Limits::max_len`] bytes. A raw BOOTP vendor area is copied as is (its first
+    /// [`MAX_OPTION_SPACE`] bytes, all a 1500-byte MTU can carry), then padded.
     /// The list may not hold PAD, END or option 52.
     pub fn emit_limited(&self, buf: &mut [u8], limits: &Limits) -> Result<Packed> {
         self.check_emit(&[OPT_PAD, OPT_END, OPT_OVERLOAD])?;
         let list = match &self.vendor {
             Vendor::Raw(raw) => {
+                // ISC copies into an options buffer of MAX_OPTION_SPACE bytes; more than that
+                // cannot come from a 1500-byte MTU, and is cut rather than overrun.
+                let raw = &raw[..raw.len().min(MAX_OPTION_SPACE)];
                 let len = (FIXED_LEN + raw.len()).max(limits.min_len);
                 let mut packet = prepare(buf, len)?;
                 self.emit_header(&mut packet);

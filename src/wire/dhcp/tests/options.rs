@@ -266,6 +266,16 @@ fn no_cookie_is_bootp_with_raw_vendor_area() {
     assert_eq!(packed.len, 300);
     assert_eq!(&out[..260], short);
     assert!(out[260..300].iter().all(|&b| b == 0));
+    // Larger than a 1500-byte MTU allows (found by the fuzz target): cut to fit.
+    let mut jumbo = dhclient_discover();
+    jumbo[236..240].fill(0);
+    jumbo.resize(1478, 0x41);
+    let r = parse(&jumbo);
+    let limits = Limits::new(MIN_OPTION_SPACE);
+    let mut out = vec![0; limits.max_len()];
+    let packed = r.emit_limited(&mut out, &limits).unwrap();
+    assert_eq!(packed.len, FIXED_LEN + MAX_OPTION_SPACE);
+    assert_eq!(out[..], jumbo[..packed.len]);
 }
 
 #[test]
