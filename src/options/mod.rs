@@ -10,7 +10,7 @@
 //!   copied from ISC's tables: the DHCPv4 ones, and the DHCPv6 ones that
 //!   `dhcpd -4` also knows (dhcpd.conf may set them; they never go on a
 //!   DHCPv4 wire, see [`SpaceEncoding::Dhcpv6`]).
-//! * [`format`] — ISC format strings (`"IA"`, `"fto"`, `"Dc"`, ...) parsed
+//! * [`format`](mod@format) — ISC format strings (`"IA"`, `"fto"`, `"Dc"`, ...) parsed
 //!   into typed [`OptionFormat`] descriptors.
 //! * [`enums`] — the named enumerations `N` atoms refer to.
 //! * [`space`] — what a space is: code/length widths, storage, encoding.
