@@ -52,12 +52,6 @@ impl Parser<'_> {
     }
 
     /// The option a code means in a space, if any.
-    pub(crate) fn opt_lookup_code(&self, space: &str, code: u32) -> Option<OptionRef> {
-        let space = self.opt_space(space)?;
-        self.opt_lookup_code_in(space, code)
-    }
-
-    /// Like [`Parser::opt_lookup_code`] with the space already resolved.
     pub(crate) fn opt_lookup_code_in(&self, space: SpaceId, code: u32) -> Option<OptionRef> {
         self.opt_ref_by_id(self.options.by_code(space, code)?)
     }
