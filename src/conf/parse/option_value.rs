@@ -55,9 +55,9 @@ impl Parser<'_> {
                 if c == b'A' || c == b'a' {
                     break;
                 }
-                if c == b'o' {
-                    i += 1;
-                } else if at(f, i + 1) == b'o' && self.peek_token()?.is(b';') {
+                // An `o` is stepped over; so is an optional atom when the
+                // statement ends here (its `o` is then stepped over next).
+                if c == b'o' || (at(f, i + 1) == b'o' && self.peek_token()?.is(b';')) {
                     i += 1;
                 } else {
                     let (ok, last) = self.parse_option_token(f, i, uniform, lookups, &mut parts)?;
