@@ -1,12 +1,12 @@
-//! Whole-output parity for the failover grammar: for each failover case we
-//! made (conformance/ours/failover-*.conf), every line we print must be
-//! the line ISC printed (recorded in oracle-output/), in order — not only
-//! the first error the conformance runner compares.
+//! Whole-output parity for the failover grammar: for each failover case
+//! (conformance/public/failover-*.conf and the ones we made,
+//! conformance/ours/failover-*.conf), every line we print must be the line
+//! ISC printed (recorded in oracle-output/), in order — not only the first
+//! error the conformance runner compares.
 //!
-//! These cases only use failover statements, so a difference here is a
-//! difference in the failover parser or in ISC's failover sanity check.
-//! The `failover-pool-*` cases also need subnets and pools (the
-//! declarations family); tests/conformance.rs judges their first errors.
+//! A case whose output still shows another family's placeholder ("... is
+//! not supported yet.") is left to the conformance runner until that family
+//! lands; the test reports how many it left.
 
 use std::path::Path;
 
@@ -67,34 +67,45 @@ fn isc_lines(path: &Path) -> Vec<String> {
     lines
 }
 
+/// Whether our output shows a grammar family that is not written yet.
+fn needs_unfinished_family(lines: &[String]) -> bool {
+    lines.iter().any(|l| l.ends_with("is not supported yet."))
+}
+
 #[test]
 fn failover_cases_print_what_isc_prints() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance").join("ours");
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .expect("conformance/ours exists")
-        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
-        .filter(|n| n.starts_with("failover-") && !n.starts_with("failover-pool-") && n.ends_with(".conf"))
-        .collect();
-    names.sort();
-    assert!(!names.is_empty());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance");
+    let mut checked = 0;
+    let mut left = Vec::new();
     let mut failures = Vec::new();
-    for name in &names {
-        let expected = isc_lines(&dir.join("oracle-output").join(name.replace(".conf", ".out")));
-        let ours = our_lines(&dir, name);
-        if ours != expected {
-            failures.push(format!(
-                "{}:\n--- isc\n{}\n--- ours\n{}",
-                name,
-                expected.join("\n"),
-                ours.join("\n")
-            ));
+    for folder in ["public", "ours"] {
+        let dir = root.join(folder);
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .expect("conformance folder exists")
+            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+            .filter(|n| n.starts_with("failover-") && n.ends_with(".conf"))
+            .collect();
+        names.sort();
+        for name in &names {
+            let expected = isc_lines(&dir.join("oracle-output").join(name.replace(".conf", ".out")));
+            let ours = our_lines(&dir, name);
+            if needs_unfinished_family(&ours) {
+                left.push(format!("{}/{}", folder, name));
+                continue;
+            }
+            checked += 1;
+            if ours != expected {
+                failures.push(format!(
+                    "{}/{}:\n--- isc\n{}\n--- ours\n{}",
+                    folder,
+                    name,
+                    expected.join("\n"),
+                    ours.join("\n")
+                ));
+            }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} differ:\n{}",
-        failures.len(),
-        names.len(),
-        failures.join("\n")
-    );
+    println!("failover whole-output: {} checked, {} left for unfinished families: {:?}", checked, left.len(), left);
+    assert!(checked >= 80, "too few failover cases checked: {}", checked);
+    assert!(failures.is_empty(), "{} of {} differ:\n{}", failures.len(), checked, failures.join("\n"));
 }

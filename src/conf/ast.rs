@@ -11,12 +11,9 @@
 //! [`Expression::context`] gives that type; the parser uses it to reject
 //! e.g. `and` between two numbers with ISC's messages.
 
-
 /// One statement in a scope, in source order.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Statement {
-    /// A statement family not modelled yet, kept as its keyword for reporting.
-    Unmodelled(String),
     /// `if COND { ... } [elsif COND { ... }] [else { ... }]`.
     If(IfStatement),
     /// `add "CLASS";`: makes the client a member of the class.
@@ -566,7 +563,11 @@ mod tests {
     use super::*;
 
     fn bin(op: BinaryOp) -> Expression {
-        Expression::Binary { op, lhs: Box::new(Expression::ConstInt(1)), rhs: Box::new(Expression::ConstInt(2)) }
+        Expression::Binary {
+            op,
+            lhs: Box::new(Expression::ConstInt(1)),
+            rhs: Box::new(Expression::ConstInt(2)),
+        }
     }
 
     #[test]
@@ -578,7 +579,11 @@ mod tests {
         assert_eq!(Expression::Variable("x".into()).context(), ExprContext::Any);
         assert_eq!(bin(BinaryOp::Equal).context(), ExprContext::Boolean);
         assert_eq!(bin(BinaryOp::BinaryXor).context(), ExprContext::Numeric);
-        assert!(!Expression::Function { params: vec![], body: vec![] }.is_runtime_typed());
+        assert!(!Expression::Function {
+            params: vec![],
+            body: vec![]
+        }
+        .is_runtime_typed());
     }
 
     #[test]

@@ -110,6 +110,27 @@ pub struct Lexer {
     events: Vec<(u32, u32, usize, LexEvent)>,
 }
 
+/// A saved scan position; see [`Lexer::snapshot`].
+#[derive(Clone)]
+pub struct LexerSnapshot {
+    pos: usize,
+    pushed_back: bool,
+    line: u32,
+    col: u32,
+    lines: [[u8; LINE_BUFFER + 1]; 2],
+    cur_line: usize,
+    prev_line: usize,
+    token_line: usize,
+    peeked: Option<Token>,
+    saved_line: u32,
+    saved_col: u32,
+    token_start_line: u32,
+    token_start_col: u32,
+    token: Vec<u8>,
+    punct_value: u8,
+    value_is_punct: bool,
+}
+
 /// Where an error should point: ISC's `lexline`, `lexchar` and `token_line`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Position {
@@ -162,6 +183,52 @@ impl Lexer {
             value_is_punct: false,
             events: Vec::new(),
         }
+    }
+
+    /// Saves the scan position (ISC `save_parse_state`) cheaply: the token
+    /// buffer is kept only up to the current token, which is all a restore
+    /// can observe short of a string with invalid escapes re-read after it.
+    pub fn snapshot(&self) -> LexerSnapshot {
+        LexerSnapshot {
+            pos: self.pos,
+            pushed_back: self.pushed_back,
+            line: self.line,
+            col: self.col,
+            lines: self.lines,
+            cur_line: self.cur_line,
+            prev_line: self.prev_line,
+            token_line: self.token_line,
+            peeked: self.peeked,
+            saved_line: self.saved_line,
+            saved_col: self.saved_col,
+            token_start_line: self.token_start_line,
+            token_start_col: self.token_start_col,
+            token: self.tokbuf[..self.token_len].to_vec(),
+            punct_value: self.punct_value,
+            value_is_punct: self.value_is_punct,
+        }
+    }
+
+    /// Returns to a saved position (ISC `restore_parse_state`).
+    pub fn restore(&mut self, s: LexerSnapshot) {
+        self.pos = s.pos;
+        self.pushed_back = s.pushed_back;
+        self.line = s.line;
+        self.col = s.col;
+        self.lines = s.lines;
+        self.cur_line = s.cur_line;
+        self.prev_line = s.prev_line;
+        self.token_line = s.token_line;
+        self.peeked = s.peeked;
+        self.saved_line = s.saved_line;
+        self.saved_col = s.saved_col;
+        self.token_start_line = s.token_start_line;
+        self.token_start_col = s.token_start_col;
+        self.token_len = s.token.len();
+        self.tokbuf[..s.token.len()].copy_from_slice(&s.token);
+        self.punct_value = s.punct_value;
+        self.value_is_punct = s.value_is_punct;
+        self.events.clear();
     }
 
     /// Makes newlines tokens of their own (`Punct(b'\n')`).

@@ -13,6 +13,7 @@ pub mod ast;
 pub mod conformance;
 mod check;
 pub mod diag;
+pub mod fasthash;
 pub mod keywords;
 pub mod lexer;
 pub mod model;

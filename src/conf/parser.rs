@@ -159,10 +159,16 @@ impl<'l> Parser<'l> {
         self.lex.value().to_vec()
     }
 
+    #[inline]
     fn drain_lexer_events(&mut self) -> PResult<()> {
         if !self.lex.has_events() {
             return Ok(());
         }
+        self.report_lexer_events()
+    }
+
+    #[cold]
+    fn report_lexer_events(&mut self) -> PResult<()> {
         for (pos, ev) in self.lex.take_events() {
             match ev {
                 LexEvent::Warn(msg) => {

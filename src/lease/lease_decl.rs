@@ -165,9 +165,8 @@ impl Reader<'_> {
                 let before = self.p.diagnostics.len();
                 if let Some(hw) = self.p.parse_hardware_param()? {
                     // ISC leaves the old address when the new one is too long.
-                    let too_long = self.p.diagnostics[before..]
-                        .iter()
-                        .any(|m| m.message == "hardware address too long");
+                    let too_long =
+                        self.p.diagnostics[before..].iter().any(|m| m.message == "hardware address too long");
                     if !too_long && hw.addr.len() <= HARDWARE_ADDR_MAX {
                         d.lease.hardware = Some(HardwareAddr { htype: hw.htype, addr: hw.addr });
                     }

@@ -5,9 +5,9 @@
 //! crate uses for a lease's state (ISC's `binding_state_t`, whose numbers are
 //! also the failover wire codes). The file format lives beside it:
 //!
-//! * [`file`] — `dhcpd.leases` text in, records and ISC's diagnostics out
+//! * [`file`](mod@file) — `dhcpd.leases` text in, records and ISC's diagnostics out
 //!   (pure: bytes in, values out; never panics, whatever the bytes).
-//! * [`write`] — records in, bytes out, in ISC 4.4's exact layout: the full
+//! * [`write`](mod@write) — records in, bytes out, in ISC 4.4's exact layout: the full
 //!   rewrite (`dhcpd.leases.<time>` then renamed) and single-record appends.
 //! * [`records`] — the other things a lease file holds (failover state
 //!   blocks, `server-duid`, OMAPI-made hosts, groups and classes) and the
@@ -19,9 +19,12 @@
 //! we keep both conventions so that a value read from a file is written back
 //! unchanged.
 
+#![warn(missing_docs)]
+
 pub mod date;
 pub mod file;
 mod lease_decl;
+mod other_decl;
 pub mod records;
 pub mod write;
 

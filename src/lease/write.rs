@@ -12,9 +12,12 @@
 //! tools read these files, and because ISC must be able to read ours
 //! (a drop-in replacement can be swapped back).
 //!
-//! One deliberate difference: a subclass hash containing `"` or `\` is
-//! written as hex; ISC writes it inside quotes unescaped, which it cannot
-//! read back.
+//! One deliberate difference: names ISC would write in a way it cannot read
+//! back are escaped. A peer, class or billing-class name is written inside
+//! quotes with `quotify_buf`'s escapes (ISC uses `"%s"`), a group name that
+//! is not one bare word is quoted, and a subclass hash containing `"` or
+//! `\` is written as hex (ISC puts it in quotes unescaped). For every name
+//! ISC can read back, the bytes are the same.
 
 use super::date::{format_time, DateFormat, UnprintableTime};
 use super::records::{
@@ -182,8 +185,11 @@ pub fn lease(out: &mut Vec<u8>, l: &Lease, opts: &WriteOptions) -> Result<(), Wr
     ];
     for (field, t) in times {
         if t != 0 {
-            let text = format_time(t, opts.date_format)
-                .map_err(|UnprintableTime(time)| WriteError { record: format!("lease {}", l.ip), field, time })?;
+            let text = format_time(t, opts.date_format).map_err(|UnprintableTime(time)| WriteError {
+                record: format!("lease {}", l.ip),
+                field,
+                time,
+            })?;
             s.extend_from_slice(format!("\n  {} {}", field, text).as_bytes());
         }
     }
@@ -203,14 +209,13 @@ pub fn lease(out: &mut Vec<u8>, l: &Lease, opts: &WriteOptions) -> Result<(), Wr
     if let Some(b) = l.billing_class.as_ref().filter(|_| l.ends > opts.now) {
         match b {
             BillingClass::Class(name) => {
-                s.extend_from_slice(b"\n  billing class \"");
-                s.extend_from_slice(name.as_bytes());
-                s.extend_from_slice(b"\";");
+                s.extend_from_slice(b"\n  billing class ");
+                quotify(&mut s, name.as_bytes());
+                s.push(b';');
             }
             BillingClass::Subclass { parent, hash } => {
-                s.extend_from_slice(b"\n  billing subclass \"");
-                s.extend_from_slice(parent.as_bytes());
-                s.push(b'"');
+                s.extend_from_slice(b"\n  billing subclass ");
+                quotify(&mut s, parent.as_bytes());
                 hash_string(&mut s, hash);
                 s.push(b';');
             }
@@ -269,9 +274,9 @@ pub fn lease(out: &mut Vec<u8>, l: &Lease, opts: &WriteOptions) -> Result<(), Wr
 /// `mclt` only when known (ISC: only on a secondary).
 pub fn failover_state(out: &mut Vec<u8>, f: &FailoverStateRecord, opts: &WriteOptions) -> Result<(), WriteError> {
     let mut s = Vec::new();
-    s.extend_from_slice(b"\nfailover peer \"");
-    s.extend_from_slice(f.peer.as_bytes());
-    s.extend_from_slice(b"\" state {");
+    s.extend_from_slice(b"\nfailover peer ");
+    quotify(&mut s, f.peer.as_bytes());
+    s.extend_from_slice(b" state {");
     let sides = [("my state", "\n  my state ", f.me), ("partner state", "\n  partner state ", f.partner)];
     for (field, prefix, side) in sides {
         if let Some(st) = side {
@@ -311,7 +316,11 @@ pub fn host(out: &mut Vec<u8>, h: &HostRecord) {
 pub fn group(out: &mut Vec<u8>, g: &GroupRecord) {
     out.extend_from_slice(b"group ");
     if let Some(n) = &g.name {
-        out.extend_from_slice(n.as_bytes());
+        if is_bare_name(n) {
+            out.extend_from_slice(n.as_bytes());
+        } else {
+            quotify(out, n.as_bytes());
+        }
         out.push(b' ');
     }
     out.push(b'{');
@@ -324,14 +333,12 @@ pub fn group(out: &mut Vec<u8>, g: &GroupRecord) {
 pub fn class(out: &mut Vec<u8>, c: &ClassRecord) {
     match &c.name {
         ClassName::Class(name) => {
-            out.extend_from_slice(b"class \"");
-            out.extend_from_slice(name.as_bytes());
-            out.push(b'"');
+            out.extend_from_slice(b"class ");
+            quotify(out, name.as_bytes());
         }
         ClassName::Subclass { parent, hash } => {
-            out.extend_from_slice(b"subclass \"");
-            out.extend_from_slice(parent.as_bytes());
-            out.push(b'"');
+            out.extend_from_slice(b"subclass ");
+            quotify(out, parent.as_bytes());
             hash_string(out, hash);
         }
     }
@@ -404,6 +411,14 @@ fn hash_string(out: &mut Vec<u8>, hash: &[u8]) {
     } else {
         hex_list(out, hash);
     }
+}
+
+/// Whether a group name reads back as one bare word (ISC writes every name
+/// bare; we quote the ones it could not read back).
+fn is_bare_name(n: &str) -> bool {
+    let b = n.as_bytes();
+    b.first().is_some_and(u8::is_ascii_alphabetic)
+        && b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
 }
 
 /// ISC's `db_printable`: printable ASCII without `"` or `\`.

@@ -86,10 +86,10 @@ impl Parser<'_> {
         let t = self.peek_token()?;
         if t == Token::Number {
             // A host name may be all digits; look ahead for `N . N` to decide.
-            let saved = self.lex.clone();
+            let saved = self.lex.snapshot();
             self.skip_token()?;
             let is_addr = self.next_token()?.is(b'.') && self.next_token()? == Token::Number;
-            self.lex = saved;
+            self.lex.restore(saved);
             if is_addr {
                 if let Some(bytes) = self.parse_numeric_aggregate(4, Some(b'.'), 10, 8)? {
                     return Ok(Some(AddrOrName::Addr(Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3]))));
@@ -199,8 +199,18 @@ impl Parser<'_> {
                 self.skip_to_semi()?;
                 return Ok(None);
             }
-            let text = self.lex.value_cstr().to_vec();
-            out.extend(self.convert_num(&text, base, size));
+            // Copy the token out of the lexer without allocating: numbers
+            // in aggregates are short.
+            let mut buf = [0u8; 64];
+            let v = self.lex.value_cstr();
+            if v.len() <= buf.len() {
+                let n = v.len();
+                buf[..n].copy_from_slice(v);
+                self.convert_num_into(&buf[..n], base, size, &mut out);
+            } else {
+                let text = v.to_vec();
+                self.convert_num_into(&text, base, size, &mut out);
+            }
             count += 1;
             if count == max {
                 break;
@@ -213,7 +223,15 @@ impl Parser<'_> {
     /// ISC's `convert_num` does (`Bogus number`, `exceeds max`). `base` 0
     /// guesses from a `0x` or `0` prefix.
     pub(crate) fn convert_num(&mut self, text: &[u8], base: u32, size: u32) -> Vec<u8> {
-        let shown = String::from_utf8_lossy(text).into_owned();
+        let mut out = Vec::with_capacity(4);
+        self.convert_num_into(text, base, size, &mut out);
+        out
+    }
+
+    /// [`Parser::convert_num`] appending to `out`, without allocating on
+    /// the common path (the hot loop of hardware and IP addresses).
+    pub(crate) fn convert_num_into(&mut self, text: &[u8], base: u32, size: u32, out: &mut Vec<u8>) {
+        let shown = || String::from_utf8_lossy(text).into_owned();
         let mut s = text;
         let negative = s.first() == Some(&b'-');
         if negative {
@@ -248,11 +266,11 @@ impl Parser<'_> {
             } else if c >= b'0' as u32 {
                 c - b'0' as u32
             } else {
-                self.parse_warn(format!("Bogus number: {}.", shown));
+                self.parse_warn(format!("Bogus number: {}.", shown()));
                 break;
             };
             if digit >= base {
-                self.parse_warn(format!("Bogus number {}: digit {} not in base {}", shown, digit, base));
+                self.parse_warn(format!("Bogus number {}: digit {} not in base {}", shown(), digit, base));
                 break;
             }
             val = val.wrapping_mul(base).wrapping_add(digit);
@@ -284,13 +302,10 @@ impl Parser<'_> {
         }
         let v = if negative { val.wrapping_neg() } else { val };
         match size {
-            8 => vec![v as u8],
-            16 => (v as u16).to_be_bytes().to_vec(),
-            32 => v.to_be_bytes().to_vec(),
-            _ => {
-                self.parse_warn(format!("Unexpected integer size: {}\n", size));
-                Vec::new()
-            }
+            8 => out.push(v as u8),
+            16 => out.extend_from_slice(&(v as u16).to_be_bytes()),
+            32 => out.extend_from_slice(&v.to_be_bytes()),
+            _ => self.parse_warn(format!("Unexpected integer size: {}\n", size)),
         }
     }
 
@@ -561,9 +576,8 @@ fn base64_value(c: u8) -> Option<u32> {
     }
 }
 
-/// C `atoi` as glibc does it, `(int) strtol(s, NULL, 10)`: optional sign
-/// and leading digits, 0 if none; saturates in a 64-bit `long`, then wraps
-/// to a C int.
+/// C `atoi` as glibc implements it (`strtol` cut to an `int`): optional
+/// sign and leading digits, 0 if none; the long saturates before the cut.
 pub(crate) fn atoi(s: &[u8]) -> i64 {
     let mut i = 0;
     while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
@@ -575,12 +589,21 @@ pub(crate) fn atoi(s: &[u8]) -> i64 {
         i += 1;
     }
     let mut v: i64 = 0;
+    let mut overflow = false;
     while i < s.len() && s[i].is_ascii_digit() {
-        let d = i64::from(s[i] - b'0');
-        v = if neg { v.saturating_mul(10).saturating_sub(d) } else { v.saturating_mul(10).saturating_add(d) };
+        match v.checked_mul(10).and_then(|x| x.checked_add((s[i] - b'0') as i64)) {
+            Some(x) => v = x,
+            None => overflow = true,
+        }
         i += 1;
     }
-    v as i32 as i64
+    let long = match (overflow, neg) {
+        (true, false) => i64::MAX,
+        (true, true) => i64::MIN,
+        (false, true) => -v,
+        (false, false) => v,
+    };
+    long as i32 as i64
 }
 
 /// ISC's own arithmetic for a broken-down UTC date (it does not call the C
@@ -596,8 +619,8 @@ fn isc_date_guess(year: i64, mon: i64, mday: i64, hour: i64, min: i64, sec: i64,
     v as i32 as i64
 }
 
-/// ISC prints a token's numeric code in one message; single characters are
-/// their byte value, everything else only needs to be stable.
+/// ISC's numeric code for a token (`enum dhcp_token`), which one of its
+/// messages prints.
 fn token_code(t: Token) -> i32 {
     match t {
         Token::Punct(c) => c as i8 as i32,
@@ -606,7 +629,8 @@ fn token_code(t: Token) -> i32 {
         Token::NumberOrName => 264,
         Token::Name => 265,
         Token::Eof => 607,
-        _ => 0,
+        Token::Whitespace => 652,
+        Token::Kw(k) => k.isc_code(),
     }
 }
 
@@ -671,5 +695,8 @@ mod tests {
         assert_eq!(p.parse_ip_addr_or_hostname().unwrap(), Some(AddrOrName::Addr(Ipv4Addr::new(192, 0, 2, 1))));
         let mut p = parser_over("c2VjcmV0;", &l);
         assert_eq!(p.parse_base64().unwrap(), Some(b"secret".to_vec()));
+        assert_eq!(atoi(b"18446744073709551716"), -1);
+        assert_eq!(atoi(b"4294967396"), 100);
+        assert_eq!(atoi(b" -12x"), -12);
     }
 }

@@ -8,7 +8,7 @@
 //! makes its name unknown instead of taking its place. [`DeclState`] keeps those
 //! tables (and the others the declaration families need) while parsing.
 
-use std::collections::HashMap;
+use crate::conf::fasthash::FastMap as HashMap;
 
 use super::super::keywords::Keyword as K;
 use super::super::lexer::Token;

@@ -291,7 +291,13 @@ impl Parser<'_> {
     }
 
     /// `define NAME (A, B) { ... }` after the `(`.
-    fn function_definition(&mut self, lose: &mut bool, binding: Binding, name: String, ctx: CaseContext) -> PResult<Parsed> {
+    fn function_definition(
+        &mut self,
+        lose: &mut bool,
+        binding: Binding,
+        name: String,
+        ctx: CaseContext,
+    ) -> PResult<Parsed> {
         let mut params = Vec::new();
         let end = loop {
             let t = self.next_token()?;

@@ -85,7 +85,11 @@ impl Parser<'_> {
         let Some(otherwise) = self.else_branch(lose)? else {
             return Ok(None);
         };
-        Ok(Some(Statement::If(IfStatement { condition, then, otherwise })))
+        Ok(Some(Statement::If(IfStatement {
+            condition,
+            then,
+            otherwise,
+        })))
     }
 
     /// What follows an `if` block: `else { ... }`, `else if ...`,
@@ -195,7 +199,10 @@ impl Parser<'_> {
             }
         };
         if t.is(b';') {
-            return Ok(Some(Statement::On(OnStatement { events, body: Vec::new() })));
+            return Ok(Some(Statement::On(OnStatement {
+                events,
+                body: Vec::new(),
+            })));
         }
         if !t.is(b'{') {
             self.parse_warn("left brace expected.");
@@ -233,7 +240,11 @@ impl Parser<'_> {
         }
         // Only a data expression makes `case` labels data; anything else,
         // a variable included, makes them numeric.
-        let ctx = if value.is_data() { CaseContext::Data } else { CaseContext::Numeric };
+        let ctx = if value.is_data() {
+            CaseContext::Data
+        } else {
+            CaseContext::Numeric
+        };
         let Some(body) = self.parse_executable_statements(lose, ctx)? else {
             self.skip_to_rbrace(1)?;
             return Ok(None);

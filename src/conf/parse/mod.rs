@@ -15,6 +15,7 @@ mod exec_blocks;
 #[cfg(test)]
 mod exec_tests;
 mod expr;
+mod expr_operand;
 mod failover;
 pub(crate) mod option;
 mod option_def;
