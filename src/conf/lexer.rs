@@ -322,7 +322,8 @@ impl Lexer {
                 return self.read_num_or_name(c);
             }
             if c == EOF {
-                self.keep_value_at_eof();
+                // ISC leaves the value of the previous token in place, so
+                // a message quoting the value at end of file quotes it.
                 return Token::Eof;
             }
             self.token_start_line = l;
@@ -330,17 +331,6 @@ impl Lexer {
             self.punct_value = c as u8;
             self.value_is_punct = true;
             return Token::Punct(c as u8);
-        }
-    }
-
-    /// ISC does not touch the token's text at end of file: it stays
-    /// whatever the last token left (the punctuation character, or the
-    /// token buffer read as a C string, which trailing whitespace has
-    /// partly overwritten). Messages that print the value at end of file
-    /// show it.
-    fn keep_value_at_eof(&mut self) {
-        if !self.value_is_punct {
-            self.token_len = self.tokbuf.iter().position(|&b| b == 0).unwrap_or(TOKEN_BUFFER);
         }
     }
 
@@ -368,7 +358,6 @@ impl Lexer {
             n += 1;
             c = self.get_char();
             if c == EOF {
-                self.keep_value_at_eof();
                 return Token::Eof;
             }
             if (c == b'\n' as i32 && self.eol_token) || !is_space(c) {
@@ -376,7 +365,6 @@ impl Lexer {
             }
         }
         self.unget_char(c);
-        self.tokbuf[n] = 0;
         self.token_len = n;
         self.value_is_punct = false;
         Token::Whitespace

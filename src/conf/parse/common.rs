@@ -192,6 +192,11 @@ impl Parser<'_> {
             let t = self.next_token()?;
             if t == Token::Eof {
                 self.parse_warn("unexpected end of file");
+                // With no fixed count and nothing read, ISC has no buffer
+                // to return: the caller sees a failure.
+                if max == 0 && out.is_empty() {
+                    return Ok(None);
+                }
                 break;
             }
             if t != Token::Number && (base != 16 || t != Token::NumberOrName) {

@@ -10,6 +10,7 @@
 
 mod common;
 mod decl;
+mod host;
 mod exec;
 mod exec_blocks;
 #[cfg(test)]
@@ -26,6 +27,7 @@ mod class;
 mod keyzone;
 mod network;
 mod permit;
+mod pool;
 mod v6;
 
 pub use common::{AddrOrName, Hardware};
