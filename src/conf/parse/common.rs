@@ -221,6 +221,12 @@ impl Parser<'_> {
                 break;
             }
         }
+        // A fixed count cut short by end of file: ISC hands back its
+        // caller's buffer with the missing numbers left as they were (zero
+        // for the addresses it parses); callers index all of them.
+        if max > 0 {
+            out.resize(max * (size as usize / 8), 0);
+        }
         Ok(Some(out))
     }
 
@@ -676,6 +682,11 @@ mod tests {
         let mut p = parser_over("10.1.2;", &l);
         assert_eq!(p.parse_ip_addr().unwrap(), None);
         assert_eq!(p.diagnostics[0].message, "too few numbers.");
+        // End of file inside an address: reported, and the address padded.
+        let mut p = parser_over("address 10.1.2.", &l);
+        p.next_token().unwrap();
+        assert_eq!(p.parse_ip_addr_or_hostname().unwrap(), Some(AddrOrName::Addr(Ipv4Addr::new(10, 1, 2, 0))));
+        assert_eq!(p.diagnostics[0].message, "unexpected end of file");
     }
 
     #[test]
