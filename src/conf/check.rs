@@ -34,6 +34,8 @@ const DDNS_STYLE_AD_HOC: u8 = 1;
 impl Parser<'_> {
     /// Runs the checks ISC makes once the configuration is read.
     pub(crate) fn post_parse_checks(&mut self) -> PResult<()> {
+        // postconf_initialization first runs the global scope's statements.
+        self.check_root_option_values()?;
         self.postconf_initialization()?;
         self.check_failover()?;
         Ok(())
@@ -79,7 +81,7 @@ impl Parser<'_> {
         let mut out = HashMap::new();
         for st in &self.config.groups[super::model::Config::ROOT].statements {
             let Statement::Option(os) = st else { continue };
-            if os.option.space != "server" || !matches!(os.op, OptionOp::Supersede | OptionOp::Default) {
+            if os.option.space_id != crate::options::SpaceId::SERVER || !matches!(os.op, OptionOp::Supersede | OptionOp::Default) {
                 continue;
             }
             let bytes = match &os.value {
