@@ -13,9 +13,12 @@
 //! * [`cli`] — the `dhcpd` command line, flag for flag and message for
 //!   message as ISC's.
 //! * [`failover`] — ISC failover protocol pieces that are pure functions.
+//! * [`engine`] — DHCPv4 packet handling as ISC does it: (packet,
+//!   configuration, leases, time) in, (reply, lease changes, log lines) out.
 
 pub mod cli;
 pub mod conf;
+pub mod engine;
 pub mod failover;
 pub mod lease;
 pub mod options;

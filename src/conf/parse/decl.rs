@@ -82,7 +82,9 @@ impl Parser<'_> {
     /// reference, and knows nothing of the parent's subnet or shared network.
     pub(crate) fn clone_group(&mut self, parent: GroupId, kind: ScopeKind) -> GroupId {
         let authoritative = self.authoritative(parent);
-        let g = self.config.add_group(Group::new(kind, Some(parent)));
+        let mut group = Group::new(kind, Some(parent));
+        group.authoritative_inherited = authoritative;
+        let g = self.config.add_group(group);
         self.decl.cloned_authoritative.insert(g, authoritative);
         g
     }
