@@ -47,6 +47,9 @@ pub mod reply;
 pub mod request;
 pub mod scope;
 
+#[cfg(test)]
+mod tests;
+
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
