@@ -219,6 +219,11 @@ impl Lab {
         }
         got
     }
+
+    /// The lease file as ISC wrote it so far.
+    pub fn lease_file(&self) -> Vec<u8> {
+        std::fs::read(self.dir.join("dhcpd.leases")).unwrap_or_default()
+    }
 }
 
 impl Drop for Lab {
