@@ -13,10 +13,12 @@
 //! * [`cli`] — the `dhcpd` command line, flag for flag and message for
 //!   message as ISC's.
 //! * [`failover`] — ISC failover protocol pieces that are pure functions.
+//! * [`omapi`] — the OMAPI session and signatures behind `omapi-port`, without sockets.
 
 pub mod cli;
 pub mod conf;
 pub mod failover;
 pub mod lease;
+pub mod omapi;
 pub mod options;
 pub mod wire;
