@@ -106,10 +106,16 @@ impl fmt::Display for AuthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AuthError::UnusableAlgorithm { key, algorithm } => {
-                write!(f, "key {key}: algorithm {algorithm} cannot sign OMAPI messages")
+                write!(
+                    f,
+                    "key {key}: algorithm {algorithm} cannot sign OMAPI messages"
+                )
             }
             AuthError::SignatureSpace { need, have } => {
-                write!(f, "OMAPI signature needs {need} bytes, message has room for {have}")
+                write!(
+                    f,
+                    "OMAPI signature needs {need} bytes, message has room for {have}"
+                )
             }
         }
     }
@@ -249,7 +255,8 @@ impl KeyRing {
     pub fn new(keys: impl IntoIterator<Item = AuthKey>) -> KeyRing {
         let mut ring = KeyRing::default();
         for key in keys {
-            ring.keys.retain(|k| !k.name.eq_ignore_ascii_case(&key.name));
+            ring.keys
+                .retain(|k| !k.name.eq_ignore_ascii_case(&key.name));
             ring.keys.push(key);
         }
         ring
@@ -340,9 +347,15 @@ mod test {
     #[test]
     fn md5_signatures_match_isc_and_omshell() {
         // Connection 2 of the SHA-256 capture signs with omkey: 2 requests, 2 replies.
-        assert_eq!(check_capture(&only(captures::OMSHELL_SHA256, &["2"]), &omkey(), 16), 4);
+        assert_eq!(
+            check_capture(&only(captures::OMSHELL_SHA256, &["2"]), &omkey(), 16),
+            4
+        );
         // The keyed server with the right key: 6 requests and their 6 signed replies.
-        assert_eq!(check_capture(&only(captures::OMSHELL_KEY, &["1", "2"]), &omkey(), 16), 12);
+        assert_eq!(
+            check_capture(&only(captures::OMSHELL_KEY, &["1", "2"]), &omkey(), 16),
+            12
+        );
     }
 
     #[test]
@@ -358,7 +371,11 @@ mod test {
         let m = &msgs[1];
         let p = Packet::new_checked(&m[..], HEADER_LEN).unwrap();
         assert!(omkey().verify_packet(&p).unwrap());
-        let wrong = AuthKey::new("omkey", "hmac-md5.SIG-ALG.REG.INT.", b"wrong test key secret!");
+        let wrong = AuthKey::new(
+            "omkey",
+            "hmac-md5.SIG-ALG.REG.INT.",
+            b"wrong test key secret!",
+        );
         assert!(!wrong.verify_packet(&p).unwrap());
         // authid is not covered; every other byte is.
         for i in 0..m.len() {
@@ -411,7 +428,10 @@ mod test {
                 .map(|b| format!("{b:02x}"))
                 .collect::<String>()
         };
-        assert_eq!(hex("HMAC-MD5.SIG-ALG.REG.INT."), "750c783e6ab0b503eaa86e310a5db738");
+        assert_eq!(
+            hex("HMAC-MD5.SIG-ALG.REG.INT."),
+            "750c783e6ab0b503eaa86e310a5db738"
+        );
         assert_eq!(
             hex("hmac-sha1.sig-alg.reg.int."),
             "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"
@@ -452,7 +472,9 @@ mod test {
         ]);
         let k = ring.lookup(b"OMKEY", b"HMAC-MD5.SIG-ALG.REG.INT.").unwrap();
         assert_eq!(k, &omkey());
-        assert!(ring.lookup(b"omkey", b"hmac-sha256.SIG-ALG.REG.INT.").is_none());
+        assert!(ring
+            .lookup(b"omkey", b"hmac-sha256.SIG-ALG.REG.INT.")
+            .is_none());
         assert!(ring.lookup(b"omke", b"hmac-md5.SIG-ALG.REG.INT.").is_none());
         assert_eq!(ring.get("ShaKey").unwrap().name(), "shakey");
         assert!(!ring.is_empty());
@@ -461,6 +483,12 @@ mod test {
             algorithm: "hmac-md5.SIG-ALG.REG.INT.".into(),
             secret: vec![1, 2],
         }];
-        assert_eq!(KeyRing::from_config(&conf).get("k").unwrap().algorithm_name(), conf[0].algorithm);
+        assert_eq!(
+            KeyRing::from_config(&conf)
+                .get("k")
+                .unwrap()
+                .algorithm_name(),
+            conf[0].algorithm
+        );
     }
 }

@@ -114,7 +114,10 @@ impl fmt::Display for Error {
                 write!(f, "OMAPI header size {len} is below {HEADER_LEN}")
             }
             Error::TooLong { need, max } => {
-                write!(f, "OMAPI message of at least {need} bytes exceeds the limit of {max}")
+                write!(
+                    f,
+                    "OMAPI message of at least {need} bytes exceeds the limit of {max}"
+                )
             }
         }
     }

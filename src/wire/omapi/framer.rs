@@ -163,10 +163,7 @@ impl Scanner {
     fn require(&mut self, need: u64, max_len: usize) -> Result<(), Error> {
         self.need = self.need.max(need);
         if need > max_len as u64 {
-            return Err(Error::TooLong {
-                need,
-                max: max_len,
-            });
+            return Err(Error::TooLong { need, max: max_len });
         }
         Ok(())
     }
@@ -259,8 +256,12 @@ mod test {
 
     /// An unsigned message with one message value and one object value.
     fn sample(id: u8) -> Vec<u8> {
-        let mut m = vec![0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, id, 0, 0, 0, 0];
-        m.extend_from_slice(&[0, 4, b't', b'y', b'p', b'e', 0, 0, 0, 4, b'h', b'o', b's', b't']);
+        let mut m = vec![
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, id, 0, 0, 0, 0,
+        ];
+        m.extend_from_slice(&[
+            0, 4, b't', b'y', b'p', b'e', 0, 0, 0, 4, b'h', b'o', b's', b't',
+        ]);
         m.extend_from_slice(&[0, 0]);
         m.extend_from_slice(&[0, 1, b'n', 0, 0, 0, 0]);
         m.extend_from_slice(&[0, 0]);
@@ -276,7 +277,11 @@ mod test {
         assert_eq!(layout.signature, 49..49);
         assert_eq!(layout.len(), m.len());
         for cut in 0..m.len() {
-            assert_eq!(Scanner::new().advance(&m[..cut], 24, 1000), Ok(None), "cut {cut}");
+            assert_eq!(
+                Scanner::new().advance(&m[..cut], 24, 1000),
+                Ok(None),
+                "cut {cut}"
+            );
         }
     }
 

@@ -8,9 +8,7 @@
 
 use core::fmt;
 
-use super::{
-    field, Error, Opcode, Packet, HEADER_LEN, NAME_LEN_LEN, VALUE_LEN_LEN,
-};
+use super::{field, Error, Opcode, Packet, HEADER_LEN, NAME_LEN_LEN, VALUE_LEN_LEN};
 
 /// One attribute value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

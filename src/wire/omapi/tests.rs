@@ -52,7 +52,10 @@ fn intros_are_version_100_header_24() {
     // raw_nokey connection 1 announced version 99, connection 12 a 28-byte header.
     let raw = connections(captures::RAW_NOKEY);
     assert_eq!(Intro::parse(&stream(&raw[0], true)).unwrap().version, 99);
-    assert_eq!(Intro::parse(&stream(&raw[11], true)).unwrap().header_size, 28);
+    assert_eq!(
+        Intro::parse(&stream(&raw[11], true)).unwrap().header_size,
+        28
+    );
 }
 
 fn first_message(log: &str, conn: usize, to_server: bool) -> Vec<u8> {
@@ -82,7 +85,12 @@ fn failover_state_reply_decodes() {
     assert_eq!(reply.len(), 510);
     let packet = Packet::new_checked(&reply[..], HEADER_LEN).unwrap();
     assert_eq!(
-        (packet.authid(), packet.authlen(), packet.op(), packet.handle()),
+        (
+            packet.authid(),
+            packet.authlen(),
+            packet.op(),
+            packet.handle()
+        ),
         (0, 0, Opcode::Update, 1)
     );
     assert_eq!(packet.rid(), 0x6b8b_4567);
@@ -117,8 +125,14 @@ fn failover_state_reply_decodes() {
     );
     let msg = Message::parse(&packet).unwrap();
     assert_eq!(msg.object_value("mclt").and_then(Value::as_u32), Some(60));
-    assert_eq!(msg.object_value("partner-port").and_then(Value::as_u32), Some(847));
-    assert_eq!(msg.object_value("local-state").and_then(Value::as_u32), Some(1));
+    assert_eq!(
+        msg.object_value("partner-port").and_then(Value::as_u32),
+        Some(847)
+    );
+    assert_eq!(
+        msg.object_value("local-state").and_then(Value::as_u32),
+        Some(1)
+    );
     assert_eq!(msg.object_value("partner-address").unwrap().wire_len(), 8);
 }
 
@@ -226,7 +240,7 @@ fn truncations_are_refused_without_panics() {
 
 #[test]
 fn random_bytes_never_panic() {
-    let mut rng = XorShift::new(0x0a9a_1);
+    let mut rng = XorShift::new(0xa9a1);
     for _ in 0..20_000 {
         let len = rng.below(120);
         let mut bytes = rng.bytes(len);
@@ -246,7 +260,11 @@ fn random_bytes_never_panic() {
             let back = Message::parse(&Packet::new_checked(&again[..], HEADER_LEN).unwrap());
             assert_eq!(back.unwrap(), msg);
         }
-        let _ = (p.message_values().count(), p.object_values().count(), p.signature());
+        let _ = (
+            p.message_values().count(),
+            p.object_values().count(),
+            p.signature(),
+        );
         let mut d = Deframer::new(header_len, 256);
         for chunk in bytes.chunks(1 + rng.below(7)) {
             d.push(chunk);
