@@ -22,6 +22,7 @@ use super::parser::{Fatal, PResult, Parser};
 mod code {
     pub const LEASE_FILE_NAME: u32 = 26;
     pub const PID_FILE_NAME: u32 = 27;
+    pub const OMAPI_PORT: u32 = 31;
     pub const OMAPI_KEY: u32 = 36;
     pub const DDNS_UPDATE_STYLE: u32 = 39;
     pub const DONT_USE_FSYNC: u32 = 79;
@@ -49,10 +50,18 @@ impl Parser<'_> {
         let flag = |c: u32| settings.get(&c).is_some_and(|v| v.first().is_some_and(|&b| b != 0));
         self.config.postconf.lease_file_name = text(code::LEASE_FILE_NAME);
         self.config.postconf.pid_file_name = text(code::PID_FILE_NAME);
+        if let Some(port) = text(code::OMAPI_PORT) {
+            match port.as_slice() {
+                &[hi, lo] => self.config.postconf.omapi_port = Some(u16::from_be_bytes([hi, lo])),
+                _ => return Err(Fatal("invalid omapi port data length".into())),
+            }
+        }
         if let Some(name) = text(code::OMAPI_KEY) {
             let name = String::from_utf8_lossy(&name).into_owned();
-            if !self.config.keys.iter().any(|k| k.name == name) {
-                return Err(Fatal(format!("OMAPI key {}: not found", name)));
+            // ISC finds the key in its key hash, which ignores case.
+            match self.config.keys.iter().find(|k| k.name.eq_ignore_ascii_case(&name)) {
+                Some(key) => self.config.postconf.omapi_key = Some(key.name.clone()),
+                None => return Err(Fatal(format!("OMAPI key {}: not found", name))),
             }
         }
         if settings.get(&code::DDNS_UPDATE_STYLE).is_some_and(|v| v.as_slice() == [DDNS_STYLE_AD_HOC]) {

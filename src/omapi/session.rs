@@ -32,6 +32,7 @@ use std::time::{Duration, Instant};
 
 use super::auth::{AuthKey, KeyRing};
 use super::store::{key_values, Handle, ObjectStore, Target};
+use crate::conf::model::Config;
 use crate::wire::omapi::{
     Deframer, Error as WireError, Intro, IscResult, Message, Opcode, HEADER_LEN, INTRO_LEN,
     PROTOCOL_VERSION,
@@ -76,6 +77,18 @@ pub struct SessionConfig {
     pub omapi_key: Option<String>,
     /// Resource limits.
     pub limits: Limits,
+}
+
+impl SessionConfig {
+    /// The OMAPI settings of a configuration: every key statement, `omapi-key`, default
+    /// limits.
+    pub fn from_config(config: &Config) -> SessionConfig {
+        SessionConfig {
+            keys: KeyRing::from_config(&config.keys),
+            omapi_key: config.postconf.omapi_key.clone(),
+            limits: Limits::default(),
+        }
+    }
 }
 
 /// Where a session stands.

@@ -429,5 +429,31 @@ fn notify_is_not_implemented_and_unsearchable_types_are_named() {
     );
 }
 
+/// The lab's dhcpd.conf read by our parser gives the lab's session settings; `omapi-key`
+/// names the key without regard to case, as ISC's key hash does.
+#[test]
+fn settings_come_from_the_configuration() {
+    use crate::conf::parser::MemLoader;
+    let conf = include_str!("../wire/omapi/testdata/lab/dhcpd-key.conf")
+        .replace("omapi-key omkey;", "omapi-key OMKEY;");
+    let loader = MemLoader(vec![("dhcpd.conf".into(), conf.into_bytes())]);
+    let outcome = crate::conf::check_config("dhcpd.conf", &loader);
+    let config = outcome.config.expect("the lab configuration is valid");
+    assert_eq!(config.postconf.omapi_port, Some(7911));
+    assert_eq!(config.postconf.omapi_key.as_deref(), Some("omkey"));
+    let settings = SessionConfig::from_config(&config);
+    assert_eq!(settings.omapi_key.as_deref(), Some("omkey"));
+    assert_eq!(settings.keys.get("omkey"), Some(&omkey()));
+    assert_eq!(settings.keys.get("shakey"), Some(&shakey()));
+    // Driven by those settings, the keyed omshell session replays byte for byte.
+    let mut store = lab_store(captures::OMSHELL_KEY);
+    let events = &connections(captures::OMSHELL_KEY)[1];
+    let isc = stream(events, false);
+    let first_id = Packet::new_unchecked(&split(&isc).1[0][..], 24).id();
+    let mut s = Session::new(Instant::now(), Arc::new(settings), first_id);
+    s.handle_bytes(Instant::now(), &stream(events, true), &mut store);
+    assert_eq!(drain(&mut s), isc);
+}
+
 #[path = "session_limits_tests.rs"]
 mod limits;
