@@ -8,6 +8,7 @@
 //!
 //! * [`conf`] — reads `dhcpd.conf` exactly as ISC's `dhcpd -t` does,
 //!   including its error messages, line numbers and carets.
+//! * [`eval`] — runs dhcpd.conf statements and expressions as ISC does.
 //! * [`options`] — the one DHCP option table (ISC's names, codes, formats).
 //! * [`wire`] — checked views and `Repr`s over DHCP and failover bytes.
 //! * [`cli`] — the `dhcpd` command line, flag for flag and message for
@@ -16,6 +17,7 @@
 
 pub mod cli;
 pub mod conf;
+pub mod eval;
 pub mod failover;
 pub mod lease;
 pub mod options;
