@@ -155,7 +155,9 @@ mod tests {
         assert_eq!(binary_to_ascii(1, 1, b".", b"ab").unwrap(), b"00.00");
         assert_eq!(binary_to_ascii(17, 1, b".", b"ab").unwrap(), b".");
         assert_eq!(binary_to_ascii(2, 2, b".", b"ab").unwrap(), b"110000101100010");
-        assert_eq!(binary_to_ascii(10, 4, b"", &[0xff; 4]).unwrap(), b"4294967295");
+        // Checked with ISC: the digit count wraps, so a leading zero.
+        assert_eq!(binary_to_ascii(10, 4, b"", &[0xff; 4]).unwrap(), b"04294967295");
+        assert_eq!(binary_to_ascii(10, 4, b"", &[0x54, 0x0b, 0xe3, 0xff]).unwrap(), b"1410065407");
         assert_eq!(binary_to_ascii(8, 1, b"-", &[0, 8, 64]).unwrap(), b"0-10-100");
         assert!(binary_to_ascii(0, 1, b".", b"a").is_none());
         assert_eq!(binary_to_ascii(10, 1, b".", b"").unwrap(), b"");
@@ -166,7 +168,7 @@ mod tests {
         assert_eq!(converted_length(0, 10), 1);
         assert_eq!(converted_length(u32::MAX, 16), 8);
         assert_eq!(converted_length(u32::MAX, 2), 32);
-        assert_eq!(converted_length(u32::MAX, 10), 10);
+        assert_eq!(converted_length(u32::MAX, 10), 11);
     }
 
     #[test]

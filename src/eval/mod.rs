@@ -36,6 +36,9 @@ mod resolve;
 mod state;
 mod value;
 
+#[cfg(test)]
+mod tests;
+
 
 pub use context::{Context, Host, LeaseView, LogLine, LookupError, NoHost, PacketView, Priority};
 pub use convert::{binary_to_ascii, concat_dclists};

@@ -35,6 +35,10 @@ enum Inst {
     Save(usize),
     Assert(Anchor),
     Backref(usize),
+    /// Remembers where an unbounded repetition's iteration starts.
+    Mark(usize),
+    /// Fails an iteration that consumed nothing (it would loop forever).
+    Progress(usize),
     Match,
 }
 
@@ -73,7 +77,16 @@ pub struct Regex {
     prog: Vec<Inst>,
     icase: bool,
     backrefs: bool,
+    /// Capture groups (slots `2n` and `2n + 1` hold group n's ends).
     groups: usize,
+    /// Progress marks, in the slots after the captures.
+    marks: usize,
+}
+
+impl Regex {
+    fn mark_slot(&self, mark: usize) -> usize {
+        2 * (self.groups + 1) + mark
+    }
 }
 
 fn is_word(b: u8) -> bool {
@@ -341,7 +354,8 @@ impl Parser<'_> {
     }
 }
 
-fn emit(node: &Node, prog: &mut Vec<Inst>) -> Result<(), BadPattern> {
+/// Compiles a node; `marks` counts the progress slots handed out.
+fn emit(node: &Node, prog: &mut Vec<Inst>, marks: &mut usize) -> Result<(), BadPattern> {
     if prog.len() > MAX_PROGRAM {
         return Err(BadPattern);
     }
@@ -352,12 +366,12 @@ fn emit(node: &Node, prog: &mut Vec<Inst>) -> Result<(), BadPattern> {
         Node::Backref(n) => prog.push(Inst::Backref(*n)),
         Node::Group(n, inner) => {
             prog.push(Inst::Save(2 * n));
-            emit(inner, prog)?;
+            emit(inner, prog, marks)?;
             prog.push(Inst::Save(2 * n + 1));
         }
         Node::Concat(items) => {
             for i in items {
-                emit(i, prog)?;
+                emit(i, prog, marks)?;
             }
         }
         Node::Alt(alts) => {
@@ -366,13 +380,13 @@ fn emit(node: &Node, prog: &mut Vec<Inst>) -> Result<(), BadPattern> {
                 if k + 1 < alts.len() {
                     let split = prog.len();
                     prog.push(Inst::Split(split + 1, 0));
-                    emit(a, prog)?;
+                    emit(a, prog, marks)?;
                     jumps.push(prog.len());
                     prog.push(Inst::Jmp(0));
                     let next = prog.len();
                     prog[split] = Inst::Split(split + 1, next);
                 } else {
-                    emit(a, prog)?;
+                    emit(a, prog, marks)?;
                 }
             }
             let end = prog.len();
@@ -382,13 +396,17 @@ fn emit(node: &Node, prog: &mut Vec<Inst>) -> Result<(), BadPattern> {
         }
         Node::Repeat(inner, min, max) => {
             for _ in 0..*min {
-                emit(inner, prog)?;
+                emit(inner, prog, marks)?;
             }
             match max {
                 None => {
                     let split = prog.len();
+                    let mark = *marks;
+                    *marks += 1;
                     prog.push(Inst::Split(split + 1, 0));
-                    emit(inner, prog)?;
+                    prog.push(Inst::Mark(mark));
+                    emit(inner, prog, marks)?;
+                    prog.push(Inst::Progress(mark));
                     prog.push(Inst::Jmp(split));
                     let end = prog.len();
                     prog[split] = Inst::Split(split + 1, end);
@@ -398,7 +416,7 @@ fn emit(node: &Node, prog: &mut Vec<Inst>) -> Result<(), BadPattern> {
                     for _ in *min..*max {
                         splits.push(prog.len());
                         prog.push(Inst::Split(0, 0));
-                        emit(inner, prog)?;
+                        emit(inner, prog, marks)?;
                     }
                     let end = prog.len();
                     for s in splits {
@@ -423,9 +441,10 @@ impl Regex {
             node = Node::Concat(vec![node, p.single(b')'), rest]);
         }
         let mut prog = Vec::new();
-        emit(&node, &mut prog)?;
+        let mut marks = 0;
+        emit(&node, &mut prog, &mut marks)?;
         prog.push(Inst::Match);
-        Ok(Regex { prog, icase, backrefs: p.backrefs, groups: p.groups })
+        Ok(Regex { prog, icase, backrefs: p.backrefs, groups: p.groups, marks })
     }
 
     /// Whether the pattern matches somewhere in `text` (`regexec` == 0).
@@ -436,9 +455,14 @@ impl Regex {
             seen: if self.backrefs { Vec::new() } else { vec![0; (self.prog.len() * (text.len() + 1)).div_ceil(64)] },
             steps: 0,
         };
-        let mut caps = vec![None; 2 * (self.groups + 1)];
-        (0..=text.len()).any(|start| m.run(0, start, &mut caps))
+        (0..=text.len()).any(|start| m.run(start))
     }
+}
+
+/// A backtracking point: try `pc` at `at`, or put a slot back.
+enum Backtrack {
+    Try(usize, usize),
+    Restore(usize, Option<usize>),
 }
 
 struct Matcher<'r> {
@@ -467,67 +491,80 @@ impl Matcher<'_> {
         }
     }
 
-    fn run(&mut self, mut pc: usize, mut at: usize, caps: &mut Vec<Option<usize>>) -> bool {
-        loop {
-            if self.re.backrefs {
-                self.steps += 1;
-                if self.steps > STEP_BUDGET {
-                    return false;
+    /// Whether the program matches starting at `start`. Iterative, so a
+    /// long text cannot exhaust the stack.
+    fn run(&mut self, start: usize) -> bool {
+        let mut slots: Vec<Option<usize>> = vec![None; self.re.mark_slot(self.re.marks)];
+        let mut stack = vec![Backtrack::Try(0, start)];
+        while let Some(b) = stack.pop() {
+            let (mut pc, mut at) = match b {
+                Backtrack::Try(pc, at) => (pc, at),
+                Backtrack::Restore(slot, old) => {
+                    slots[slot] = old;
+                    continue;
                 }
-            } else {
-                let key = pc * (self.text.len() + 1) + at;
-                let (word, bit) = (key / 64, 1u64 << (key % 64));
-                if self.seen[word] & bit != 0 {
-                    return false;
+            };
+            loop {
+                if self.re.backrefs {
+                    self.steps += 1;
+                    if self.steps > STEP_BUDGET {
+                        return false;
+                    }
+                } else {
+                    let key = pc * (self.text.len() + 1) + at;
+                    let (word, bit) = (key / 64, 1u64 << (key % 64));
+                    if self.seen[word] & bit != 0 {
+                        break;
+                    }
+                    self.seen[word] |= bit;
                 }
-                self.seen[word] |= bit;
-            }
-            match &self.re.prog[pc] {
-                Inst::Match => return true,
-                Inst::Set(s) => match self.text.get(at) {
-                    Some(&b) if s[usize::from(b)] => {
+                match &self.re.prog[pc] {
+                    Inst::Match => return true,
+                    Inst::Set(s) => match self.text.get(at) {
+                        Some(&c) if s[usize::from(c)] => {
+                            pc += 1;
+                            at += 1;
+                        }
+                        _ => break,
+                    },
+                    Inst::Jmp(t) => pc = *t,
+                    Inst::Split(a, b) => {
+                        stack.push(Backtrack::Try(*b, at));
+                        pc = *a;
+                    }
+                    inst @ (Inst::Save(n) | Inst::Mark(n)) => {
+                        let slot = if matches!(inst, Inst::Save(_)) { *n } else { self.re.mark_slot(*n) };
+                        stack.push(Backtrack::Restore(slot, slots[slot]));
+                        slots[slot] = Some(at);
                         pc += 1;
-                        at += 1;
                     }
-                    _ => return false,
-                },
-                Inst::Jmp(t) => pc = *t,
-                Inst::Split(a, b) => {
-                    let (a, b) = (*a, *b);
-                    if self.run(a, at, caps) {
-                        return true;
+                    Inst::Progress(mark) => {
+                        if slots[self.re.mark_slot(*mark)] == Some(at) {
+                            break;
+                        }
+                        pc += 1;
                     }
-                    pc = b;
-                }
-                Inst::Save(slot) => {
-                    let slot = *slot;
-                    let old = caps[slot];
-                    caps[slot] = Some(at);
-                    if self.run(pc + 1, at, caps) {
-                        return true;
+                    Inst::Assert(a) => {
+                        if !self.holds(*a, at) {
+                            break;
+                        }
+                        pc += 1;
                     }
-                    caps[slot] = old;
-                    return false;
-                }
-                Inst::Assert(a) => {
-                    if !self.holds(*a, at) {
-                        return false;
+                    Inst::Backref(n) => {
+                        let (Some(s), Some(e)) = (slots[2 * n], slots[2 * n + 1]) else { break };
+                        let Some(sub) = self.text.get(s..e) else { break };
+                        let Some(here) = self.text.get(at..at + sub.len()) else { break };
+                        let same = if self.re.icase { here.eq_ignore_ascii_case(sub) } else { here == sub };
+                        if !same {
+                            break;
+                        }
+                        at += sub.len();
+                        pc += 1;
                     }
-                    pc += 1;
-                }
-                Inst::Backref(n) => {
-                    let (Some(s), Some(e)) = (caps[2 * n], caps[2 * n + 1]) else { return false };
-                    let Some(sub) = self.text.get(s..e) else { return false };
-                    let Some(here) = self.text.get(at..at + sub.len()) else { return false };
-                    let same = if self.re.icase { here.eq_ignore_ascii_case(sub) } else { here == sub };
-                    if !same {
-                        return false;
-                    }
-                    at += sub.len();
-                    pc += 1;
                 }
             }
         }
+        false
     }
 }
 
