@@ -41,6 +41,10 @@ pub struct ConfigOutcome {
     /// midway through its post-parse stage (`postconf_initialization`);
     /// `None` when it stops before reaching them (any parse error).
     pub paths_at: Option<usize>,
+    /// `lease-file-name` and `pid-file-name` as the global scope set them:
+    /// ISC prints and uses these instead of the command line's paths (also
+    /// when it stops after printing them).
+    pub file_names: (Option<Vec<u8>>, Option<Vec<u8>>),
 }
 
 impl ConfigOutcome {
@@ -75,6 +79,7 @@ pub fn check_config(path: &str, loader: &dyn SourceLoader) -> ConfigOutcome {
                 diagnostics: Vec::new(),
                 fatal: Some(format!("Can't open {}: {}", path, parser::os_error_text(&e))),
                 paths_at: None,
+                file_names: (None, None),
             }
         }
     };
@@ -85,19 +90,21 @@ pub fn check_config(path: &str, loader: &dyn SourceLoader) -> ConfigOutcome {
         Err(Fatal(msg)) => Some(msg),
         Ok(()) if p.file_had_errors => Some("Configuration file errors encountered -- exiting".to_string()),
         Ok(()) => {
-            // The checks ISC makes before logging the paths are not
-            // modelled separately yet, so the paths go right after parsing.
-            paths_at = Some(p.diagnostics.len());
-            match p.post_parse_checks() {
+            let r = p.post_parse_checks();
+            // Where ISC logged the paths, if it got that far.
+            paths_at = p.paths_logged_at;
+            match r {
                 Err(Fatal(msg)) => Some(msg),
                 Ok(()) => None,
             }
         }
     };
+    let file_names = (p.config.postconf.lease_file_name.clone(), p.config.postconf.pid_file_name.clone());
     ConfigOutcome {
         config: if fatal.is_none() { Some(p.config) } else { None },
         diagnostics: p.diagnostics,
         fatal,
         paths_at,
+        file_names,
     }
 }

@@ -88,6 +88,134 @@ impl<'c> Startup<'c> {
     }
 }
 
+/// What ISC's `postconf_initialization` concluded.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PostConfOutcome {
+    /// Lines logged before the `Config file:` / `Database file:` /
+    /// `PID file:` lines.
+    pub before_paths: Vec<LogLine>,
+    /// Lines logged after them.
+    pub after_paths: Vec<LogLine>,
+    /// ISC's fatal message, when it stopped.
+    pub fatal: Option<String>,
+    /// ISC got as far as logging the paths.
+    pub reached_paths: bool,
+    /// `lease-file-name`, replacing the command line's lease file.
+    pub lease_file_name: Option<Vec<u8>>,
+    /// `pid-file-name`, replacing the command line's PID file.
+    pub pid_file_name: Option<Vec<u8>>,
+    /// `dont-use-fsync on`.
+    pub dont_use_fsync: bool,
+    /// `server-id-check on`.
+    pub server_id_check: bool,
+}
+
+/// `ddns-update-style ad-hoc` (ISC `DDNS_UPDATE_STYLE_AD_HOC`).
+const DDNS_STYLE_AD_HOC: u8 = 1;
+
+/// ISC `postconf_initialization` (DHCPv4, the packaged build's options):
+/// runs the global scope, then reads the server settings in ISC's order,
+/// stopping where ISC stops.
+pub fn postconf_initialization(
+    config: &Config,
+    host: &mut dyn Host,
+    user_spaces: Vec<(String, u32, u32)>,
+) -> PostConfOutcome {
+    let mut s = Startup::run(config, host, user_spaces);
+    let mut out = PostConfOutcome::default();
+    let fatal = postconf_steps(config, host, &mut s, &mut out);
+    let rest = std::mem::take(&mut s.log);
+    if out.reached_paths {
+        out.after_paths.extend(rest);
+    } else {
+        out.before_paths.extend(rest);
+    }
+    out.fatal = fatal;
+    out
+}
+
+/// The steps after the global scope ran; the fatal message if ISC stops.
+fn postconf_steps(config: &Config, host: &mut dyn Host, s: &mut Startup<'_>, out: &mut PostConfOutcome) -> Option<String> {
+    if let Some(text) = s.fatal.take() {
+        // `log(fatal, ...)`: the line itself is the fatal message.
+        s.log.retain(|l| l.priority != Priority::Fatal);
+        return Some(String::from_utf8_lossy(&text).into_owned());
+    }
+    out.lease_file_name = s.setting(host, "lease-file-name");
+    out.pid_file_name = s.setting(host, "pid-file-name");
+    // Settings whose value must have a fixed length; a `= expression` can
+    // give any length, and ISC refuses it.
+    let sized = |s: &mut Startup<'_>, host: &mut dyn Host, name: &str, len: usize, msg: &str| {
+        match s.setting(host, name) {
+            Some(v) if v.len() != len => Some(msg.to_string()),
+            _ => None,
+        }
+    };
+    if let Some(m) = sized(s, host, "omapi-port", 2, "invalid omapi port data length") {
+        return Some(m);
+    }
+    if let Some(name) = s.setting(host, "omapi-key") {
+        let name = String::from_utf8_lossy(&name).into_owned();
+        if !config.keys.iter().any(|k| k.name == name) {
+            return Some(format!("OMAPI key {}: not found", name));
+        }
+    }
+    for (name, len, msg) in [
+        ("local-port", 2, "invalid local port data length"),
+        ("remote-port", 2, "invalid remote port data length"),
+        ("limited-broadcast-address", 4, "invalid broadcast address data length"),
+        ("local-address", 4, "invalid local address data length"),
+    ] {
+        if let Some(m) = sized(s, host, name, len, msg) {
+            return Some(m);
+        }
+    }
+    if let Some(style) = s.setting(host, "ddns-update-style") {
+        if style.len() != 1 {
+            return Some("invalid dns update type".into());
+        }
+        if style[0] == DDNS_STYLE_AD_HOC {
+            return Some("ddns-update-style ad_hoc no longer supported".into());
+        }
+    }
+    s.setting(host, "ddns-local-address4");
+    s.setting(host, "ddns-local-address6");
+    // ISC `get_conflict_mask`: the later flags are read only while
+    // conflict detection is on (its default).
+    let detect = !s.is_set("update-conflict-detection") || s.flag(host, "update-conflict-detection");
+    if detect {
+        for name in ["ddns-dual-stack-mixed-mode", "ddns-guard-id-must-match", "ddns-other-guard-is-dynamic"] {
+            if s.is_set(name) {
+                s.flag(host, name);
+            }
+        }
+    }
+    out.before_paths = std::mem::take(&mut s.log);
+    out.reached_paths = true;
+    if let Some(m) = sized(s, host, "log-facility", 1, "invalid log facility") {
+        return Some(m);
+    }
+    if let Some(m) = sized(s, host, "delayed-ack", 2, "invalid max delayed ACK count ") {
+        return Some(m);
+    }
+    if let Some(m) = sized(s, host, "max-ack-delay", 4, "invalid max ack delay configuration") {
+        return Some(m);
+    }
+    if s.flag(host, "dont-use-fsync") {
+        out.dont_use_fsync = true;
+        s.log.push(LogLine::new(Priority::Error, "Not using fsync() to flush lease writes"));
+    }
+    if s.flag(host, "server-id-check") {
+        out.server_id_check = true;
+        s.log.push(LogLine::new(Priority::Info, "Setting server-id-check true"));
+    }
+    if let Some(m) = sized(s, host, "abandon-lease-time", 4, "invalid abandon-lease-time") {
+        return Some(m);
+    }
+    s.flag(host, "check-secs-byte-order");
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

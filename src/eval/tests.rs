@@ -209,8 +209,11 @@ fn switch_falls_through_until_break_like_isc() {
 
 #[test]
 fn fatal_log_stops_everything() {
-    let c = parse(r#"log(fatal, "boom"); log(info, "after");"#);
-    let o = run_with(&c, Context::default(), None, false);
+    // At start-up (no request) the branch is not taken, so it parses.
+    let c = parse(r#"if known { log(fatal, "boom"); log(info, "after"); } log(info, "later");"#);
+    let raw = request();
+    let ctx = Context { packet: Some(PacketView { raw: &raw, known: true }), ..Context::default() };
+    let o = run_with(&c, ctx, None, false);
     assert_eq!(o.fatal.as_deref(), Some(&b"boom"[..]));
     assert_eq!(o.lines, vec!["boom"]);
 }
