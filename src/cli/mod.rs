@@ -26,7 +26,7 @@ pub use log::Log;
 
 use std::ffi::{OsStr, OsString};
 use std::io::Write;
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 
 use crate::conf::{check_config, parser::FsLoader};
@@ -105,6 +105,7 @@ fn report(log: &mut Log, err: &CliError, prog: &str) -> i32 {
 }
 
 /// Where the three files are, after flags and environment.
+#[derive(Clone)]
 struct Paths {
     conf: OsString,
     leases: OsString,
@@ -137,7 +138,7 @@ fn start(args: &[OsString], env: &dyn Fn(&str) -> Option<OsString>, log: &mut Lo
     if o.family == Family::V6 {
         return Err(CliError::Unavailable(Unavailable::DhcpV6));
     }
-    let mut paths = resolve_paths(&o, env)?;
+    let paths = resolve_paths(&o, env)?;
 
     if o.quiet {
         log.enabled = false;
@@ -164,7 +165,7 @@ fn start(args: &[OsString], env: &dyn Fn(&str) -> Option<OsString>, log: &mut Lo
         return Err(CliError::Unavailable(Unavailable::TracePlay));
     }
 
-    read_config(&mut paths, log)?;
+    read_config(&paths, log)?;
 
     if let Some(dir) = &o.chroot {
         if !system::is_root() {
@@ -211,20 +212,27 @@ fn check_privileges(o: &Options) -> Result<(), CliError> {
 
 /// Reads the configuration like `dhcpd -t`: every message in order, the
 /// `Config file:`/`Database file:`/`PID file:` lines where ISC logs them,
-/// and ISC's closing fatal message when reading failed. `lease-file-name`
-/// and `pid-file-name` in the configuration replace the command line's
-/// paths, as in ISC, from the printed lines on.
-fn read_config(paths: &mut Paths, log: &mut Log) -> Result<(), CliError> {
+/// and ISC's closing fatal message when reading failed.
+fn read_config(paths: &Paths, log: &mut Log) -> Result<(), CliError> {
     // The loader takes text paths; a non-UTF-8 name cannot be opened through
     // it and fails as "Can't open".
     let conf = paths.conf.to_string_lossy();
     let outcome = check_config(&conf, &FsLoader);
-    if let Some(name) = &outcome.file_names.0 {
-        paths.leases = OsStr::from_bytes(c_string(name)).to_os_string();
+    // ISC lets `lease-file-name`/`pid-file-name` in the configuration
+    // override the command line and the environment (postconf_initialization),
+    // as a C string: cut at the first NUL.
+    let mut paths = paths.clone();
+    {
+        let pc = &outcome.postconf;
+        let c_string = |v: &Vec<u8>| OsString::from_vec(v.split(|&b| b == 0).next().unwrap_or(&[]).to_vec());
+        if let Some(v) = &pc.lease_file_name {
+            paths.leases = c_string(v);
+        }
+        if let Some(v) = &pc.pid_file_name {
+            paths.pid = c_string(v);
+        }
     }
-    if let Some(name) = &outcome.file_names.1 {
-        paths.pid = OsStr::from_bytes(c_string(name)).to_os_string();
-    }
+    let paths = &paths;
     for (i, d) in outcome.diagnostics.iter().enumerate() {
         if outcome.paths_at == Some(i) {
             log_paths(paths, log);
@@ -244,11 +252,6 @@ fn read_config(paths: &mut Paths, log: &mut Log) -> Result<(), CliError> {
     // hosts piece by piece would only cost time, so leave it to the OS.
     std::mem::forget(outcome);
     result
-}
-
-/// ISC copies the value into a C string: it ends at the first NUL.
-fn c_string(bytes: &[u8]) -> &[u8] {
-    bytes.split(|&b| b == 0).next().unwrap_or(&[])
 }
 
 fn log_paths(paths: &Paths, log: &mut Log) {

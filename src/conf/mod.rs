@@ -41,10 +41,10 @@ pub struct ConfigOutcome {
     /// midway through its post-parse stage (`postconf_initialization`);
     /// `None` when it stops before reaching them (any parse error).
     pub paths_at: Option<usize>,
-    /// `lease-file-name` and `pid-file-name` as the global scope set them:
-    /// ISC prints and uses these instead of the command line's paths (also
-    /// when it stops after printing them).
-    pub file_names: (Option<Vec<u8>>, Option<Vec<u8>>),
+    /// The global settings the post-parse stage read (`lease-file-name`
+    /// and `pid-file-name` replace the command line's paths in those
+    /// lines); default when it was not reached.
+    pub postconf: model::PostConf,
 }
 
 impl ConfigOutcome {
@@ -79,7 +79,7 @@ pub fn check_config(path: &str, loader: &dyn SourceLoader) -> ConfigOutcome {
                 diagnostics: Vec::new(),
                 fatal: Some(format!("Can't open {}: {}", path, parser::os_error_text(&e))),
                 paths_at: None,
-                file_names: (None, None),
+                postconf: model::PostConf::default(),
             }
         }
     };
@@ -91,7 +91,8 @@ pub fn check_config(path: &str, loader: &dyn SourceLoader) -> ConfigOutcome {
         Ok(()) if p.file_had_errors => Some("Configuration file errors encountered -- exiting".to_string()),
         Ok(()) => {
             let r = p.post_parse_checks();
-            // Where ISC logged the paths, if it got that far.
+            // The post-parse stage notes where ISC logs the paths (it may
+            // stop before: `ddns-update-style ad-hoc`, an unknown OMAPI key).
             paths_at = p.paths_logged_at;
             match r {
                 Err(Fatal(msg)) => Some(msg),
@@ -99,12 +100,12 @@ pub fn check_config(path: &str, loader: &dyn SourceLoader) -> ConfigOutcome {
             }
         }
     };
-    let file_names = (p.config.postconf.lease_file_name.clone(), p.config.postconf.pid_file_name.clone());
+    let postconf = p.config.postconf.clone();
     ConfigOutcome {
         config: if fatal.is_none() { Some(p.config) } else { None },
         diagnostics: p.diagnostics,
         fatal,
         paths_at,
-        file_names,
+        postconf,
     }
 }

@@ -156,7 +156,7 @@ fn postconf_steps(config: &Config, host: &mut dyn Host, s: &mut Startup<'_>, out
     }
     if let Some(name) = s.setting(host, "omapi-key") {
         let name = String::from_utf8_lossy(&name).into_owned();
-        if !config.keys.iter().any(|k| k.name == name) {
+        if !config.keys.iter().any(|k| k.name.eq_ignore_ascii_case(&name)) {
             return Some(format!("OMAPI key {}: not found", name));
         }
     }

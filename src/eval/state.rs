@@ -224,7 +224,8 @@ mod tests {
     use super::*;
 
     fn opt(space: &str, code: u32, format: &str) -> OptionRef {
-        OptionRef { space: space.into(), code, name: format!("o{}", code), format: format.into() }
+        let space_id = crate::options::OptionCatalog::isc().space_id(space).expect("built-in space");
+        OptionRef { space: space.into(), space_id, code, name: format!("o{}", code), format: format.into(), id: None }
     }
 
     fn bytes<'a>(c: &'a OptionCache<'_>) -> &'a [u8] {

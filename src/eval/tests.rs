@@ -87,7 +87,12 @@ fn lines(text: &str) -> Vec<String> {
 }
 
 fn opt(code: u32, name: &str, format: &str) -> OptionRef {
-    OptionRef { space: "dhcp".into(), code, name: name.into(), format: format.into() }
+    oref("dhcp", code, name, format)
+}
+
+fn oref(space: &str, code: u32, name: &str, format: &str) -> OptionRef {
+    let space_id = crate::options::OptionCatalog::isc().space_id(space).expect("built-in space");
+    OptionRef { space: space.into(), space_id, code, name: name.into(), format: format.into(), id: None }
 }
 
 /// A BOOTREQUEST from 00:11:22:33:44:55 with a file and server name.
@@ -481,7 +486,7 @@ fn recursion_is_bounded() {
 #[test]
 fn encapsulation_packs_a_space() {
     let mut state = OptionState::new();
-    let agent = |code, name: &str| OptionRef { space: "agent".into(), code, name: name.into(), format: "X".into() };
+    let agent = |code, name: &str| oref("agent", code, name, "X");
     state.save(OptionCache::data(agent(2, "remote-id"), b"r".to_vec()));
     state.save(OptionCache::data(agent(1, "circuit-id"), b"c".to_vec()));
     state.save(OptionCache::data(agent(6, "subscriber-id"), vec![]));
@@ -491,7 +496,7 @@ fn encapsulation_packs_a_space() {
     // Linked space: insertion order; empty values are left out.
     assert_eq!(ev.encapsulate_space(o, &state, "agent").unwrap(), vec![2, 1, b'r', 1, 1, b'c']);
     assert_eq!(ev.encapsulate_space(o, &state, "nwip").unwrap(), vec![1, 0]);
-    let fqdn = |code, name: &str, f: &str| OptionRef { space: "fqdn".into(), code, name: name.into(), format: f.into() };
+    let fqdn = |code, name: &str, f: &str| oref("fqdn", code, name, f);
     state.save(OptionCache::data(fqdn(2, "server-update", "f"), vec![1]));
     state.save(OptionCache::data(fqdn(3, "encoded", "f"), vec![1]));
     state.save(OptionCache::data(fqdn(7, "fqdn", "t"), b"a.b".to_vec()));
