@@ -40,11 +40,11 @@ impl<'e, 'c> Evaluator<'e, 'c> {
             Expression::Lcase(inner) => self.data(o, inner).map(|d| d.to_ascii_lowercase()),
             Expression::Ucase(inner) => self.data(o, inner).map(|d| d.to_ascii_uppercase()),
             Expression::Option(opt) => {
-                let cache = o.input?.lookup(&opt.space, opt.code)?;
+                let cache = o.input?.lookup(opt.space_id, opt.code)?;
                 self.nested(|ev| ev.option_cache(o, cache))
             }
             Expression::ConfigOption(opt) => {
-                let cache = o.config?.lookup(&opt.space, opt.code)?;
+                let cache = o.config?.lookup(opt.space_id, opt.code)?;
                 self.nested(|ev| ev.option_cache(o, cache))
             }
             Expression::Hardware => self.hardware(),

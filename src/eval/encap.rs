@@ -61,7 +61,8 @@ impl<'e, 'c> Evaluator<'e, 'c> {
         }
         let mut out = Vec::new();
         let mut any = false;
-        for cache in state.space(space) {
+        let caches = state.space_id(space).map(|id| state.space(id)).unwrap_or_default();
+        for cache in caches {
             let Some(mut value) = self.nested(|ev| ev.option_cache(o, cache)) else { continue };
             if cache.option.format.starts_with('e') {
                 if let Some(sub) = encapsulated_space(&cache.option.format) {
@@ -93,7 +94,7 @@ impl<'e, 'c> Evaluator<'e, 'c> {
         const RCODE1: u32 = 4;
         const RCODE2: u32 = 5;
         const FQDN: u32 = 7;
-        let caches = state.space("fqdn");
+        let caches = state.space(crate::options::SpaceId::FQDN);
         if caches.is_empty() {
             return None;
         }

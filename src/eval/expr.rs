@@ -295,7 +295,7 @@ impl<'e, 'c> Evaluator<'e, 'c> {
             Expression::Not(inner) => self.boolean(o, inner).map(|b| !b),
             Expression::Exists(opt) => {
                 let Some(input) = o.input else { return Some(false) };
-                let found = match input.lookup(&opt.space, opt.code) {
+                let found = match input.lookup(opt.space_id, opt.code) {
                     Some(cache) => self.nested(|ev| ev.option_cache(o, cache)).is_some(),
                     None => false,
                 };

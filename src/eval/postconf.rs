@@ -15,6 +15,7 @@ use super::state::OptionState;
 use super::value::{Bindings, Scopes};
 use crate::conf::model::Config;
 use crate::options::table::SPACES;
+use crate::options::SpaceId;
 
 /// The global scope after it ran.
 #[derive(Debug)]
@@ -58,7 +59,7 @@ impl<'c> Startup<'c> {
     pub fn setting(&mut self, host: &mut dyn Host, name: &str) -> Option<Vec<u8>> {
         let code = server_code(name)?;
         let Startup { options, bindings, log, user_spaces, .. } = self;
-        let cache = options.lookup("server", code)?;
+        let cache = options.lookup(SpaceId::SERVER, code)?;
         let mut ev = Evaluator::new(Context::default(), host, Scopes::new(bindings));
         ev.user_spaces = user_spaces.clone();
         let v = ev.option_cache(Opts { input: Some(options), config: None }, cache);
@@ -68,7 +69,7 @@ impl<'c> Startup<'c> {
 
     /// Whether the option is stored at all (ISC `lookup_option`).
     pub fn is_set(&self, name: &str) -> bool {
-        server_code(name).is_some_and(|c| self.options.lookup("server", c).is_some())
+        server_code(name).is_some_and(|c| self.options.lookup(SpaceId::SERVER, c).is_some())
     }
 
     /// A flag setting (ISC `evaluate_boolean_option_cache`): true when the

@@ -22,7 +22,7 @@ use std::borrow::Cow;
 
 use crate::conf::ast::{Expression, OptionOp, OptionRef, OptionStatement, OptionValue, ValuePart};
 use crate::options::table::SPACES;
-use crate::options::Storage;
+use crate::options::{SpaceId, Storage};
 
 use super::context::{LogLine, Priority};
 
@@ -88,9 +88,10 @@ pub fn option_hash(code: u32) -> usize {
     (((code & (PTWO - 1)) + ((code >> EXP) & (PTWO - 1))) % SIZE) as usize
 }
 
-/// How a space keeps its options; built-in spaces say, user spaces hash.
-fn storage_of(space: &str) -> Storage {
-    SPACES.iter().find(|s| s.name.eq_ignore_ascii_case(space)).map(|s| s.storage).unwrap_or(Storage::Hashed)
+/// How a space keeps its options; built-in spaces say (their ids index
+/// the table), spaces the configuration declares hash.
+fn storage_of(space: SpaceId) -> Storage {
+    SPACES.get(space.index()).map(|s| s.storage).unwrap_or(Storage::Hashed)
 }
 
 #[derive(Clone, Debug)]
@@ -102,6 +103,7 @@ struct Entry<'c> {
 
 #[derive(Clone, Debug)]
 struct SpaceSlot<'c> {
+    id: SpaceId,
     name: String,
     storage: Storage,
     entries: Vec<Entry<'c>>,
@@ -120,22 +122,24 @@ impl<'c> OptionState<'c> {
         OptionState::default()
     }
 
-    fn slot(&self, space: &str) -> Option<&SpaceSlot<'c>> {
-        self.spaces.iter().find(|s| s.name.eq_ignore_ascii_case(space))
+    fn slot(&self, space: SpaceId) -> Option<&SpaceSlot<'c>> {
+        self.spaces.iter().find(|s| s.id == space)
     }
 
-    fn slot_mut(&mut self, space: &str) -> &mut SpaceSlot<'c> {
-        match self.spaces.iter().position(|s| s.name.eq_ignore_ascii_case(space)) {
+    fn slot_mut(&mut self, option: &OptionRef) -> &mut SpaceSlot<'c> {
+        match self.spaces.iter().position(|s| s.id == option.space_id) {
             Some(i) => &mut self.spaces[i],
             None => {
-                self.spaces.push(SpaceSlot { name: space.to_string(), storage: storage_of(space), entries: Vec::new() });
+                let storage = storage_of(option.space_id);
+                self.spaces.push(SpaceSlot { id: option.space_id, name: option.space.clone(), storage, entries: Vec::new() });
                 self.spaces.last_mut().expect("just pushed")
             }
         }
     }
 
-    /// ISC `lookup_option`: the cache for that option, if stored.
-    pub fn lookup(&self, space: &str, code: u32) -> Option<&OptionCache<'c>> {
+    /// ISC `lookup_option`: the cache for that option, if stored. Spaces
+    /// are told apart by id: a declared space may reuse a built-in name.
+    pub fn lookup(&self, space: SpaceId, code: u32) -> Option<&OptionCache<'c>> {
         self.slot(space)?.entries.iter().find(|e| e.cache.option.code == code).map(|e| &e.cache)
     }
 
@@ -144,7 +148,7 @@ impl<'c> OptionState<'c> {
     pub fn save(&mut self, cache: OptionCache<'c>) {
         self.seq += 1;
         let seq = self.seq;
-        let slot = self.slot_mut(&cache.option.space);
+        let slot = self.slot_mut(&cache.option);
         match slot.entries.iter_mut().find(|e| e.cache.option.code == cache.option.code) {
             Some(e) => e.cache = cache,
             None => slot.entries.push(Entry { cache, seq }),
@@ -152,9 +156,10 @@ impl<'c> OptionState<'c> {
     }
 
     /// ISC `delete_option`.
-    pub fn delete(&mut self, space: &str, code: u32) {
-        let slot = self.slot_mut(space);
-        slot.entries.retain(|e| e.cache.option.code != code);
+    pub fn delete(&mut self, space: SpaceId, code: u32) {
+        if let Some(slot) = self.spaces.iter_mut().find(|s| s.id == space) {
+            slot.entries.retain(|e| e.cache.option.code != code);
+        }
     }
 
     /// ISC `set_option`: stores the cache the way the statement's operator
@@ -164,12 +169,12 @@ impl<'c> OptionState<'c> {
         match op {
             OptionOp::Supersede | OptionOp::Send => self.save(cache),
             OptionOp::Default => {
-                if self.lookup(&cache.option.space, cache.option.code).is_none() {
+                if self.lookup(cache.option.space_id, cache.option.code).is_none() {
                     self.save(cache);
                 }
             }
             OptionOp::Append | OptionOp::Prepend => {
-                let Some(old) = self.lookup(&cache.option.space, cache.option.code).cloned() else {
+                let Some(old) = self.lookup(cache.option.space_id, cache.option.code).cloned() else {
                     self.save(cache);
                     return None;
                 };
@@ -202,7 +207,7 @@ impl<'c> OptionState<'c> {
     }
 
     /// The caches of a space in ISC's storage order.
-    pub fn space(&self, space: &str) -> Vec<&OptionCache<'c>> {
+    pub fn space(&self, space: SpaceId) -> Vec<&OptionCache<'c>> {
         let Some(slot) = self.slot(space) else { return Vec::new() };
         let mut entries: Vec<&Entry<'c>> = slot.entries.iter().collect();
         if slot.storage == Storage::Hashed {
@@ -213,9 +218,14 @@ impl<'c> OptionState<'c> {
         entries.into_iter().map(|e| &e.cache).collect()
     }
 
-    /// Names of the spaces holding at least one option, first used first.
-    pub fn space_names(&self) -> impl Iterator<Item = &str> {
-        self.spaces.iter().filter(|s| !s.entries.is_empty()).map(|s| s.name.as_str())
+    /// The spaces holding at least one option, first used first.
+    pub fn spaces(&self) -> impl Iterator<Item = (SpaceId, &str)> {
+        self.spaces.iter().filter(|s| !s.entries.is_empty()).map(|s| (s.id, s.name.as_str()))
+    }
+
+    /// The id of a space holding options, by name (first match).
+    pub fn space_id(&self, name: &str) -> Option<SpaceId> {
+        self.spaces.iter().find(|s| s.name.eq_ignore_ascii_case(name)).map(|s| s.id)
     }
 }
 
@@ -250,11 +260,11 @@ mod tests {
         let mut s = OptionState::new();
         s.set(OptionOp::Default, OptionCache::data(opt("dhcp", 15, "t"), b"a".to_vec()));
         s.set(OptionOp::Default, OptionCache::data(opt("dhcp", 15, "t"), b"b".to_vec()));
-        assert_eq!(bytes(s.lookup("DHCP", 15).unwrap()), b"a");
+        assert_eq!(bytes(s.lookup(SpaceId::DHCP, 15).unwrap()), b"a");
         s.set(OptionOp::Supersede, OptionCache::data(opt("dhcp", 15, "t"), b"c".to_vec()));
-        assert_eq!(bytes(s.lookup("dhcp", 15).unwrap()), b"c");
-        s.delete("dhcp", 15);
-        assert!(s.lookup("dhcp", 15).is_none());
+        assert_eq!(bytes(s.lookup(SpaceId::DHCP, 15).unwrap()), b"c");
+        s.delete(SpaceId::DHCP, 15);
+        assert!(s.lookup(SpaceId::DHCP, 15).is_none());
     }
 
     #[test]
@@ -263,7 +273,7 @@ mod tests {
         s.set(OptionOp::Append, OptionCache::data(opt("dhcp", 15, "t"), b"m".to_vec()));
         s.set(OptionOp::Append, OptionCache::data(opt("dhcp", 15, "t"), b"z".to_vec()));
         s.set(OptionOp::Prepend, OptionCache::data(opt("dhcp", 15, "t"), b"a".to_vec()));
-        let CacheValue::Concat { dc: false, left, right } = &s.lookup("dhcp", 15).unwrap().value else {
+        let CacheValue::Concat { dc: false, left, right } = &s.lookup(SpaceId::DHCP, 15).unwrap().value else {
             panic!("not joined")
         };
         assert_eq!(**left, CacheValue::Data(Cow::Owned(b"a".to_vec())));
@@ -272,7 +282,7 @@ mod tests {
         let mut s = OptionState::new();
         s.save(OptionCache::data(opt("dhcp", 15, "t"), vec![]));
         s.set(OptionOp::Append, OptionCache::data(opt("dhcp", 15, "t"), b"z".to_vec()));
-        assert_eq!(bytes(s.lookup("dhcp", 15).unwrap()), b"z");
+        assert_eq!(bytes(s.lookup(SpaceId::DHCP, 15).unwrap()), b"z");
     }
 
     #[test]
@@ -282,7 +292,7 @@ mod tests {
         let line = s.set(OptionOp::Append, OptionCache::data(opt("dhcp", 119, "t"), b"x".to_vec()));
         assert_eq!(line.unwrap().text, b"Both options must be Dc format");
         s.set(OptionOp::Append, OptionCache::data(opt("dhcp", 119, "Dc"), vec![0]));
-        assert!(matches!(s.lookup("dhcp", 119).unwrap().value, CacheValue::Concat { dc: true, .. }));
+        assert!(matches!(s.lookup(SpaceId::DHCP, 119).unwrap().value, CacheValue::Concat { dc: true, .. }));
     }
 
     #[test]
@@ -292,11 +302,11 @@ mod tests {
             s.save(OptionCache::data(opt("dhcp", code, "X"), vec![code as u8]));
         }
         // Buckets: 17→0, 3→3, 0→0, 34→(2+1)%17=3. Newest first per bucket.
-        let order: Vec<u32> = s.space("dhcp").iter().map(|c| c.option.code).collect();
+        let order: Vec<u32> = s.space(SpaceId::DHCP).iter().map(|c| c.option.code).collect();
         assert_eq!(order, vec![0, 17, 34, 3]);
         // Replacing keeps the place.
         s.save(OptionCache::data(opt("dhcp", 17, "X"), vec![9]));
-        let order: Vec<u32> = s.space("dhcp").iter().map(|c| c.option.code).collect();
+        let order: Vec<u32> = s.space(SpaceId::DHCP).iter().map(|c| c.option.code).collect();
         assert_eq!(order, vec![0, 17, 34, 3]);
     }
 
@@ -306,8 +316,8 @@ mod tests {
         for code in [2, 1, 9] {
             s.save(OptionCache::data(opt("agent", code, "X"), vec![]));
         }
-        let order: Vec<u32> = s.space("agent").iter().map(|c| c.option.code).collect();
+        let order: Vec<u32> = s.space(SpaceId::AGENT).iter().map(|c| c.option.code).collect();
         assert_eq!(order, vec![2, 1, 9]);
-        assert_eq!(s.space_names().collect::<Vec<_>>(), vec!["agent"]);
+        assert_eq!(s.spaces().collect::<Vec<_>>(), vec![(SpaceId::AGENT, "agent")]);
     }
 }

@@ -64,7 +64,7 @@ fn run_with(config: &Config, ctx: Context<'_>, input: Option<&OptionState<'_>>, 
         ev.on_star = Some(OnStar::default());
     }
     // Received options live as long as the configuration here.
-    let input: Option<OptionState<'_>> = input.map(|i| i.space("dhcp").into_iter().fold(OptionState::new(), |mut s, c| {
+    let input: Option<OptionState<'_>> = input.map(|i| i.space(crate::options::SpaceId::DHCP).into_iter().fold(OptionState::new(), |mut s, c| {
         s.save(OptionCache::data(c.option.clone().into_owned(), match &c.value {
             CacheValue::Data(d) => d.to_vec(),
             _ => Vec::new(),
@@ -359,9 +359,9 @@ fn option_values_with_host_names_resolve_when_used() {
     let mut ev = Evaluator::new(Context::default(), &mut host, Scopes::new(&mut global));
     ev.execute(None, &mut out, &c.groups[Config::ROOT].statements);
     let o = Opts { input: None, config: Some(&out) };
-    let routers = out.lookup("dhcp", 3).unwrap();
+    let routers = out.lookup(crate::options::SpaceId::DHCP, 3).unwrap();
     assert_eq!(ev.option_cache(o, routers).unwrap(), vec![10, 0, 0, 1, 10, 0, 0, 2, 10, 1, 1, 1]);
-    let dns = out.lookup("dhcp", 6).unwrap();
+    let dns = out.lookup(crate::options::SpaceId::DHCP, 6).unwrap();
     assert_eq!(ev.option_cache(o, dns), None);
     assert_eq!(ev.log.last().unwrap().text, b"nowhere.example: host unknown.");
 }
