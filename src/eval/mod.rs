@@ -17,7 +17,8 @@
 //! * `exec.rs` — statement lists and scope chains.
 //! * `encap.rs` — packing a space's options into one option.
 //! * `convert.rs` — `binary-to-ascii` digits, domain-list joining.
-//! * `regex.rs` — POSIX extended regular expressions for `~=` / `~~`.
+//! * `regex.rs` — POSIX extended regular expressions for `~=` / `~~`
+//!   (tests in `regex_tests.rs`).
 //! * `resolve.rs` — ISC's caching of host-name answers.
 //! * `postconf.rs` — the global scope at start-up (`dhcpd -t`'s lines).
 //!
