@@ -37,7 +37,13 @@ impl Parser<'_> {
         let spaces = self
             .options
             .spaces()
-            .map(|(_, sp)| (sp.name.clone(), sp.code_width.bytes() as u32, sp.length_width.bytes() as u32))
+            .map(|(_, sp)| {
+                (
+                    sp.name.clone(),
+                    sp.code_width.bytes() as u32,
+                    sp.length_width.bytes() as u32,
+                )
+            })
             .collect();
         let outcome = postconf_initialization(&self.config, &mut NoHost, spaces);
         self.push_log_lines(outcome.before_paths);
@@ -58,7 +64,11 @@ impl Parser<'_> {
 
     fn push_log_lines(&mut self, lines: Vec<LogLine>) {
         for l in lines {
-            let severity = if l.priority == Priority::Error { Severity::Error } else { Severity::Info };
+            let severity = if l.priority == Priority::Error {
+                Severity::Error
+            } else {
+                Severity::Info
+            };
             self.diagnostics.push(Diagnostic {
                 severity,
                 at: None,
@@ -74,14 +84,22 @@ mod tests {
     use crate::conf::parser::MemLoader;
 
     fn check(src: &str) -> crate::conf::ConfigOutcome {
-        check_config("t.conf", &MemLoader(vec![("t.conf".into(), src.as_bytes().to_vec())]))
+        check_config(
+            "t.conf",
+            &MemLoader(vec![("t.conf".into(), src.as_bytes().to_vec())]),
+        )
     }
 
     #[test]
     fn global_settings_are_read_after_parsing() {
-        let o = check("lease-file-name \"/var/x.leases\";\ndont-use-fsync on;\nserver-id-check true;\n");
+        let o = check(
+            "lease-file-name \"/var/x.leases\";\ndont-use-fsync on;\nserver-id-check true;\n",
+        );
         assert!(o.ok());
-        assert_eq!(o.postconf.lease_file_name.as_deref(), Some(&b"/var/x.leases"[..]));
+        assert_eq!(
+            o.postconf.lease_file_name.as_deref(),
+            Some(&b"/var/x.leases"[..])
+        );
         assert!(o.postconf.dont_use_fsync && o.postconf.server_id_check);
         // The path lines come before the two notes.
         assert_eq!(o.paths_at, Some(0));
@@ -98,7 +116,10 @@ mod tests {
     #[test]
     fn settings_isc_refuses_stop_before_the_path_lines() {
         let o = check("ddns-update-style ad-hoc;\n");
-        assert_eq!(o.fatal.as_deref(), Some("ddns-update-style ad_hoc no longer supported"));
+        assert_eq!(
+            o.fatal.as_deref(),
+            Some("ddns-update-style ad_hoc no longer supported")
+        );
         assert_eq!(o.paths_at, None);
         let o = check("omapi-key nokey;\n");
         assert_eq!(o.fatal.as_deref(), Some("OMAPI key nokey: not found"));

@@ -185,7 +185,10 @@ pub struct LogLine {
 impl LogLine {
     /// A line from text.
     pub fn new(priority: Priority, text: impl Into<Vec<u8>>) -> LogLine {
-        LogLine { priority, text: text.into() }
+        LogLine {
+            priority,
+            text: text.into(),
+        }
     }
 }
 
@@ -200,7 +203,10 @@ mod tests {
         raw[2] = 6;
         raw[28] = 0xaa;
         raw[29] = 0xbb;
-        let p = PacketView { raw: &raw, known: false };
+        let p = PacketView {
+            raw: &raw,
+            known: false,
+        };
         assert_eq!(p.htype(), 1);
         assert_eq!(p.hlen(), 6);
         let ch = p.chaddr();
@@ -212,8 +218,14 @@ mod tests {
 
     #[test]
     fn lookup_messages_are_iscs() {
-        assert_eq!(LookupError::HostNotFound.isc_message("a.b"), "a.b: host unknown.");
-        assert_eq!(LookupError::NoData.isc_message("x"), "x: no A record associated with address");
+        assert_eq!(
+            LookupError::HostNotFound.isc_message("a.b"),
+            "a.b: host unknown."
+        );
+        assert_eq!(
+            LookupError::NoData.isc_message("x"),
+            "x: no A record associated with address"
+        );
         let mut h = NoHost;
         assert_eq!(h.lookup_host("x", 0), Err(LookupError::HostNotFound));
         assert!(!h.check_collection("default"));

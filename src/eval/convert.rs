@@ -132,10 +132,14 @@ fn labels_to_text(labels: &[Vec<u8>]) -> String {
 pub fn concat_dclists(a: &[u8], b: &[u8]) -> Result<Vec<u8>, &'static str> {
     let mut names = Vec::new();
     if !a.is_empty() {
-        names.extend(uncompress_list(a).map_err(|_| "concat_dclists: error decompressing domain list 1")?);
+        names.extend(
+            uncompress_list(a).map_err(|_| "concat_dclists: error decompressing domain list 1")?,
+        );
     }
     if !b.is_empty() {
-        names.extend(uncompress_list(b).map_err(|_| "concat_dclists: error decompressing domain list 2")?);
+        names.extend(
+            uncompress_list(b).map_err(|_| "concat_dclists: error decompressing domain list 2")?,
+        );
     }
     if names.is_empty() {
         return Ok(vec![0]);
@@ -149,16 +153,34 @@ mod tests {
 
     #[test]
     fn binary_to_ascii_like_isc() {
-        assert_eq!(binary_to_ascii(10, 1, b".", &[10, 0, 0, 255]).unwrap(), b"10.0.0.255");
-        assert_eq!(binary_to_ascii(16, 1, b":", &[1, 0x0a, 0xff]).unwrap(), b"1:a:ff");
+        assert_eq!(
+            binary_to_ascii(10, 1, b".", &[10, 0, 0, 255]).unwrap(),
+            b"10.0.0.255"
+        );
+        assert_eq!(
+            binary_to_ascii(16, 1, b":", &[1, 0x0a, 0xff]).unwrap(),
+            b"1:a:ff"
+        );
         // Base 1 prints two zeros per number, a base above 16 nothing.
         assert_eq!(binary_to_ascii(1, 1, b".", b"ab").unwrap(), b"00.00");
         assert_eq!(binary_to_ascii(17, 1, b".", b"ab").unwrap(), b".");
-        assert_eq!(binary_to_ascii(2, 2, b".", b"ab").unwrap(), b"110000101100010");
+        assert_eq!(
+            binary_to_ascii(2, 2, b".", b"ab").unwrap(),
+            b"110000101100010"
+        );
         // Checked with ISC: the digit count wraps, so a leading zero.
-        assert_eq!(binary_to_ascii(10, 4, b"", &[0xff; 4]).unwrap(), b"04294967295");
-        assert_eq!(binary_to_ascii(10, 4, b"", &[0x54, 0x0b, 0xe3, 0xff]).unwrap(), b"1410065407");
-        assert_eq!(binary_to_ascii(8, 1, b"-", &[0, 8, 64]).unwrap(), b"0-10-100");
+        assert_eq!(
+            binary_to_ascii(10, 4, b"", &[0xff; 4]).unwrap(),
+            b"04294967295"
+        );
+        assert_eq!(
+            binary_to_ascii(10, 4, b"", &[0x54, 0x0b, 0xe3, 0xff]).unwrap(),
+            b"1410065407"
+        );
+        assert_eq!(
+            binary_to_ascii(8, 1, b"-", &[0, 8, 64]).unwrap(),
+            b"0-10-100"
+        );
         assert!(binary_to_ascii(0, 1, b".", b"a").is_none());
         assert_eq!(binary_to_ascii(10, 1, b".", b"").unwrap(), b"");
     }
@@ -179,7 +201,10 @@ mod tests {
         assert_eq!(joined, b"\x03eng\x07example\x03com\x00\xc0\x04".to_vec());
         assert_eq!(concat_dclists(&[], &[]).unwrap(), vec![0]);
         assert_eq!(concat_dclists(&a, &[]).unwrap(), a);
-        assert_eq!(uncompress_list(&joined).unwrap(), vec!["eng.example.com", "example.com"]);
+        assert_eq!(
+            uncompress_list(&joined).unwrap(),
+            vec!["eng.example.com", "example.com"]
+        );
         assert!(concat_dclists(&[3, b'a'], &[]).is_err());
         // A pointer to itself is refused, not followed forever.
         assert!(uncompress_list(&[0xc0, 0x00]).is_err());

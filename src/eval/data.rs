@@ -62,7 +62,11 @@ impl<'e, 'c> Evaluator<'e, 'c> {
                 }
                 // ISC adds in unsigned long and may wrap, then fails to
                 // allocate the absurd length it computed.
-                let take = if off.wrapping_add(len) > plen { plen - off } else { len };
+                let take = if off.wrapping_add(len) > plen {
+                    plen - off
+                } else {
+                    len
+                };
                 if take > plen - off {
                     self.error("data: packet: no buffer memory.");
                     return None;
@@ -90,7 +94,12 @@ impl<'e, 'c> Evaluator<'e, 'c> {
                     IntWidth::W32 => (n as u32).to_be_bytes().to_vec(),
                 })
             }
-            Expression::BinaryToAscii { base, width, separator, buffer } => {
+            Expression::BinaryToAscii {
+                base,
+                width,
+                separator,
+                buffer,
+            } => {
                 let base = self.numeric(o, base);
                 let width = self.numeric(o, width);
                 let sep = self.data(o, separator);
@@ -119,7 +128,11 @@ impl<'e, 'c> Evaluator<'e, 'c> {
                 // A zero width makes ISC divide by zero; it fails here.
                 let w = usize::try_from(width).ok().filter(|&w| w != 0)?;
                 if d.len() % w != 0 {
-                    self.info(format!("reverse: length of buffer {} not a multiple of width {}!", d.len(), width as i64));
+                    self.info(format!(
+                        "reverse: length of buffer {} not a multiple of width {}!",
+                        d.len(),
+                        width as i64
+                    ));
                     return None;
                 }
                 Some(d.chunks(w).rev().flatten().copied().collect())
@@ -161,10 +174,17 @@ impl<'e, 'c> Evaluator<'e, 'c> {
             Expression::Funcall { name, .. } => {
                 if let Some(v) = self.evaluate(o, e) {
                     if !matches!(v, Value::Data(_)) {
-                        self.error(format!("{}() returned type {} in evaluate_data_expression.", name, v.isc_type()));
+                        self.error(format!(
+                            "{}() returned type {} in evaluate_data_expression.",
+                            name,
+                            v.isc_type()
+                        ));
                     }
                 }
-                self.error(format!("Bogus opcode in evaluate_data_expression: {}", isc_opcode(e)));
+                self.error(format!(
+                    "Bogus opcode in evaluate_data_expression: {}",
+                    isc_opcode(e)
+                ));
                 None
             }
             Expression::Filename => self.ctx.packet.and_then(|p| c_string(&p.file())),
@@ -184,11 +204,17 @@ impl<'e, 'c> Evaluator<'e, 'c> {
                 None
             }
             _ if e.is_numeric() => {
-                self.error(format!("Numeric opcode in evaluate_data_expression: {}", isc_opcode(e)));
+                self.error(format!(
+                    "Numeric opcode in evaluate_data_expression: {}",
+                    isc_opcode(e)
+                ));
                 None
             }
             _ => {
-                self.error(format!("Boolean opcode in evaluate_data_expression: {}", isc_opcode(e)));
+                self.error(format!(
+                    "Boolean opcode in evaluate_data_expression: {}",
+                    isc_opcode(e)
+                ));
                 None
             }
         }
@@ -240,12 +266,14 @@ impl<'e, 'c> Evaluator<'e, 'c> {
                 for p in parts.iter() {
                     let piece = match p {
                         ValuePart::Bytes(b) => Some(b.clone()),
-                        ValuePart::HostLookup { name, first_only } => self.host_lookup(name).map(|mut a| {
-                            if *first_only {
-                                a.truncate(4);
-                            }
-                            a
-                        }),
+                        ValuePart::HostLookup { name, first_only } => {
+                            self.host_lookup(name).map(|mut a| {
+                                if *first_only {
+                                    a.truncate(4);
+                                }
+                                a
+                            })
+                        }
                     };
                     out = match (out, piece) {
                         (Some(mut acc), Some(piece)) => {

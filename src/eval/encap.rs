@@ -25,7 +25,12 @@ fn widths(ev: &Evaluator<'_, '_>, space: &str) -> (usize, usize, SpaceEncoding) 
     if let Some(s) = SPACES.iter().find(|s| s.name.eq_ignore_ascii_case(space)) {
         return (s.code_width.bytes(), s.length_width.bytes(), s.encoding);
     }
-    match ev.user_spaces.iter().rev().find(|(n, _, _)| n.eq_ignore_ascii_case(space)) {
+    match ev
+        .user_spaces
+        .iter()
+        .rev()
+        .find(|(n, _, _)| n.eq_ignore_ascii_case(space))
+    {
         Some((_, c, l)) => (*c as usize, *l as usize, SpaceEncoding::Tlv),
         None => (1, 1, SpaceEncoding::Tlv),
     }
@@ -34,7 +39,14 @@ fn widths(ev: &Evaluator<'_, '_>, space: &str) -> (usize, usize, SpaceEncoding) 
 /// Appends one record (ISC `append_option`): nothing for an empty value
 /// unless the format is zero-length. The length field is cut to its width
 /// as ISC's `putUChar`/`putUShort` cut it.
-fn append_record(out: &mut Vec<u8>, code_w: usize, len_w: usize, code: u32, format: &str, data: &[u8]) -> bool {
+fn append_record(
+    out: &mut Vec<u8>,
+    code_w: usize,
+    len_w: usize,
+    code: u32,
+    format: &str,
+    data: &[u8],
+) -> bool {
     if data.is_empty() && !format.starts_with('Z') {
         return false;
     }
@@ -54,16 +66,26 @@ fn encapsulated_space(format: &str) -> Option<&str> {
 impl<'e, 'c> Evaluator<'e, 'c> {
     /// The options of `space` in `state`, packed; `None` when none has a
     /// value (ISC's encapsulate functions return 0).
-    pub fn encapsulate_space(&mut self, o: Opts<'_, 'c>, state: &OptionState<'c>, space: &str) -> Option<Vec<u8>> {
+    pub fn encapsulate_space(
+        &mut self,
+        o: Opts<'_, 'c>,
+        state: &OptionState<'c>,
+        space: &str,
+    ) -> Option<Vec<u8>> {
         let (code_w, len_w, encoding) = widths(self, space);
         if encoding == SpaceEncoding::Fqdn {
             return self.encapsulate_fqdn(o, state);
         }
         let mut out = Vec::new();
         let mut any = false;
-        let caches = state.space_id(space).map(|id| state.space(id)).unwrap_or_default();
+        let caches = state
+            .space_id(space)
+            .map(|id| state.space(id))
+            .unwrap_or_default();
         for cache in caches {
-            let Some(mut value) = self.nested(|ev| ev.option_cache(o, cache)) else { continue };
+            let Some(mut value) = self.nested(|ev| ev.option_cache(o, cache)) else {
+                continue;
+            };
             if cache.option.format.starts_with('e') {
                 if let Some(sub) = encapsulated_space(&cache.option.format) {
                     if let Some(inner) = self.nested(|ev| ev.encapsulate_space(o, state, sub)) {
@@ -71,7 +93,14 @@ impl<'e, 'c> Evaluator<'e, 'c> {
                     }
                 }
             }
-            any |= append_record(&mut out, code_w, len_w, cache.option.code, &cache.option.format, &value);
+            any |= append_record(
+                &mut out,
+                code_w,
+                len_w,
+                cache.option.code,
+                &cache.option.format,
+                &value,
+            );
         }
         if encoding == SpaceEncoding::Nwip {
             if any {
@@ -102,7 +131,9 @@ impl<'e, 'c> Evaluator<'e, 'c> {
         for cache in caches {
             let code = cache.option.code as usize;
             if code < values.len() {
-                values[code] = self.nested(|ev| ev.option_cache(o, cache)).unwrap_or_default();
+                values[code] = self
+                    .nested(|ev| ev.option_cache(o, cache))
+                    .unwrap_or_default();
             }
         }
         let first = |c: u32| values[c as usize].first().copied();

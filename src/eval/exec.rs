@@ -28,7 +28,12 @@ impl<'e, 'c> Evaluator<'e, 'c> {
     /// reading `input` (the request's options) and storing option
     /// settings in `out`. Returns false when a `switch` or nested list
     /// failed or a fatal log line stopped everything.
-    pub fn execute(&mut self, input: Option<&OptionState<'c>>, out: &mut OptionState<'c>, stmts: &'c [Statement]) -> bool {
+    pub fn execute(
+        &mut self,
+        input: Option<&OptionState<'c>>,
+        out: &mut OptionState<'c>,
+        stmts: &'c [Statement],
+    ) -> bool {
         self.exec_list(input, out, None, stmts)
     }
 
@@ -63,7 +68,12 @@ impl<'e, 'c> Evaluator<'e, 'c> {
     /// A function body. ISC stores a body's option settings in the
     /// caller's output state; an expression only holds that state to read
     /// it, so the body works on a copy and its settings stay inside the call.
-    pub(crate) fn run_in(&mut self, o: Opts<'_, 'c>, result: Option<&mut Option<Value<'c>>>, body: &'c [Statement]) -> bool {
+    pub(crate) fn run_in(
+        &mut self,
+        o: Opts<'_, 'c>,
+        result: Option<&mut Option<Value<'c>>>,
+        body: &'c [Statement],
+    ) -> bool {
         let mut scratch = match o.config {
             Some(c) => c.clone(),
             None => OptionState::new(),
@@ -85,16 +95,34 @@ impl<'e, 'c> Evaluator<'e, 'c> {
             if result.as_ref().is_some_and(|r| r.is_some()) {
                 break;
             }
-            let o = Opts { input, config: None };
+            let o = Opts {
+                input,
+                config: None,
+            };
             match st {
                 Statement::If(ifs) => {
-                    let cond = self.boolean(Opts { config: Some(out), ..o }, &ifs.condition).unwrap_or(false);
+                    let cond = self
+                        .boolean(
+                            Opts {
+                                config: Some(out),
+                                ..o
+                            },
+                            &ifs.condition,
+                        )
+                        .unwrap_or(false);
                     let branch = if cond { &ifs.then } else { &ifs.otherwise };
                     if !self.exec_list(input, out, result.as_deref_mut(), branch) {
                         return false;
                     }
                 }
-                Statement::Switch(sw) => match self.matching_case(Opts { config: Some(out), ..o }, &sw.value, &sw.body) {
+                Statement::Switch(sw) => match self.matching_case(
+                    Opts {
+                        config: Some(out),
+                        ..o
+                    },
+                    &sw.value,
+                    &sw.body,
+                ) {
                     Some(at) => {
                         if !self.exec_list(input, out, result.as_deref_mut(), &sw.body[at..]) {
                             return false;
@@ -118,7 +146,11 @@ impl<'e, 'c> Evaluator<'e, 'c> {
                 }
                 Statement::On(on) => {
                     if let Some(star) = self.on_star.as_mut() {
-                        let body = if on.body.is_empty() { None } else { Some(on.body.as_slice()) };
+                        let body = if on.body.is_empty() {
+                            None
+                        } else {
+                            Some(on.body.as_slice())
+                        };
                         if on.events.expiry {
                             star.expiry = body;
                         }
@@ -130,7 +162,11 @@ impl<'e, 'c> Evaluator<'e, 'c> {
                         }
                     }
                 }
-                Statement::Set { binding, name, value } => {
+                Statement::Set {
+                    binding,
+                    name,
+                    value,
+                } => {
                     if !self.scopes.has_scope() {
                         self.error(format!("set {}: no scope", name));
                         continue;
@@ -141,7 +177,13 @@ impl<'e, 'c> Evaluator<'e, 'c> {
                             Some(Value::Function(Some(Function { params, body })))
                         }
                         (Binding::Define, _) => Some(Value::Function(None)),
-                        (Binding::Set, e) => self.evaluate(Opts { config: Some(out), ..o }, e),
+                        (Binding::Set, e) => self.evaluate(
+                            Opts {
+                                config: Some(out),
+                                ..o
+                            },
+                            e,
+                        ),
                     };
                     self.scopes.set(name, v);
                 }
@@ -149,22 +191,52 @@ impl<'e, 'c> Evaluator<'e, 'c> {
                     self.scopes.unset(name);
                 }
                 Statement::Eval(e) => {
-                    self.evaluate(Opts { config: Some(out), ..o }, e);
+                    self.evaluate(
+                        Opts {
+                            config: Some(out),
+                            ..o
+                        },
+                        e,
+                    );
                 }
                 Statement::Return(e) => {
-                    let v = self.evaluate(Opts { config: Some(out), ..o }, e);
+                    let v = self.evaluate(
+                        Opts {
+                            config: Some(out),
+                            ..o
+                        },
+                        e,
+                    );
                     if let Some(slot) = result.as_deref_mut() {
                         *slot = v;
                     }
                 }
-                Statement::Execute { command, args } => self.execute_command(Opts { config: Some(out), ..o }, command, args),
+                Statement::Execute { command, args } => self.execute_command(
+                    Opts {
+                        config: Some(out),
+                        ..o
+                    },
+                    command,
+                    args,
+                ),
                 Statement::Log { priority, message } => {
-                    let Some(text) = self.data(Opts { config: Some(out), ..o }, message) else { continue };
+                    let Some(text) = self.data(
+                        Opts {
+                            config: Some(out),
+                            ..o
+                        },
+                        message,
+                    ) else {
+                        continue;
+                    };
                     // `%.*s` stops at a NUL.
                     let text = text.split(|&b| b == 0).next().unwrap_or(&[]).to_vec();
                     let p = match priority {
                         LogPriority::Fatal => {
-                            self.log.push(LogLine { priority: Priority::Fatal, text: text.clone() });
+                            self.log.push(LogLine {
+                                priority: Priority::Fatal,
+                                text: text.clone(),
+                            });
                             self.fatal = Some(text);
                             return false;
                         }
@@ -184,7 +256,12 @@ impl<'e, 'c> Evaluator<'e, 'c> {
     }
 
     /// ISC `find_matching_case`: where in `body` to start running.
-    fn matching_case(&mut self, o: Opts<'_, 'c>, value: &'c Expression, body: &'c [Statement]) -> Option<usize> {
+    fn matching_case(
+        &mut self,
+        o: Opts<'_, 'c>,
+        value: &'c Expression,
+        body: &'c [Statement],
+    ) -> Option<usize> {
         if value.is_data() {
             if let Some(v) = self.data(o, value) {
                 for (i, st) in body.iter().enumerate() {
@@ -204,7 +281,9 @@ impl<'e, 'c> Evaluator<'e, 'c> {
                 }
             }
         }
-        body.iter().position(|s| matches!(s, Statement::SwitchDefault)).map(|i| i + 1)
+        body.iter()
+            .position(|s| matches!(s, Statement::SwitchDefault))
+            .map(|i| i + 1)
     }
 
     /// `execute("PROGRAM", ARGS...)`: ISC's debug lines, then the command
@@ -221,7 +300,10 @@ impl<'e, 'c> Evaluator<'e, 'c> {
             let d = d.split(|&b| b == 0).next().unwrap_or(&[]).to_vec();
             let mut line = format!("execute_statement argv[{}] = ", i + 1).into_bytes();
             line.extend_from_slice(&d);
-            self.log.push(LogLine { priority: Priority::Debug, text: line });
+            self.log.push(LogLine {
+                priority: Priority::Debug,
+                text: line,
+            });
             argv.push(d);
         }
         self.effects.push(Effect::Execute(argv));

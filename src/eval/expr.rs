@@ -156,7 +156,11 @@ fn width_index(w: IntWidth) -> u32 {
 
 impl<'e, 'c> Evaluator<'e, 'c> {
     /// An evaluator over a context, a host and the caller's scope.
-    pub fn new(ctx: Context<'e>, host: &'e mut dyn Host, scopes: Scopes<'e, 'c>) -> Evaluator<'e, 'c> {
+    pub fn new(
+        ctx: Context<'e>,
+        host: &'e mut dyn Host,
+        scopes: Scopes<'e, 'c>,
+    ) -> Evaluator<'e, 'c> {
         Evaluator {
             ctx,
             host,
@@ -203,7 +207,10 @@ impl<'e, 'c> Evaluator<'e, 'c> {
             _ if e.is_numeric() => self.numeric(o, e).map(Value::Numeric),
             _ if e.is_data() => self.data(o, e).map(Value::Data),
             _ => {
-                self.error(format!("evaluate_expression: invalid expression type: {}", isc_opcode(e)));
+                self.error(format!(
+                    "evaluate_expression: invalid expression type: {}",
+                    isc_opcode(e)
+                ));
                 None
             }
         }
@@ -251,7 +258,11 @@ impl<'e, 'c> Evaluator<'e, 'c> {
     pub fn boolean(&mut self, o: Opts<'_, 'c>, e: &'c Expression) -> Option<bool> {
         match e {
             Expression::Check(name) => Some(self.host.check_collection(name)),
-            Expression::Binary { op: op @ (BinaryOp::Equal | BinaryOp::NotEqual), lhs, rhs } => {
+            Expression::Binary {
+                op: op @ (BinaryOp::Equal | BinaryOp::NotEqual),
+                lhs,
+                rhs,
+            } => {
                 let l = self.evaluate(o, lhs);
                 let r = self.evaluate(o, rhs);
                 let equal = match (&l, &r) {
@@ -261,7 +272,11 @@ impl<'e, 'c> Evaluator<'e, 'c> {
                 };
                 Some(equal == (*op == BinaryOp::Equal))
             }
-            Expression::Binary { op: op @ (BinaryOp::RegexMatch | BinaryOp::IRegexMatch), lhs, rhs } => {
+            Expression::Binary {
+                op: op @ (BinaryOp::RegexMatch | BinaryOp::IRegexMatch),
+                lhs,
+                rhs,
+            } => {
                 let l = self.data(o, lhs);
                 let r = self.data(o, rhs);
                 let (l, r) = (l?, r?);
@@ -274,14 +289,22 @@ impl<'e, 'c> Evaluator<'e, 'c> {
                 };
                 Some(matched)
             }
-            Expression::Binary { op: BinaryOp::And, lhs, rhs } => {
+            Expression::Binary {
+                op: BinaryOp::And,
+                lhs,
+                rhs,
+            } => {
                 let l = self.boolean(o, lhs);
                 if l != Some(true) {
                     return None;
                 }
                 self.boolean(o, rhs)
             }
-            Expression::Binary { op: BinaryOp::Or, lhs, rhs } => {
+            Expression::Binary {
+                op: BinaryOp::Or,
+                lhs,
+                rhs,
+            } => {
                 let l = self.boolean(o, lhs);
                 if l == Some(true) {
                     return Some(true);
@@ -294,7 +317,9 @@ impl<'e, 'c> Evaluator<'e, 'c> {
             }
             Expression::Not(inner) => self.boolean(o, inner).map(|b| !b),
             Expression::Exists(opt) => {
-                let Some(input) = o.input else { return Some(false) };
+                let Some(input) = o.input else {
+                    return Some(false);
+                };
                 let found = match input.lookup(opt.space_id, opt.code) {
                     Some(cache) => self.nested(|ev| ev.option_cache(o, cache)).is_some(),
                     None => false,
@@ -308,7 +333,10 @@ impl<'e, 'c> Evaluator<'e, 'c> {
                 Some(Value::Boolean(b)) => Some(*b),
                 Some(v) => {
                     let t = v.isc_type();
-                    self.error(format!("binding type {} in evaluate_boolean_expression.", t));
+                    self.error(format!(
+                        "binding type {} in evaluate_boolean_expression.",
+                        t
+                    ));
                     None
                 }
                 None => None,
@@ -323,7 +351,10 @@ impl<'e, 'c> Evaluator<'e, 'c> {
                         ));
                     }
                 }
-                self.error(format!("Bogus opcode in evaluate_boolean_expression: {}", isc_opcode(e)));
+                self.error(format!(
+                    "Bogus opcode in evaluate_boolean_expression: {}",
+                    isc_opcode(e)
+                ));
                 None
             }
             Expression::Function { .. } => {
@@ -331,11 +362,17 @@ impl<'e, 'c> Evaluator<'e, 'c> {
                 None
             }
             _ if e.is_data() => {
-                self.error(format!("Data opcode in evaluate_boolean_expression: {}", isc_opcode(e)));
+                self.error(format!(
+                    "Data opcode in evaluate_boolean_expression: {}",
+                    isc_opcode(e)
+                ));
                 None
             }
             _ => {
-                self.error(format!("Numeric opcode in evaluate_boolean_expression: {}", isc_opcode(e)));
+                self.error(format!(
+                    "Numeric opcode in evaluate_boolean_expression: {}",
+                    isc_opcode(e)
+                ));
                 None
             }
         }
@@ -350,8 +387,12 @@ impl<'e, 'c> Evaluator<'e, 'c> {
                     // ISC reads the first byte even of an empty string (what
                     // it finds there is undefined); an empty string fails here.
                     IntWidth::W8 => d.first().map(|&b| u64::from(b)),
-                    IntWidth::W16 => d.get(..2).map(|b| u64::from(u16::from_be_bytes([b[0], b[1]]))),
-                    IntWidth::W32 => d.get(..4).map(|b| u64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))),
+                    IntWidth::W16 => d
+                        .get(..2)
+                        .map(|b| u64::from(u16::from_be_bytes([b[0], b[1]]))),
+                    IntWidth::W32 => d
+                        .get(..4)
+                        .map(|b| u64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))),
                 }
             }
             Expression::ConstInt(n) => Some(*n),
@@ -364,7 +405,10 @@ impl<'e, 'c> Evaluator<'e, 'c> {
                 };
                 let (ends, now) = (lease.ends, self.ctx.now);
                 if ends < now {
-                    self.error(format!("data: lease_time: lease ends at {} when it is now {}", ends as u64, now as u64));
+                    self.error(format!(
+                        "data: lease_time: lease ends at {} when it is now {}",
+                        ends as u64, now as u64
+                    ));
                     return None;
                 }
                 Some((ends - now) as u64)
@@ -373,7 +417,10 @@ impl<'e, 'c> Evaluator<'e, 'c> {
                 Some(Value::Numeric(n)) => Some(*n),
                 Some(v) => {
                     let t = v.isc_type();
-                    self.error(format!("binding type {} in evaluate_numeric_expression.", t));
+                    self.error(format!(
+                        "binding type {} in evaluate_numeric_expression.",
+                        t
+                    ));
                     None
                 }
                 None => None,
@@ -388,10 +435,15 @@ impl<'e, 'c> Evaluator<'e, 'c> {
                         ));
                     }
                 }
-                self.error(format!("evaluate_numeric_expression: bogus opcode {}", isc_opcode(e)));
+                self.error(format!(
+                    "evaluate_numeric_expression: bogus opcode {}",
+                    isc_opcode(e)
+                ));
                 None
             }
-            Expression::Binary { op, lhs, rhs } if op.result_context() == crate::conf::ast::ExprContext::Numeric => {
+            Expression::Binary { op, lhs, rhs }
+                if op.result_context() == crate::conf::ast::ExprContext::Numeric =>
+            {
                 // Both sides are always evaluated, for their log lines.
                 let l = self.numeric(o, lhs);
                 let r = self.numeric(o, rhs);
@@ -413,11 +465,17 @@ impl<'e, 'c> Evaluator<'e, 'c> {
                 None
             }
             _ if e.is_data() => {
-                self.error(format!("Data opcode in evaluate_numeric_expression: {}", isc_opcode(e)));
+                self.error(format!(
+                    "Data opcode in evaluate_numeric_expression: {}",
+                    isc_opcode(e)
+                ));
                 None
             }
             _ => {
-                self.error(format!("Boolean opcode in evaluate_numeric_expression: {}", isc_opcode(e)));
+                self.error(format!(
+                    "Boolean opcode in evaluate_numeric_expression: {}",
+                    isc_opcode(e)
+                ));
                 None
             }
         }

@@ -40,7 +40,6 @@ mod value;
 #[cfg(test)]
 mod tests;
 
-
 pub use context::{Context, Host, LeaseView, LogLine, LookupError, NoHost, PacketView, Priority};
 pub use convert::{binary_to_ascii, concat_dclists};
 pub use expr::{isc_opcode, Effect, Evaluator, OnStar, Opts};

@@ -34,14 +34,22 @@ pub struct Startup<'c> {
 /// The code of a `server`-space option by name.
 pub fn server_code(name: &str) -> Option<u32> {
     let space = SPACES.iter().find(|s| s.name == "server")?;
-    space.options.iter().find(|o| o.name == name).map(|o| o.code)
+    space
+        .options
+        .iter()
+        .find(|o| o.name == name)
+        .map(|o| o.code)
 }
 
 impl<'c> Startup<'c> {
     /// Runs the global scope's statements (ISC `execute_statements_in_scope`
     /// on the root group). `user_spaces` are the option spaces the
     /// configuration declared (name, code width, length width).
-    pub fn run(config: &'c Config, host: &mut dyn Host, user_spaces: Vec<(String, u32, u32)>) -> Startup<'c> {
+    pub fn run(
+        config: &'c Config,
+        host: &mut dyn Host,
+        user_spaces: Vec<(String, u32, u32)>,
+    ) -> Startup<'c> {
         let mut options = OptionState::new();
         let mut bindings = Bindings::new();
         let (log, fatal) = {
@@ -50,7 +58,13 @@ impl<'c> Startup<'c> {
             ev.execute(None, &mut options, &config.groups[Config::ROOT].statements);
             (ev.log, ev.fatal)
         };
-        Startup { options, bindings, log, fatal, user_spaces }
+        Startup {
+            options,
+            bindings,
+            log,
+            fatal,
+            user_spaces,
+        }
     }
 
     /// The value of a `server` option as ISC reads it here
@@ -58,11 +72,23 @@ impl<'c> Startup<'c> {
     /// configuration options); `None` when it is not set or yields nothing.
     pub fn setting(&mut self, host: &mut dyn Host, name: &str) -> Option<Vec<u8>> {
         let code = server_code(name)?;
-        let Startup { options, bindings, log, user_spaces, .. } = self;
+        let Startup {
+            options,
+            bindings,
+            log,
+            user_spaces,
+            ..
+        } = self;
         let cache = options.lookup(SpaceId::SERVER, code)?;
         let mut ev = Evaluator::new(Context::default(), host, Scopes::new(bindings));
         ev.user_spaces = user_spaces.clone();
-        let v = ev.option_cache(Opts { input: Some(options), config: None }, cache);
+        let v = ev.option_cache(
+            Opts {
+                input: Some(options),
+                config: None,
+            },
+            cache,
+        );
         log.append(&mut ev.log);
         v
     }
@@ -75,7 +101,8 @@ impl<'c> Startup<'c> {
     /// A flag setting (ISC `evaluate_boolean_option_cache`): true when the
     /// value's first byte is 1.
     pub fn flag(&mut self, host: &mut dyn Host, name: &str) -> bool {
-        self.setting(host, name).is_some_and(|v| v.first() == Some(&1))
+        self.setting(host, name)
+            .is_some_and(|v| v.first() == Some(&1))
     }
 
     /// The lines logged so far as `dhcpd -t` writes them; a fatal line is
@@ -136,7 +163,12 @@ pub fn postconf_initialization(
 }
 
 /// The steps after the global scope ran; the fatal message if ISC stops.
-fn postconf_steps(config: &Config, host: &mut dyn Host, s: &mut Startup<'_>, out: &mut PostConfOutcome) -> Option<String> {
+fn postconf_steps(
+    config: &Config,
+    host: &mut dyn Host,
+    s: &mut Startup<'_>,
+    out: &mut PostConfOutcome,
+) -> Option<String> {
     if let Some(text) = s.fatal.take() {
         // `log(fatal, ...)`: the line itself is the fatal message.
         s.log.retain(|l| l.priority != Priority::Fatal);
@@ -146,25 +178,34 @@ fn postconf_steps(config: &Config, host: &mut dyn Host, s: &mut Startup<'_>, out
     out.pid_file_name = s.setting(host, "pid-file-name");
     // Settings whose value must have a fixed length; a `= expression` can
     // give any length, and ISC refuses it.
-    let sized = |s: &mut Startup<'_>, host: &mut dyn Host, name: &str, len: usize, msg: &str| {
-        match s.setting(host, name) {
+    let sized =
+        |s: &mut Startup<'_>, host: &mut dyn Host, name: &str, len: usize, msg: &str| match s
+            .setting(host, name)
+        {
             Some(v) if v.len() != len => Some(msg.to_string()),
             _ => None,
-        }
-    };
+        };
     if let Some(m) = sized(s, host, "omapi-port", 2, "invalid omapi port data length") {
         return Some(m);
     }
     if let Some(name) = s.setting(host, "omapi-key") {
         let name = String::from_utf8_lossy(&name).into_owned();
-        if !config.keys.iter().any(|k| k.name.eq_ignore_ascii_case(&name)) {
+        if !config
+            .keys
+            .iter()
+            .any(|k| k.name.eq_ignore_ascii_case(&name))
+        {
             return Some(format!("OMAPI key {}: not found", name));
         }
     }
     for (name, len, msg) in [
         ("local-port", 2, "invalid local port data length"),
         ("remote-port", 2, "invalid remote port data length"),
-        ("limited-broadcast-address", 4, "invalid broadcast address data length"),
+        (
+            "limited-broadcast-address",
+            4,
+            "invalid broadcast address data length",
+        ),
         ("local-address", 4, "invalid local address data length"),
     ] {
         if let Some(m) = sized(s, host, name, len, msg) {
@@ -183,9 +224,14 @@ fn postconf_steps(config: &Config, host: &mut dyn Host, s: &mut Startup<'_>, out
     s.setting(host, "ddns-local-address6");
     // ISC `get_conflict_mask`: the later flags are read only while
     // conflict detection is on (its default).
-    let detect = !s.is_set("update-conflict-detection") || s.flag(host, "update-conflict-detection");
+    let detect =
+        !s.is_set("update-conflict-detection") || s.flag(host, "update-conflict-detection");
     if detect {
-        for name in ["ddns-dual-stack-mixed-mode", "ddns-guard-id-must-match", "ddns-other-guard-is-dynamic"] {
+        for name in [
+            "ddns-dual-stack-mixed-mode",
+            "ddns-guard-id-must-match",
+            "ddns-other-guard-is-dynamic",
+        ] {
             if s.is_set(name) {
                 s.flag(host, name);
             }
@@ -199,18 +245,34 @@ fn postconf_steps(config: &Config, host: &mut dyn Host, s: &mut Startup<'_>, out
     if let Some(m) = sized(s, host, "delayed-ack", 2, "invalid max delayed ACK count ") {
         return Some(m);
     }
-    if let Some(m) = sized(s, host, "max-ack-delay", 4, "invalid max ack delay configuration") {
+    if let Some(m) = sized(
+        s,
+        host,
+        "max-ack-delay",
+        4,
+        "invalid max ack delay configuration",
+    ) {
         return Some(m);
     }
     if s.flag(host, "dont-use-fsync") {
         out.dont_use_fsync = true;
-        s.log.push(LogLine::new(Priority::Error, "Not using fsync() to flush lease writes"));
+        s.log.push(LogLine::new(
+            Priority::Error,
+            "Not using fsync() to flush lease writes",
+        ));
     }
     if s.flag(host, "server-id-check") {
         out.server_id_check = true;
-        s.log.push(LogLine::new(Priority::Info, "Setting server-id-check true"));
+        s.log
+            .push(LogLine::new(Priority::Info, "Setting server-id-check true"));
     }
-    if let Some(m) = sized(s, host, "abandon-lease-time", 4, "invalid abandon-lease-time") {
+    if let Some(m) = sized(
+        s,
+        host,
+        "abandon-lease-time",
+        4,
+        "invalid abandon-lease-time",
+    ) {
         return Some(m);
     }
     s.flag(host, "check-secs-byte-order");

@@ -155,7 +155,11 @@ impl Parser<'_> {
             self.i += 1;
             alts.push(self.branch(depth)?);
         }
-        Ok(if alts.len() == 1 { alts.pop().unwrap_or(Node::Empty) } else { Node::Alt(alts) })
+        Ok(if alts.len() == 1 {
+            alts.pop().unwrap_or(Node::Empty)
+        } else {
+            Node::Alt(alts)
+        })
     }
 
     fn branch(&mut self, depth: usize) -> Result<Node, BadPattern> {
@@ -313,11 +317,17 @@ impl Parser<'_> {
                 break;
             }
             first = false;
-            if self.p.get(self.i..self.i + 2) == Some(b"[:") || self.p.get(self.i..self.i + 2) == Some(b"[=") {
+            if self.p.get(self.i..self.i + 2) == Some(b"[:")
+                || self.p.get(self.i..self.i + 2) == Some(b"[=")
+            {
                 let kind = self.p[self.i + 1];
                 let close = [kind, b']'];
                 let start = self.i + 2;
-                let end = self.p[start..].windows(2).position(|w| w == close).ok_or(BadPattern)? + start;
+                let end = self.p[start..]
+                    .windows(2)
+                    .position(|w| w == close)
+                    .ok_or(BadPattern)?
+                    + start;
                 let name = &self.p[start..end];
                 self.i = end + 2;
                 if kind == b':' {
@@ -432,7 +442,14 @@ fn emit(node: &Node, prog: &mut Vec<Inst>, marks: &mut usize) -> Result<(), BadP
 impl Regex {
     /// Compiles a pattern as `regcomp(REG_EXTENDED | REG_NOSUB [| REG_ICASE])`.
     pub fn new(pattern: &[u8], icase: bool) -> Result<Regex, BadPattern> {
-        let mut p = Parser { p: pattern, i: 0, icase, groups: 0, closed: Vec::new(), backrefs: false };
+        let mut p = Parser {
+            p: pattern,
+            i: 0,
+            icase,
+            groups: 0,
+            closed: Vec::new(),
+            backrefs: false,
+        };
         let mut node = p.alternation(0)?;
         // An unmatched `)` is an ordinary character; carry on after it.
         while p.i < pattern.len() {
@@ -444,7 +461,13 @@ impl Regex {
         let mut marks = 0;
         emit(&node, &mut prog, &mut marks)?;
         prog.push(Inst::Match);
-        Ok(Regex { prog, icase, backrefs: p.backrefs, groups: p.groups, marks })
+        Ok(Regex {
+            prog,
+            icase,
+            backrefs: p.backrefs,
+            groups: p.groups,
+            marks,
+        })
     }
 
     /// Whether the pattern matches somewhere in `text` (`regexec` == 0).
@@ -452,7 +475,11 @@ impl Regex {
         let mut m = Matcher {
             re: self,
             text,
-            seen: if self.backrefs { Vec::new() } else { vec![0; (self.prog.len() * (text.len() + 1)).div_ceil(64)] },
+            seen: if self.backrefs {
+                Vec::new()
+            } else {
+                vec![0; (self.prog.len() * (text.len() + 1)).div_ceil(64)]
+            },
             steps: 0,
         };
         (0..=text.len()).any(|start| m.run(start))
@@ -533,7 +560,11 @@ impl Matcher<'_> {
                         pc = *a;
                     }
                     inst @ (Inst::Save(n) | Inst::Mark(n)) => {
-                        let slot = if matches!(inst, Inst::Save(_)) { *n } else { self.re.mark_slot(*n) };
+                        let slot = if matches!(inst, Inst::Save(_)) {
+                            *n
+                        } else {
+                            self.re.mark_slot(*n)
+                        };
                         stack.push(Backtrack::Restore(slot, slots[slot]));
                         slots[slot] = Some(at);
                         pc += 1;
@@ -551,10 +582,20 @@ impl Matcher<'_> {
                         pc += 1;
                     }
                     Inst::Backref(n) => {
-                        let (Some(s), Some(e)) = (slots[2 * n], slots[2 * n + 1]) else { break };
-                        let Some(sub) = self.text.get(s..e) else { break };
-                        let Some(here) = self.text.get(at..at + sub.len()) else { break };
-                        let same = if self.re.icase { here.eq_ignore_ascii_case(sub) } else { here == sub };
+                        let (Some(s), Some(e)) = (slots[2 * n], slots[2 * n + 1]) else {
+                            break;
+                        };
+                        let Some(sub) = self.text.get(s..e) else {
+                            break;
+                        };
+                        let Some(here) = self.text.get(at..at + sub.len()) else {
+                            break;
+                        };
+                        let same = if self.re.icase {
+                            here.eq_ignore_ascii_case(sub)
+                        } else {
+                            here == sub
+                        };
                         if !same {
                             break;
                         }

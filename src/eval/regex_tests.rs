@@ -4,7 +4,9 @@
 use super::*;
 
 fn m(p: &str, t: &str) -> bool {
-    Regex::new(p.as_bytes(), false).unwrap().is_match(t.as_bytes())
+    Regex::new(p.as_bytes(), false)
+        .unwrap()
+        .is_match(t.as_bytes())
 }
 
 #[test]
@@ -50,7 +52,9 @@ fn glibc_escapes_and_errors() {
     assert!(m("^(a)\\1$", "aa"));
     assert!(!m("^(a|b)\\1$", "ab"));
     assert!(m("a)", "a)"), "unmatched ) is literal");
-    for bad in ["*a", "a(", "a{", "a{2,1}", "(*)", "\\1(a)", "a\\", "^*", "x|+"] {
+    for bad in [
+        "*a", "a(", "a{", "a{2,1}", "(*)", "\\1(a)", "a\\", "^*", "x|+",
+    ] {
         assert!(Regex::new(bad.as_bytes(), false).is_err(), "{}", bad);
     }
 }
@@ -59,7 +63,9 @@ fn glibc_escapes_and_errors() {
 fn case_folding() {
     let re = Regex::new(b"^ab[c-d]$", true).unwrap();
     assert!(re.is_match(b"ABD"));
-    assert!(Regex::new(b"^[[:upper:]]+$", true).unwrap().is_match(b"abc"));
+    assert!(Regex::new(b"^[[:upper:]]+$", true)
+        .unwrap()
+        .is_match(b"abc"));
     assert!(Regex::new(b"^(a)\\1$", true).unwrap().is_match(b"aA"));
     assert!(!Regex::new(b"^a$", false).unwrap().is_match(b"A"));
 }
@@ -71,8 +77,10 @@ fn no_pattern_panics() {
     let texts: [&[u8]; 3] = [b"", b"a-b", b"(ab]"];
     let mut patterns = vec![Vec::new()];
     for _ in 0..3 {
-        let next: Vec<Vec<u8>> =
-            patterns.iter().flat_map(|p| alphabet.iter().map(move |&c| [p.as_slice(), &[c]].concat())).collect();
+        let next: Vec<Vec<u8>> = patterns
+            .iter()
+            .flat_map(|p| alphabet.iter().map(move |&c| [p.as_slice(), &[c]].concat()))
+            .collect();
         for p in &next {
             for icase in [false, true] {
                 if let Ok(re) = Regex::new(p, icase) {

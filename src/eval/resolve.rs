@@ -52,11 +52,23 @@ impl HostCache {
         }
         match resolve(name) {
             Ok(addrs) => {
-                self.entries.insert(key, Entry { until: now + ANSWER_TTL, addrs: addrs.clone() });
+                self.entries.insert(
+                    key,
+                    Entry {
+                        until: now + ANSWER_TTL,
+                        addrs: addrs.clone(),
+                    },
+                );
                 Ok(addrs)
             }
             Err(err) => {
-                self.entries.insert(key, Entry { until: now + FAILURE_TTL, addrs: Vec::new() });
+                self.entries.insert(
+                    key,
+                    Entry {
+                        until: now + FAILURE_TTL,
+                        addrs: Vec::new(),
+                    },
+                );
                 Err(err)
             }
         }
@@ -73,10 +85,22 @@ mod tests {
         let a = Ipv4Addr::new(10, 0, 0, 1);
         assert_eq!(c.lookup("h", 100, |_| Ok(vec![a])), Ok(vec![a]));
         // Cached: the resolver is not asked.
-        assert_eq!(c.lookup("H", 100 + ANSWER_TTL, |_| panic!("asked")), Ok(vec![a]));
-        assert_eq!(c.lookup("h", 101 + ANSWER_TTL, |_| Err(LookupError::TryAgain)), Err(LookupError::TryAgain));
+        assert_eq!(
+            c.lookup("H", 100 + ANSWER_TTL, |_| panic!("asked")),
+            Ok(vec![a])
+        );
+        assert_eq!(
+            c.lookup("h", 101 + ANSWER_TTL, |_| Err(LookupError::TryAgain)),
+            Err(LookupError::TryAgain)
+        );
         // Within the minute after a failure the name is empty, not an error.
-        assert_eq!(c.lookup("h", 150 + ANSWER_TTL, |_| panic!("asked")), Ok(vec![]));
-        assert_eq!(c.lookup("h", 162 + ANSWER_TTL, |_| Ok(vec![a])), Ok(vec![a]));
+        assert_eq!(
+            c.lookup("h", 150 + ANSWER_TTL, |_| panic!("asked")),
+            Ok(vec![])
+        );
+        assert_eq!(
+            c.lookup("h", 162 + ANSWER_TTL, |_| Ok(vec![a])),
+            Ok(vec![a])
+        );
     }
 }

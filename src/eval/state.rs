@@ -71,12 +71,18 @@ impl<'c> OptionCache<'c> {
             OptionValue::Expression(e) => CacheValue::Expr(e),
             OptionValue::Empty => CacheValue::Nothing,
         };
-        OptionCache { option: Cow::Borrowed(&st.option), value }
+        OptionCache {
+            option: Cow::Borrowed(&st.option),
+            value,
+        }
     }
 
     /// A cache of constant bytes (a received option).
     pub fn data(option: OptionRef, bytes: Vec<u8>) -> OptionCache<'static> {
-        OptionCache { option: Cow::Owned(option), value: CacheValue::Data(Cow::Owned(bytes)) }
+        OptionCache {
+            option: Cow::Owned(option),
+            value: CacheValue::Data(Cow::Owned(bytes)),
+        }
     }
 }
 
@@ -91,7 +97,10 @@ pub fn option_hash(code: u32) -> usize {
 /// How a space keeps its options; built-in spaces say (their ids index
 /// the table), spaces the configuration declares hash.
 fn storage_of(space: SpaceId) -> Storage {
-    SPACES.get(space.index()).map(|s| s.storage).unwrap_or(Storage::Hashed)
+    SPACES
+        .get(space.index())
+        .map(|s| s.storage)
+        .unwrap_or(Storage::Hashed)
 }
 
 #[derive(Clone, Debug)]
@@ -131,7 +140,12 @@ impl<'c> OptionState<'c> {
             Some(i) => &mut self.spaces[i],
             None => {
                 let storage = storage_of(option.space_id);
-                self.spaces.push(SpaceSlot { id: option.space_id, name: option.space.clone(), storage, entries: Vec::new() });
+                self.spaces.push(SpaceSlot {
+                    id: option.space_id,
+                    name: option.space.clone(),
+                    storage,
+                    entries: Vec::new(),
+                });
                 self.spaces.last_mut().expect("just pushed")
             }
         }
@@ -140,7 +154,11 @@ impl<'c> OptionState<'c> {
     /// ISC `lookup_option`: the cache for that option, if stored. Spaces
     /// are told apart by id: a declared space may reuse a built-in name.
     pub fn lookup(&self, space: SpaceId, code: u32) -> Option<&OptionCache<'c>> {
-        self.slot(space)?.entries.iter().find(|e| e.cache.option.code == code).map(|e| &e.cache)
+        self.slot(space)?
+            .entries
+            .iter()
+            .find(|e| e.cache.option.code == code)
+            .map(|e| &e.cache)
     }
 
     /// ISC `save_option`: stores the cache, replacing the option's old one
@@ -149,7 +167,11 @@ impl<'c> OptionState<'c> {
         self.seq += 1;
         let seq = self.seq;
         let slot = self.slot_mut(&cache.option);
-        match slot.entries.iter_mut().find(|e| e.cache.option.code == cache.option.code) {
+        match slot
+            .entries
+            .iter_mut()
+            .find(|e| e.cache.option.code == cache.option.code)
+        {
             Some(e) => e.cache = cache,
             None => slot.entries.push(Entry { cache, seq }),
         }
@@ -169,19 +191,28 @@ impl<'c> OptionState<'c> {
         match op {
             OptionOp::Supersede | OptionOp::Send => self.save(cache),
             OptionOp::Default => {
-                if self.lookup(cache.option.space_id, cache.option.code).is_none() {
+                if self
+                    .lookup(cache.option.space_id, cache.option.code)
+                    .is_none()
+                {
                     self.save(cache);
                 }
             }
             OptionOp::Append | OptionOp::Prepend => {
-                let Some(old) = self.lookup(cache.option.space_id, cache.option.code).cloned() else {
+                let Some(old) = self
+                    .lookup(cache.option.space_id, cache.option.code)
+                    .cloned()
+                else {
                     self.save(cache);
                     return None;
                 };
                 let dc_new = cache.option.format.starts_with("Dc");
                 let dc_old = old.option.format.starts_with("Dc");
                 if dc_new != dc_old {
-                    return Some(LogLine::new(Priority::Error, "Both options must be Dc format"));
+                    return Some(LogLine::new(
+                        Priority::Error,
+                        "Both options must be Dc format",
+                    ));
                 }
                 // An old value without data joins as nothing (ISC only turns
                 // non-empty constant data into an expression).
@@ -197,10 +228,17 @@ impl<'c> OptionState<'c> {
                 let value = match (left, right) {
                     // ISC's make_concat returns the other side when one is missing.
                     (CacheValue::Nothing, v) | (v, CacheValue::Nothing) => v,
-                    (l, r) => CacheValue::Concat { dc: dc_new, left: Box::new(l), right: Box::new(r) },
+                    (l, r) => CacheValue::Concat {
+                        dc: dc_new,
+                        left: Box::new(l),
+                        right: Box::new(r),
+                    },
                 };
                 // The joined cache keeps the option as first stored.
-                self.save(OptionCache { option: old.option, value });
+                self.save(OptionCache {
+                    option: old.option,
+                    value,
+                });
             }
         }
         None
@@ -208,11 +246,15 @@ impl<'c> OptionState<'c> {
 
     /// The caches of a space in ISC's storage order.
     pub fn space(&self, space: SpaceId) -> Vec<&OptionCache<'c>> {
-        let Some(slot) = self.slot(space) else { return Vec::new() };
+        let Some(slot) = self.slot(space) else {
+            return Vec::new();
+        };
         let mut entries: Vec<&Entry<'c>> = slot.entries.iter().collect();
         if slot.storage == Storage::Hashed {
             entries.sort_by(|a, b| {
-                option_hash(a.cache.option.code).cmp(&option_hash(b.cache.option.code)).then(b.seq.cmp(&a.seq))
+                option_hash(a.cache.option.code)
+                    .cmp(&option_hash(b.cache.option.code))
+                    .then(b.seq.cmp(&a.seq))
             });
         }
         entries.into_iter().map(|e| &e.cache).collect()
@@ -220,12 +262,18 @@ impl<'c> OptionState<'c> {
 
     /// The spaces holding at least one option, first used first.
     pub fn spaces(&self) -> impl Iterator<Item = (SpaceId, &str)> {
-        self.spaces.iter().filter(|s| !s.entries.is_empty()).map(|s| (s.id, s.name.as_str()))
+        self.spaces
+            .iter()
+            .filter(|s| !s.entries.is_empty())
+            .map(|s| (s.id, s.name.as_str()))
     }
 
     /// The id of a space holding options, by name (first match).
     pub fn space_id(&self, name: &str) -> Option<SpaceId> {
-        self.spaces.iter().find(|s| s.name.eq_ignore_ascii_case(name)).map(|s| s.id)
+        self.spaces
+            .iter()
+            .find(|s| s.name.eq_ignore_ascii_case(name))
+            .map(|s| s.id)
     }
 }
 
@@ -234,8 +282,17 @@ mod tests {
     use super::*;
 
     fn opt(space: &str, code: u32, format: &str) -> OptionRef {
-        let space_id = crate::options::OptionCatalog::isc().space_id(space).expect("built-in space");
-        OptionRef { space: space.into(), space_id, code, name: format!("o{}", code), format: format.into(), id: None }
+        let space_id = crate::options::OptionCatalog::isc()
+            .space_id(space)
+            .expect("built-in space");
+        OptionRef {
+            space: space.into(),
+            space_id,
+            code,
+            name: format!("o{}", code),
+            format: format.into(),
+            id: None,
+        }
     }
 
     fn bytes<'a>(c: &'a OptionCache<'_>) -> &'a [u8] {
@@ -258,10 +315,19 @@ mod tests {
     #[test]
     fn default_only_fills_a_gap_and_supersede_replaces() {
         let mut s = OptionState::new();
-        s.set(OptionOp::Default, OptionCache::data(opt("dhcp", 15, "t"), b"a".to_vec()));
-        s.set(OptionOp::Default, OptionCache::data(opt("dhcp", 15, "t"), b"b".to_vec()));
+        s.set(
+            OptionOp::Default,
+            OptionCache::data(opt("dhcp", 15, "t"), b"a".to_vec()),
+        );
+        s.set(
+            OptionOp::Default,
+            OptionCache::data(opt("dhcp", 15, "t"), b"b".to_vec()),
+        );
         assert_eq!(bytes(s.lookup(SpaceId::DHCP, 15).unwrap()), b"a");
-        s.set(OptionOp::Supersede, OptionCache::data(opt("dhcp", 15, "t"), b"c".to_vec()));
+        s.set(
+            OptionOp::Supersede,
+            OptionCache::data(opt("dhcp", 15, "t"), b"c".to_vec()),
+        );
         assert_eq!(bytes(s.lookup(SpaceId::DHCP, 15).unwrap()), b"c");
         s.delete(SpaceId::DHCP, 15);
         assert!(s.lookup(SpaceId::DHCP, 15).is_none());
@@ -270,10 +336,24 @@ mod tests {
     #[test]
     fn append_and_prepend_join_values() {
         let mut s = OptionState::new();
-        s.set(OptionOp::Append, OptionCache::data(opt("dhcp", 15, "t"), b"m".to_vec()));
-        s.set(OptionOp::Append, OptionCache::data(opt("dhcp", 15, "t"), b"z".to_vec()));
-        s.set(OptionOp::Prepend, OptionCache::data(opt("dhcp", 15, "t"), b"a".to_vec()));
-        let CacheValue::Concat { dc: false, left, right } = &s.lookup(SpaceId::DHCP, 15).unwrap().value else {
+        s.set(
+            OptionOp::Append,
+            OptionCache::data(opt("dhcp", 15, "t"), b"m".to_vec()),
+        );
+        s.set(
+            OptionOp::Append,
+            OptionCache::data(opt("dhcp", 15, "t"), b"z".to_vec()),
+        );
+        s.set(
+            OptionOp::Prepend,
+            OptionCache::data(opt("dhcp", 15, "t"), b"a".to_vec()),
+        );
+        let CacheValue::Concat {
+            dc: false,
+            left,
+            right,
+        } = &s.lookup(SpaceId::DHCP, 15).unwrap().value
+        else {
             panic!("not joined")
         };
         assert_eq!(**left, CacheValue::Data(Cow::Owned(b"a".to_vec())));
@@ -281,7 +361,10 @@ mod tests {
         // An empty old value is dropped rather than joined.
         let mut s = OptionState::new();
         s.save(OptionCache::data(opt("dhcp", 15, "t"), vec![]));
-        s.set(OptionOp::Append, OptionCache::data(opt("dhcp", 15, "t"), b"z".to_vec()));
+        s.set(
+            OptionOp::Append,
+            OptionCache::data(opt("dhcp", 15, "t"), b"z".to_vec()),
+        );
         assert_eq!(bytes(s.lookup(SpaceId::DHCP, 15).unwrap()), b"z");
     }
 
@@ -289,10 +372,19 @@ mod tests {
     fn dc_lists_join_only_with_dc_lists() {
         let mut s = OptionState::new();
         s.save(OptionCache::data(opt("dhcp", 119, "Dc"), vec![0]));
-        let line = s.set(OptionOp::Append, OptionCache::data(opt("dhcp", 119, "t"), b"x".to_vec()));
+        let line = s.set(
+            OptionOp::Append,
+            OptionCache::data(opt("dhcp", 119, "t"), b"x".to_vec()),
+        );
         assert_eq!(line.unwrap().text, b"Both options must be Dc format");
-        s.set(OptionOp::Append, OptionCache::data(opt("dhcp", 119, "Dc"), vec![0]));
-        assert!(matches!(s.lookup(SpaceId::DHCP, 119).unwrap().value, CacheValue::Concat { dc: true, .. }));
+        s.set(
+            OptionOp::Append,
+            OptionCache::data(opt("dhcp", 119, "Dc"), vec![0]),
+        );
+        assert!(matches!(
+            s.lookup(SpaceId::DHCP, 119).unwrap().value,
+            CacheValue::Concat { dc: true, .. }
+        ));
     }
 
     #[test]
@@ -302,11 +394,19 @@ mod tests {
             s.save(OptionCache::data(opt("dhcp", code, "X"), vec![code as u8]));
         }
         // Buckets: 17→0, 3→3, 0→0, 34→(2+1)%17=3. Newest first per bucket.
-        let order: Vec<u32> = s.space(SpaceId::DHCP).iter().map(|c| c.option.code).collect();
+        let order: Vec<u32> = s
+            .space(SpaceId::DHCP)
+            .iter()
+            .map(|c| c.option.code)
+            .collect();
         assert_eq!(order, vec![0, 17, 34, 3]);
         // Replacing keeps the place.
         s.save(OptionCache::data(opt("dhcp", 17, "X"), vec![9]));
-        let order: Vec<u32> = s.space(SpaceId::DHCP).iter().map(|c| c.option.code).collect();
+        let order: Vec<u32> = s
+            .space(SpaceId::DHCP)
+            .iter()
+            .map(|c| c.option.code)
+            .collect();
         assert_eq!(order, vec![0, 17, 34, 3]);
     }
 
@@ -316,8 +416,15 @@ mod tests {
         for code in [2, 1, 9] {
             s.save(OptionCache::data(opt("agent", code, "X"), vec![]));
         }
-        let order: Vec<u32> = s.space(SpaceId::AGENT).iter().map(|c| c.option.code).collect();
+        let order: Vec<u32> = s
+            .space(SpaceId::AGENT)
+            .iter()
+            .map(|c| c.option.code)
+            .collect();
         assert_eq!(order, vec![2, 1, 9]);
-        assert_eq!(s.spaces().collect::<Vec<_>>(), vec![(SpaceId::AGENT, "agent")]);
+        assert_eq!(
+            s.spaces().collect::<Vec<_>>(),
+            vec![(SpaceId::AGENT, "agent")]
+        );
     }
 }

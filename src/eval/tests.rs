@@ -55,7 +55,12 @@ struct Outcome {
     on_commit: bool,
 }
 
-fn run_with(config: &Config, ctx: Context<'_>, input: Option<&OptionState<'_>>, on_star: bool) -> Outcome {
+fn run_with(
+    config: &Config,
+    ctx: Context<'_>,
+    input: Option<&OptionState<'_>>,
+    on_star: bool,
+) -> Outcome {
     let mut host = TestHost::default();
     let mut global = Bindings::new();
     let mut out = OptionState::new();
@@ -64,16 +69,31 @@ fn run_with(config: &Config, ctx: Context<'_>, input: Option<&OptionState<'_>>, 
         ev.on_star = Some(OnStar::default());
     }
     // Received options live as long as the configuration here.
-    let input: Option<OptionState<'_>> = input.map(|i| i.space(crate::options::SpaceId::DHCP).into_iter().fold(OptionState::new(), |mut s, c| {
-        s.save(OptionCache::data(c.option.clone().into_owned(), match &c.value {
-            CacheValue::Data(d) => d.to_vec(),
-            _ => Vec::new(),
-        }));
-        s
-    }));
-    ev.execute(input.as_ref(), &mut out, &config.groups[Config::ROOT].statements);
+    let input: Option<OptionState<'_>> = input.map(|i| {
+        i.space(crate::options::SpaceId::DHCP)
+            .into_iter()
+            .fold(OptionState::new(), |mut s, c| {
+                s.save(OptionCache::data(
+                    c.option.clone().into_owned(),
+                    match &c.value {
+                        CacheValue::Data(d) => d.to_vec(),
+                        _ => Vec::new(),
+                    },
+                ));
+                s
+            })
+    });
+    ev.execute(
+        input.as_ref(),
+        &mut out,
+        &config.groups[Config::ROOT].statements,
+    );
     Outcome {
-        lines: ev.log.iter().map(|l| String::from_utf8_lossy(&l.text).into_owned()).collect(),
+        lines: ev
+            .log
+            .iter()
+            .map(|l| String::from_utf8_lossy(&l.text).into_owned())
+            .collect(),
         effects: ev.effects.clone(),
         fatal: ev.fatal.clone(),
         on_commit: ev.on_star.is_some_and(|s| s.commit.is_some()),
@@ -91,8 +111,17 @@ fn opt(code: u32, name: &str, format: &str) -> OptionRef {
 }
 
 fn oref(space: &str, code: u32, name: &str, format: &str) -> OptionRef {
-    let space_id = crate::options::OptionCatalog::isc().space_id(space).expect("built-in space");
-    OptionRef { space: space.into(), space_id, code, name: name.into(), format: format.into(), id: None }
+    let space_id = crate::options::OptionCatalog::isc()
+        .space_id(space)
+        .expect("built-in space");
+    OptionRef {
+        space: space.into(),
+        space_id,
+        code,
+        name: name.into(),
+        format: format.into(),
+        id: None,
+    }
 }
 
 /// A BOOTREQUEST from 00:11:22:33:44:55 with a file and server name.
@@ -121,8 +150,14 @@ fn data_functions_match_isc() {
         vec!["cdef", "ef", "ABC", "abc", "dflt"]
     );
     assert_eq!(
-        lines(r#"log(info, reverse(2, "abcd")); log(info, reverse(3, "abcd")); log(info, encode-int(65, 8));"#),
-        vec!["cdab", "reverse: length of buffer 4 not a multiple of width 3!", "A"]
+        lines(
+            r#"log(info, reverse(2, "abcd")); log(info, reverse(3, "abcd")); log(info, encode-int(65, 8));"#
+        ),
+        vec![
+            "cdab",
+            "reverse: length of buffer 4 not a multiple of width 3!",
+            "A"
+        ]
     );
 }
 
@@ -164,7 +199,10 @@ fn missing_request_and_lease_log_like_isc() {
     );
     // `if lease-time = 3600` at the top level (conformance case
     // if-numeric-equality): ISC logs once and takes the branch as false.
-    assert_eq!(lines("if lease-time = 3600 { log(info, \"x\"); }"), vec!["data: leased_lease: not available"]);
+    assert_eq!(
+        lines("if lease-time = 3600 { log(info, \"x\"); }"),
+        vec!["data: leased_lease: not available"]
+    );
 }
 
 #[test]
@@ -196,7 +234,9 @@ fn variables_follow_isc() {
         vec!["binding type 4 in evaluate_data_expression."]
     );
     assert_eq!(
-        lines(r#"set vn = 5; log(vn); if vn = 5 { log("five"); } unset vn; if defined(vn) { log("still"); } else { log("gone"); }"#),
+        lines(
+            r#"set vn = 5; log(vn); if vn = 5 { log("five"); } unset vn; if defined(vn) { log("still"); } else { log("gone"); }"#
+        ),
         vec!["\u{5}", "five", "gone"]
     );
 }
@@ -217,7 +257,13 @@ fn fatal_log_stops_everything() {
     // At start-up (no request) the branch is not taken, so it parses.
     let c = parse(r#"if known { log(fatal, "boom"); log(info, "after"); } log(info, "later");"#);
     let raw = request();
-    let ctx = Context { packet: Some(PacketView { raw: &raw, known: true }), ..Context::default() };
+    let ctx = Context {
+        packet: Some(PacketView {
+            raw: &raw,
+            known: true,
+        }),
+        ..Context::default()
+    };
     let o = run_with(&c, ctx, None, false);
     assert_eq!(o.fatal.as_deref(), Some(&b"boom"[..]));
     assert_eq!(o.lines, vec!["boom"]);
@@ -245,13 +291,36 @@ fn request_fields() {
         if packet(240, 1) = null { log(info, "past end"); } if known { log(info, "known"); }"#,
     );
     let raw = request();
-    let ctx = Context { packet: Some(PacketView { raw: &raw, known: true }), ..Context::default() };
+    let ctx = Context {
+        packet: Some(PacketView {
+            raw: &raw,
+            known: true,
+        }),
+        ..Context::default()
+    };
     let o = run_with(&c, ctx, None, false);
-    assert_eq!(o.lines, vec!["1:0:11:22:33:44:55", "pxe.0", "srv", "1.6", "83.99", "past end", "known"]);
+    assert_eq!(
+        o.lines,
+        vec![
+            "1:0:11:22:33:44:55",
+            "pxe.0",
+            "srv",
+            "1.6",
+            "83.99",
+            "past end",
+            "known"
+        ]
+    );
 
     let mut bad = request();
     bad[2] = 17;
-    let ctx = Context { packet: Some(PacketView { raw: &bad, known: false }), ..Context::default() };
+    let ctx = Context {
+        packet: Some(PacketView {
+            raw: &bad,
+            known: false,
+        }),
+        ..Context::default()
+    };
     let o = run_with(&parse("log(info, hardware);"), ctx, None, false);
     assert_eq!(o.lines, vec!["data: hardware: invalid hlen (17)\n"]);
 }
@@ -267,10 +336,22 @@ fn request_options() {
         if exists domain-name { log(info, "no"); }"#,
     );
     let mut input = OptionState::new();
-    input.save(OptionCache::data(opt(12, "host-name", "t"), b"abcd".to_vec()));
-    input.save(OptionCache::data(opt(57, "dhcp-max-message-size", "S"), vec![0x41, 0x00]));
+    input.save(OptionCache::data(
+        opt(12, "host-name", "t"),
+        b"abcd".to_vec(),
+    ));
+    input.save(OptionCache::data(
+        opt(57, "dhcp-max-message-size", "S"),
+        vec![0x41, 0x00],
+    ));
     let raw = request();
-    let ctx = Context { packet: Some(PacketView { raw: &raw, known: false }), ..Context::default() };
+    let ctx = Context {
+        packet: Some(PacketView {
+            raw: &raw,
+            known: false,
+        }),
+        ..Context::default()
+    };
     let o = run_with(&c, ctx, Some(&input), false);
     assert_eq!(o.lines, vec!["abcd", "starts", "16640", "A"]);
 }
@@ -290,13 +371,24 @@ fn lease_facts() {
         host_name: Some("pc1"),
         hardware: &hw,
     };
-    let ctx = Context { lease: Some(lease.clone()), now: 1_000_000, ..Context::default() };
+    let ctx = Context {
+        lease: Some(lease.clone()),
+        now: 1_000_000,
+        ..Context::default()
+    };
     let o = run_with(&c, ctx, None, false);
     assert_eq!(o.lines, vec!["10.0.0.9", "pc1", "600", "static", "1:aa:bb"]);
     // A lease that already ended.
-    let ctx = Context { lease: Some(lease), now: 1_000_601, ..Context::default() };
+    let ctx = Context {
+        lease: Some(lease),
+        now: 1_000_601,
+        ..Context::default()
+    };
     let o = run_with(&parse("if lease-time = 1 { }"), ctx, None, false);
-    assert_eq!(o.lines, vec!["data: lease_time: lease ends at 1000600 when it is now 1000601"]);
+    assert_eq!(
+        o.lines,
+        vec!["data: lease_time: lease ends at 1000600 when it is now 1000601"]
+    );
 }
 
 #[test]
@@ -352,18 +444,28 @@ fn host_lookups_and_hostname() {
 
 #[test]
 fn option_values_with_host_names_resolve_when_used() {
-    let c = parse("option routers two.example, 10.1.1.1; option domain-name-servers nowhere.example;");
+    let c =
+        parse("option routers two.example, 10.1.1.1; option domain-name-servers nowhere.example;");
     let mut host = TestHost::default();
     let mut global = Bindings::new();
     let mut out = OptionState::new();
     let mut ev = Evaluator::new(Context::default(), &mut host, Scopes::new(&mut global));
     ev.execute(None, &mut out, &c.groups[Config::ROOT].statements);
-    let o = Opts { input: None, config: Some(&out) };
+    let o = Opts {
+        input: None,
+        config: Some(&out),
+    };
     let routers = out.lookup(crate::options::SpaceId::DHCP, 3).unwrap();
-    assert_eq!(ev.option_cache(o, routers).unwrap(), vec![10, 0, 0, 1, 10, 0, 0, 2, 10, 1, 1, 1]);
+    assert_eq!(
+        ev.option_cache(o, routers).unwrap(),
+        vec![10, 0, 0, 1, 10, 0, 0, 2, 10, 1, 1, 1]
+    );
     let dns = out.lookup(crate::options::SpaceId::DHCP, 6).unwrap();
     assert_eq!(ev.option_cache(o, dns), None);
-    assert_eq!(ev.log.last().unwrap().text, b"nowhere.example: host unknown.");
+    assert_eq!(
+        ev.log.last().unwrap().text,
+        b"nowhere.example: host unknown."
+    );
 }
 
 #[test]
@@ -373,7 +475,10 @@ fn option_statements_combine_like_set_option() {
         default host-name "h"; supersede host-name "i";
         log(info, config-option domain-name); log(info, config-option host-name);"#,
     );
-    assert_eq!(run_with(&c, Context::default(), None, false).lines, vec!["abc", "i"]);
+    assert_eq!(
+        run_with(&c, Context::default(), None, false).lines,
+        vec!["abc", "i"]
+    );
 }
 
 #[test]
@@ -383,7 +488,13 @@ fn add_execute_and_on_are_effects() {
         execute("/bin/false", null); on commit { log(info, "committed"); }"#,
     );
     let raw = request();
-    let ctx = Context { packet: Some(PacketView { raw: &raw, known: false }), ..Context::default() };
+    let ctx = Context {
+        packet: Some(PacketView {
+            raw: &raw,
+            known: false,
+        }),
+        ..Context::default()
+    };
     let o = run_with(&c, ctx, None, true);
     assert_eq!(
         o.effects,
@@ -415,16 +526,31 @@ fn functions_are_called_with_dynamic_scope() {
         set vt = fn("x", "y"); set vw = nofn("x"); set vs = vg("x");"#,
     );
     let o = run_with(&c, Context::default(), None, false);
-    assert_eq!(o.lines, vec!["xG", "eqcall", "fn: too many arguments.", "nofn: no such function.", "vg: not a function."]);
+    assert_eq!(
+        o.lines,
+        vec![
+            "xG",
+            "eqcall",
+            "fn: too many arguments.",
+            "nofn: no such function.",
+            "vg: not a function."
+        ]
+    );
     let c = parse(r#"define fn(pz, py) { return pz; } set vu = fn("x");"#);
-    assert_eq!(run_with(&c, Context::default(), None, false).lines, vec!["fn: too few arguments."]);
+    assert_eq!(
+        run_with(&c, Context::default(), None, false).lines,
+        vec!["fn: too few arguments."]
+    );
 }
 
 #[test]
 fn function_values_in_typed_contexts_are_bogus_like_isc() {
     let c = parse(r#"define fn(pz) { return pz; } log(info, fn("z"));"#);
     let o = run_with(&c, Context::default(), None, false);
-    assert_eq!(o.lines, vec!["Bogus opcode in evaluate_data_expression: 45"]);
+    assert_eq!(
+        o.lines,
+        vec!["Bogus opcode in evaluate_data_expression: 45"]
+    );
 }
 
 #[test]
@@ -458,7 +584,11 @@ fn opcodes_in_wrong_contexts_log_like_isc() {
     assert_eq!(ev.numeric(o, &k), None);
     assert_eq!(ev.data(o, &n), None);
     assert_eq!(ev.numeric(o, &h), None);
-    let texts: Vec<String> = ev.log.iter().map(|l| String::from_utf8_lossy(&l.text).into_owned()).collect();
+    let texts: Vec<String> = ev
+        .log
+        .iter()
+        .map(|l| String::from_utf8_lossy(&l.text).into_owned())
+        .collect();
     assert_eq!(
         texts,
         vec![
@@ -473,7 +603,10 @@ fn opcodes_in_wrong_contexts_log_like_isc() {
 #[test]
 fn v6relay_reads_only_the_request_itself() {
     let c = parse(r#"log(info, v6relay(0, "same")); log(info, v6relay(1, "relay"));"#);
-    assert_eq!(run_with(&c, Context::default(), None, false).lines, vec!["same"]);
+    assert_eq!(
+        run_with(&c, Context::default(), None, false).lines,
+        vec!["same"]
+    );
 }
 
 #[test]
@@ -494,11 +627,17 @@ fn encapsulation_packs_a_space() {
     let mut ev = Evaluator::new(Context::default(), &mut host, Scopes::none());
     let o = Opts::default();
     // Linked space: insertion order; empty values are left out.
-    assert_eq!(ev.encapsulate_space(o, &state, "agent").unwrap(), vec![2, 1, b'r', 1, 1, b'c']);
+    assert_eq!(
+        ev.encapsulate_space(o, &state, "agent").unwrap(),
+        vec![2, 1, b'r', 1, 1, b'c']
+    );
     assert_eq!(ev.encapsulate_space(o, &state, "nwip").unwrap(), vec![1, 0]);
     let fqdn = |code, name: &str, f: &str| oref("fqdn", code, name, f);
     state.save(OptionCache::data(fqdn(2, "server-update", "f"), vec![1]));
     state.save(OptionCache::data(fqdn(3, "encoded", "f"), vec![1]));
     state.save(OptionCache::data(fqdn(7, "fqdn", "t"), b"a.b".to_vec()));
-    assert_eq!(ev.encapsulate_space(o, &state, "fqdn").unwrap(), b"\x05\0\0\x01a\x01b\x00".to_vec());
+    assert_eq!(
+        ev.encapsulate_space(o, &state, "fqdn").unwrap(),
+        b"\x05\0\0\x01a\x01b\x00".to_vec()
+    );
 }

@@ -114,7 +114,9 @@ impl<'c> Bindings<'c> {
     }
 
     fn position(&self, name: &str) -> Option<usize> {
-        self.entries.iter().position(|(n, _)| n.eq_ignore_ascii_case(name))
+        self.entries
+            .iter()
+            .position(|(n, _)| n.eq_ignore_ascii_case(name))
     }
 
     /// The binding named `name` in this scope only: `Some(None)` when it
@@ -157,12 +159,18 @@ pub struct Scopes<'s, 'c> {
 impl<'s, 'c> Scopes<'s, 'c> {
     /// Scopes over the caller's bindings.
     pub fn new(base: &'s mut Bindings<'c>) -> Scopes<'s, 'c> {
-        Scopes { base: Some(base), frames: Vec::new() }
+        Scopes {
+            base: Some(base),
+            frames: Vec::new(),
+        }
     }
 
     /// No scope at all (ISC passes a null scope pointer).
     pub fn none() -> Scopes<'s, 'c> {
-        Scopes { base: None, frames: Vec::new() }
+        Scopes {
+            base: None,
+            frames: Vec::new(),
+        }
     }
 
     /// True when there is a scope to bind in.
@@ -276,10 +284,16 @@ mod tests {
         assert_eq!(Value::Function(None).isc_type(), 4);
         let (p1, b1) = (vec!["a".to_string()], vec![Statement::Break]);
         let (p2, b2) = (vec!["a".to_string()], vec![Statement::Break]);
-        let f = Function { params: &p1, body: &b1 };
+        let f = Function {
+            params: &p1,
+            body: &b1,
+        };
         let a = Value::Function(Some(f));
         assert_eq!(a.same_as(&Value::Function(Some(f))), Some(true));
-        let g = Function { params: &p2, body: &b2 };
+        let g = Function {
+            params: &p2,
+            body: &b2,
+        };
         assert_eq!(a.same_as(&Value::Function(Some(g))), Some(false));
         assert_eq!(a.same_as(&Value::Numeric(1)), None);
     }
