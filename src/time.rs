@@ -27,6 +27,10 @@ impl Now {
         // A clock before 1970 is a broken machine; treat it as the epoch
         // rather than refusing to run.
         let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-        Now { mono, wall: since.as_secs() as i64, wall_micros: since.subsec_micros() }
+        Now {
+            mono,
+            wall: since.as_secs() as i64,
+            wall_micros: since.subsec_micros(),
+        }
     }
 }

@@ -19,6 +19,10 @@
 //! missing) is reported as skipped, loudly, and counted as such in the closing line.
 
 mod netlab;
+#[path = "io_netns/startup.rs"]
+mod startup;
+#[path = "io_netns/syslog.rs"]
+mod syslog;
 
 use std::ffi::OsStr;
 use std::net::Ipv4Addr;
@@ -87,12 +91,23 @@ fn write(lab: &Lab, name: &str, text: &str) -> Result<String, String> {
 
 /// Starts our server in the foreground (`-d`) and waits until it serves.
 fn start_echo(lab: &mut Lab, ns: &str, conf: &str, pid: &str, extra: &[&str]) -> Result<netlab::ProcId, String> {
-    let mut argv = vec![os(BIN), os("--selftest-echo"), os("-d"), os("-cf"), os(conf), os("-pf"), os(pid)];
+    let mut argv = vec![
+        os(BIN),
+        os("--selftest-echo"),
+        os("-d"),
+        os("-cf"),
+        os(conf),
+        os("-pf"),
+        os(pid),
+    ];
     argv.extend(extra.iter().map(|s| os(s)));
     let id = io(lab.spawn(ns, &argv, &[("DHCPD_SELFTEST_OFFER", OFFER)]))?;
     let p = lab.proc(id);
     if p.stderr.wait_line(STEP, |l| l == STARTED).is_none() {
-        return Err(format!("our server did not start; stderr:\n{}", p.stderr.all().join("\n")));
+        return Err(format!(
+            "our server did not start; stderr:\n{}",
+            p.stderr.all().join("\n")
+        ));
     }
     Ok(id)
 }
@@ -118,11 +133,16 @@ fn check_exchange(
     let cmac = hw(&client_mac);
     let log = &lab.proc(server).stderr;
     let listening = format!("Listening on LPF/s0/{}/10.77.0.0/24", hw(&srv_mac));
-    ensure(log.all().contains(&listening), || format!("no `{listening}` in:\n{}", log.all().join("\n")))?;
+    ensure(log.all().contains(&listening), || {
+        format!("no `{listening}` in:\n{}", log.all().join("\n"))
+    })?;
 
     let discover_line = format!("selftest: DHCPDISCOVER from {cmac} via s0");
     ensure(log.wait_line(STEP, |l| l == discover_line).is_some(), || {
-        format!("our raw socket never saw the client's DISCOVER (`{discover_line}`); log:\n{}", log.all().join("\n"))
+        format!(
+            "our raw socket never saw the client's DISCOVER (`{discover_line}`); log:\n{}",
+            log.all().join("\n")
+        )
     })?;
 
     // The DISCOVER as the client sent it (outgoing in its namespace), and our OFFER to it.
@@ -144,31 +164,56 @@ fn check_exchange(
         .ok_or("our OFFER frame never reached the client namespace")?;
     let (frame, msg) = offer;
     let (_, req) = discover;
-    ensure(msg.xid == req.xid, || format!("OFFER xid {:#x} is not the DISCOVER's {:#x}", msg.xid, req.xid))?;
-    ensure(msg.yiaddr == OFFER.parse::<Ipv4Addr>().unwrap(), || format!("offered {}", msg.yiaddr))?;
-    ensure(frame.src_mac == srv_mac, || format!("frame from {} not {}", hw(&frame.src_mac), hw(&srv_mac)))?;
-    ensure(frame.src_addr == SERVER_ADDR && frame.src_port == 67, || format!("from {}:{}", frame.src_addr, frame.src_port))?;
-    ensure(frame.tos == 0x10 && frame.ttl == 128 && frame.ident == 0 && !frame.dont_fragment, || format!("not ISC's IP header: {frame:?}"))?;
+    ensure(msg.xid == req.xid, || {
+        format!("OFFER xid {:#x} is not the DISCOVER's {:#x}", msg.xid, req.xid)
+    })?;
+    ensure(msg.yiaddr == OFFER.parse::<Ipv4Addr>().unwrap(), || {
+        format!("offered {}", msg.yiaddr)
+    })?;
+    ensure(frame.src_mac == srv_mac, || {
+        format!("frame from {} not {}", hw(&frame.src_mac), hw(&srv_mac))
+    })?;
+    ensure(frame.src_addr == SERVER_ADDR && frame.src_port == 67, || {
+        format!("from {}:{}", frame.src_addr, frame.src_port)
+    })?;
+    ensure(
+        frame.tos == 0x10 && frame.ttl == 128 && frame.ident == 0 && !frame.dont_fragment,
+        || format!("not ISC's IP header: {frame:?}"),
+    )?;
     // ISC's rule: broadcast bit → 255.255.255.255 and broadcast MAC; else yiaddr and chaddr, no ARP.
-    ensure(req.broadcast() == broadcast, || format!("the client's broadcast bit is {}", req.broadcast()))?;
+    ensure(req.broadcast() == broadcast, || {
+        format!("the client's broadcast bit is {}", req.broadcast())
+    })?;
     if req.broadcast() {
-        ensure(frame.dst_mac == [0xff; 6] && frame.dst_addr == Ipv4Addr::BROADCAST, || format!("broadcast reply sent to {frame:?}"))?;
+        ensure(
+            frame.dst_mac == [0xff; 6] && frame.dst_addr == Ipv4Addr::BROADCAST,
+            || format!("broadcast reply sent to {frame:?}"),
+        )?;
     } else {
-        ensure(frame.dst_mac == client_mac && frame.dst_addr == msg.yiaddr, || format!("unicast reply sent to {frame:?}"))?;
+        ensure(frame.dst_mac == client_mac && frame.dst_addr == msg.yiaddr, || {
+            format!("unicast reply sent to {frame:?}")
+        })?;
     }
 
     // The client took our frame for a real offer.
     let request_line = format!("selftest: DHCPREQUEST for {OFFER} ({SERVER_ADDR}) from {cmac} via s0");
     ensure(log.wait_line(STEP, |l| l == request_line).is_some(), || {
-        format!("the client never requested our offer (`{request_line}`); log:\n{}", log.all().join("\n"))
+        format!(
+            "the client never requested our offer (`{request_line}`); log:\n{}",
+            log.all().join("\n")
+        )
     })
 }
 
 /// Stops our server with `sig` and checks the clean stop: status 0, pid file removed.
 fn clean_stop(lab: &mut Lab, server: netlab::ProcId, sig: libc::c_int, pid_file: &str) -> Outcome {
     let status = lab.stop(server, sig, STEP).ok_or("server did not stop on the signal")?;
-    ensure(status.code() == Some(0), || format!("exit status {status} after signal {sig}"))?;
-    ensure(!Path::new(pid_file).exists(), || "pid file left behind after a clean stop".into())
+    ensure(status.code() == Some(0), || {
+        format!("exit status {status} after signal {sig}")
+    })?;
+    ensure(!Path::new(pid_file).exists(), || {
+        "pid file left behind after a clean stop".into()
+    })
 }
 
 fn echo_with_udhcpc() -> Outcome {
@@ -189,7 +234,19 @@ fn udhcpc_case(extra: &[&str]) -> Outcome {
     let cap = io(lab.capture(&seg.cli, "c0"))?;
     let client_mac = io(lab.mac(&seg.cli, "c0"))?;
     let busybox = netlab::which("busybox").ok_or("busybox vanished")?;
-    let mut argv = vec![busybox.as_os_str(), os("udhcpc"), os("-f"), os("-i"), os("c0"), os("-s"), os("/bin/true"), os("-t"), os("5"), os("-T"), os("2")];
+    let mut argv = vec![
+        busybox.as_os_str(),
+        os("udhcpc"),
+        os("-f"),
+        os("-i"),
+        os("c0"),
+        os("-s"),
+        os("/bin/true"),
+        os("-t"),
+        os("5"),
+        os("-T"),
+        os("2"),
+    ];
     argv.extend(extra.iter().map(|a| os(a)));
     let client = io(lab.spawn(&seg.cli, &argv, &[]))?;
     check_exchange(&lab, &seg, server, &cap, client_mac, extra.contains(&"-B"))?;
@@ -226,71 +283,14 @@ fn echo_with_dhclient() -> Outcome {
     clean_stop(&mut lab, server, libc::SIGTERM, &pid)
 }
 
-/// The lines between the lease-file line (ISC) or the start (ours) and the fallback line
-/// (or the end, when the start failed).
-fn interface_lines(all: &[String], after_wrote: bool) -> Vec<String> {
-    let start = if after_wrote { all.iter().position(|l| l.starts_with("Wrote ")).map_or(all.len(), |i| i + 1) } else { 0 };
-    let end = all.iter().position(|l| l == FALLBACK_LINE).map_or(all.len(), |i| i + 1);
-    all.get(start..end.max(start)).unwrap_or_default().to_vec()
-}
-
-/// Runs ISC and ours in `ns` with the same configuration and arguments; returns both
-/// interface-line slices and both exit statuses (`None` when it kept serving and was stopped).
-fn startup_pair(lab: &mut Lab, ns: &str, conf: &str, ifaces: &[&str]) -> Result<[(Vec<String>, Option<i32>); 2], String> {
-    let mut out = Vec::new();
-    for (which, bin) in [("isc", ISC), ("ours", BIN)] {
-        let leases = write(lab, &format!("{which}.leases"), "")?;
-        let pid = lab.dir().join(format!("{which}.pid")).to_string_lossy().into_owned();
-        let mut argv = vec![os(bin)];
-        if which == "ours" {
-            argv.push(os("--selftest-echo"));
-        }
-        argv.extend([os("-f"), os("-d"), os("-cf"), os(conf), os("-lf"), os(&leases), os("-pf"), os(&pid)]);
-        argv.extend(ifaces.iter().map(|s| os(s)));
-        let id = io(lab.spawn(ns, &argv, &[("DHCPD_SELFTEST_OFFER", OFFER)]))?;
-        let started = lab.proc(id).stderr.wait_line(STEP, |l| l == STARTED || l == "exiting.");
-        let status = match started.as_deref() {
-            Some("exiting.") => lab.wait(id, STEP).and_then(|s| s.code()),
-            Some(_) => {
-                lab.stop(id, libc::SIGTERM, STEP);
-                None
-            }
-            None => return Err(format!("{which}: neither served nor failed:\n{}", lab.proc(id).stderr.all().join("\n"))),
-        };
-        let lines = interface_lines(&lab.proc(id).stderr.all(), which == "isc");
-        out.push((lines, status));
-    }
-    let ours = out.pop().unwrap_or_default();
-    let isc = out.pop().unwrap_or_default();
-    Ok([isc, ours])
-}
-
-fn startup_lines_match_isc() -> Outcome {
-    let mut lab = io(Lab::new("startup"))?;
-    let ns = io(lab.netns("multi"))?;
-    for i in 1..=3 {
-        io(lab.veth((&ns, &format!("v{i}")), (&ns, &format!("p{i}"))))?;
-    }
-    for (dev, cidr) in [("v1", "10.1.0.1/24"), ("v2", "10.2.0.1/24"), ("v3", "10.3.0.1/24"), ("p2", "10.2.0.9/24")] {
-        io(lab.addr(&ns, dev, cidr))?;
-    }
-    let two = write(&lab, "two.conf", "subnet 10.1.0.0 netmask 255.255.255.0 {}\nsubnet 10.2.0.0 netmask 255.255.255.0 {}\n")?;
-    let none = write(&lab, "none.conf", "subnet 10.9.0.0 netmask 255.255.255.0 {}\n")?;
-    let cases: [(&str, &[&str]); 3] = [(&two, &[]), (&two, &["v3", "v1", "nosuch"]), (&none, &[])];
-    for (conf, ifaces) in cases {
-        let [isc, ours] = startup_pair(&mut lab, &ns, conf, ifaces)?;
-        ensure(!isc.0.is_empty(), || format!("no interface lines from ISC for {ifaces:?}"))?;
-        ensure(isc == ours, || {
-            format!("{conf} {ifaces:?}:\n--- ISC (status {:?})\n{}\n--- ours (status {:?})\n{}", isc.1, isc.0.join("\n"), ours.1, ours.0.join("\n"))
-        })?;
-    }
-    Ok(())
-}
-
 fn proc_stat_field(pid: u32, index: usize) -> Option<String> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after "(comm)": state is field 3, session field 6 (1-based).
-    stat.rsplit_once(')')?.1.split_whitespace().nth(index - 3).map(str::to_string)
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(index - 3)
+        .map(str::to_string)
 }
 
 fn daemon_pid_file_and_sigterm() -> Outcome {
@@ -299,143 +299,64 @@ fn daemon_pid_file_and_sigterm() -> Outcome {
     let conf = write(&lab, "dhcpd.conf", SUBNET)?;
     let pid_file = lab.dir().join("dhcpd.pid");
     let pid_s = pid_file.to_string_lossy().into_owned();
-    let argv = [os(BIN), os("--selftest-echo"), os("-cf"), os(&conf), os("-pf"), os(&pid_s)];
+    let argv = [
+        os(BIN),
+        os("--selftest-echo"),
+        os("-cf"),
+        os(&conf),
+        os("-pf"),
+        os(&pid_s),
+    ];
     let env = [("DHCPD_SELFTEST_OFFER", OFFER)];
 
     let launcher = io(lab.spawn(&seg.srv, &argv, &env))?;
-    let status = lab.wait(launcher, STEP).ok_or("the parent did not exit once the daemon was up")?;
+    let status = lab
+        .wait(launcher, STEP)
+        .ok_or("the parent did not exit once the daemon was up")?;
     let launcher_pid = lab.proc(launcher).pid;
     ensure(status.code() == Some(0), || format!("parent exited with {status}"))?;
-    let pid: u32 = io(std::fs::read_to_string(&pid_file))?.trim().parse().map_err(|e| format!("pid file: {e}"))?;
+    let pid: u32 = io(std::fs::read_to_string(&pid_file))?
+        .trim()
+        .parse()
+        .map_err(|e| format!("pid file: {e}"))?;
     lab.adopt(pid);
-    ensure(pid != launcher_pid && netlab::alive(pid), || format!("pid file names {pid}, parent was {launcher_pid}"))?;
+    ensure(pid != launcher_pid && netlab::alive(pid), || {
+        format!("pid file names {pid}, parent was {launcher_pid}")
+    })?;
     let comm = io(std::fs::read_to_string(format!("/proc/{pid}/comm")))?;
     ensure(comm.trim() == "dhcpd", || format!("process name {comm:?}"))?;
-    ensure(proc_stat_field(pid, 6) == Some(pid.to_string()), || "the daemon is not a session leader".into())?;
+    ensure(proc_stat_field(pid, 6) == Some(pid.to_string()), || {
+        "the daemon is not a session leader".into()
+    })?;
     let stderr = lab.proc(launcher).stderr.all();
-    ensure(stderr.iter().any(|l| l.starts_with("Listening on LPF/s0/")), || format!("start-up lines missing: {stderr:?}"))?;
-    ensure(!stderr.iter().any(|l| l == STARTED), || "the daemon kept writing to the terminal after detaching".into())?;
+    ensure(stderr.iter().any(|l| l.starts_with("Listening on LPF/s0/")), || {
+        format!("start-up lines missing: {stderr:?}")
+    })?;
+    ensure(!stderr.iter().any(|l| l == STARTED), || {
+        "the daemon kept writing to the terminal after detaching".into()
+    })?;
 
     let second = io(lab.spawn(&seg.srv, &argv, &env))?;
     let status = lab.wait(second, STEP).ok_or("second start did not exit")?;
     let err = lab.proc(second).stderr.all();
-    ensure(status.code() == Some(1) && err.iter().any(|l| l == "There's already a DHCP server running."), || {
-        format!("second start: {status}, {err:?}")
+    ensure(
+        status.code() == Some(1) && err.iter().any(|l| l == "There's already a DHCP server running."),
+        || format!("second start: {status}, {err:?}"),
+    )?;
+
+    ensure(lab.stop_adopted(pid, libc::SIGTERM, STEP), || {
+        "the daemon did not stop on SIGTERM".into()
     })?;
-
-    ensure(lab.stop_adopted(pid, libc::SIGTERM, STEP), || "the daemon did not stop on SIGTERM".into())?;
     ensure(!pid_file.exists(), || "pid file left behind".into())
-}
-
-/// Where the listener below writes what it received, one datagram a line.
-const LISTENER: &str = "__syslog_listener";
-
-/// Inside a private mount namespace with its own `/dev`: binds `/dev/log`, runs the command,
-/// and writes `pid N` then every datagram received to OUT. Runs as this test binary
-/// re-executed (`LISTENER OUT CMD...`), because only a process of its own can own `/dev`.
-fn syslog_listener(args: &[std::ffi::OsString]) -> i32 {
-    use std::os::unix::net::UnixDatagram;
-    let (Some(out), Some(cmd)) = (args.first(), args.get(1)) else { return 2 };
-    let Ok(sock) = UnixDatagram::bind("/dev/log") else { return 3 };
-    let _ = sock.set_read_timeout(Some(Duration::from_millis(200)));
-    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let (g, d) = (got.clone(), done.clone());
-    // Read while the command runs: a full datagram queue would block its syslog calls.
-    let reader = std::thread::spawn(move || {
-        let mut buf = [0u8; 2048];
-        loop {
-            match sock.recv(&mut buf) {
-                Ok(n) => g.lock().unwrap().push(String::from_utf8_lossy(&buf[..n]).into_owned()),
-                Err(_) if d.load(std::sync::atomic::Ordering::SeqCst) => return,
-                Err(_) => {}
-            }
-        }
-    });
-    let Ok(mut child) = std::process::Command::new(cmd)
-        .args(&args[2..])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-    else {
-        return 4;
-    };
-    let pid = child.id();
-    if netlab::wait_for(STEP, || child.try_wait().ok().flatten()).is_none() {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-    done.store(true, std::sync::atomic::Ordering::SeqCst);
-    let _ = reader.join();
-    let mut text = format!("pid {pid}\n");
-    for d in got.lock().unwrap().iter() {
-        text.push_str(d);
-        text.push('\n');
-    }
-    if std::fs::write(out, text).is_err() {
-        return 5;
-    }
-    0
-}
-
-/// Our lines reach syslog as ISC's do: ident = basename of argv[0], the pid, facility daemon,
-/// errors at LOG_ERR and information at LOG_INFO, through `/dev/log` in a private `/dev`.
-fn syslog_ident_pid_and_facility() -> Outcome {
-    let mut lab = io(Lab::new("syslog"))?;
-    let ns = io(lab.netns("log"))?;
-    io(lab.veth((&ns, "a0"), (&ns, "b0")))?;
-    let conf = write(&lab, "dhcpd.conf", SUBNET)?;
-    let link = lab.dir().join("mydhcpd");
-    io(std::os::unix::fs::symlink(BIN, &link))?;
-    let out = lab.dir().join("syslog.txt");
-    let me = io(std::env::current_exe())?;
-    let script = "mount -t tmpfs tmpfs /dev && mknod -m 666 /dev/null c 1 3 && exec \"$@\"";
-    let argv = [
-        os("unshare"),
-        os("-m"),
-        os("sh"),
-        os("-c"),
-        os(script),
-        os("sh"),
-        me.as_os_str(),
-        os(LISTENER),
-        out.as_os_str(),
-        os("env"),
-        os("DHCPD_SELFTEST_OFFER=10.77.0.50"),
-        link.as_os_str(),
-        os("--selftest-echo"),
-        os("-f"),
-        os("-cf"),
-        os(&conf),
-        os("--no-pid"),
-    ];
-    let run = io(lab.exec(&ns, &argv, STEP))?;
-    ensure(run.status.success(), || format!("listener: {} {}", run.status, String::from_utf8_lossy(&run.stderr)))?;
-    let text = io(std::fs::read_to_string(&out))?;
-    let mut lines = text.lines();
-    let pid = lines.next().and_then(|l| l.strip_prefix("pid ")).ok_or("no pid line")?.to_string();
-    let got: Vec<&str> = lines.collect();
-    let tag = format!(" mydhcpd[{pid}]: ");
-    // LOG_DAEMON (3 << 3) + LOG_ERR (3) = 27; + LOG_INFO (6) = 30.
-    let want = [
-        ("<27>", "No subnet declaration for b0 (no IPv4 addresses)."),
-        ("<27>", "No subnet declaration for a0 (no IPv4 addresses)."),
-        ("<30>", ""),
-        ("<27>", "Not configured to listen on any interfaces!"),
-        ("<27>", "exiting."),
-    ];
-    for (pri, msg) in want {
-        ensure(got.iter().any(|l| l.starts_with(pri) && l.split_once(&tag).map(|(_, m)| m) == Some(msg)), || {
-            format!("no `{pri}...{tag}{msg}` among:\n{}", got.join("\n"))
-        })?;
-    }
-    Ok(())
 }
 
 /// The lab itself: a test that panics mid-way still leaves no namespace and no process.
 fn lab_cleans_up_after_a_panic() -> Outcome {
     let left = std::sync::Mutex::new((String::new(), 0u32, std::path::PathBuf::new()));
+    let previous_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {
+        eprintln!("io_netns: deliberate panic inside a lab (expected)")
+    }));
     let result = std::panic::catch_unwind(|| {
         let mut lab = Lab::new("panic").unwrap();
         let ns = lab.netns("x").unwrap();
@@ -444,11 +365,17 @@ fn lab_cleans_up_after_a_panic() -> Outcome {
         *left.lock().unwrap() = (ns, lab.proc(id).pid, lab.dir().to_path_buf());
         panic!("deliberate panic inside a lab (expected by this test)");
     });
+    std::panic::set_hook(previous_hook);
     ensure(result.is_err(), || "the closure was meant to panic".into())?;
     let (ns, pid, dir) = left.lock().map_err(|e| e.to_string())?.clone();
-    let list = io(netlab::run_bounded(std::process::Command::new("ip").args(["netns", "list"]), STEP))?;
+    let list = io(netlab::run_bounded(
+        std::process::Command::new("ip").args(["netns", "list"]),
+        STEP,
+    ))?;
     let list = String::from_utf8_lossy(&list.stdout).into_owned();
-    ensure(!ns.is_empty() && !list.split_whitespace().any(|w| w == ns), || format!("namespace {ns} survived: {list}"))?;
+    ensure(!ns.is_empty() && !list.split_whitespace().any(|w| w == ns), || {
+        format!("namespace {ns} survived: {list}")
+    })?;
     ensure(pid != 0 && !netlab::alive(pid), || format!("process {pid} survived"))?;
     ensure(!dir.exists(), || format!("{} survived", dir.display()))
 }
@@ -460,23 +387,54 @@ struct Case {
 }
 
 const CASES: &[Case] = &[
-    Case { name: "lab_cleans_up_after_a_panic", needs: &["sleep"], run: lab_cleans_up_after_a_panic },
-    Case { name: "startup_lines_match_isc", needs: &["dhcpd"], run: startup_lines_match_isc },
-    Case { name: "echo_with_udhcpc", needs: &["busybox"], run: echo_with_udhcpc },
-    Case { name: "echo_with_udhcpc_broadcast", needs: &["busybox"], run: echo_with_udhcpc_broadcast },
-    Case { name: "echo_with_dhclient", needs: &["dhclient"], run: echo_with_dhclient },
-    Case { name: "daemon_pid_file_and_sigterm", needs: &[], run: daemon_pid_file_and_sigterm },
-    Case { name: "syslog_ident_pid_and_facility", needs: &["unshare", "mount", "mknod"], run: syslog_ident_pid_and_facility },
+    Case {
+        name: "lab_cleans_up_after_a_panic",
+        needs: &["sleep"],
+        run: lab_cleans_up_after_a_panic,
+    },
+    Case {
+        name: "startup_lines_match_isc",
+        needs: &["dhcpd"],
+        run: startup::startup_lines_match_isc,
+    },
+    Case {
+        name: "echo_with_udhcpc",
+        needs: &["busybox"],
+        run: echo_with_udhcpc,
+    },
+    Case {
+        name: "echo_with_udhcpc_broadcast",
+        needs: &["busybox"],
+        run: echo_with_udhcpc_broadcast,
+    },
+    Case {
+        name: "echo_with_dhclient",
+        needs: &["dhclient"],
+        run: echo_with_dhclient,
+    },
+    Case {
+        name: "daemon_pid_file_and_sigterm",
+        needs: &[],
+        run: daemon_pid_file_and_sigterm,
+    },
+    Case {
+        name: "syslog_ident_pid_and_facility",
+        needs: &["unshare", "mount", "mknod"],
+        run: syslog::syslog_ident_pid_and_facility,
+    },
 ];
 
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    if args.get(1).is_some_and(|a| a == LISTENER) {
-        std::process::exit(syslog_listener(&args[2..]));
+    if args.get(1).is_some_and(|a| a == syslog::LISTENER) {
+        std::process::exit(syslog::syslog_listener(&args[2..]));
     }
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
-    for case in CASES.iter().filter(|c| filter.as_deref().map_or(true, |f| c.name.contains(f))) {
+    for case in CASES
+        .iter()
+        .filter(|c| filter.as_deref().map_or(true, |f| c.name.contains(f)))
+    {
         if let Some(why) = netlab::prerequisites(case.needs) {
             println!("test {} ... SKIPPED: {why}", case.name);
             eprintln!("!!!!! io_netns: {} NOT RUN: {why} !!!!!", case.name);

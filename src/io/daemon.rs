@@ -52,7 +52,9 @@ pub fn thread_count() -> io::Result<usize> {
 pub fn fork_and_wait() -> io::Result<Detach> {
     let threads = thread_count()?;
     if threads != 1 {
-        return Err(io::Error::other(format!("cannot fork a daemon from a process with {threads} threads")));
+        return Err(io::Error::other(format!(
+            "cannot fork a daemon from a process with {threads} threads"
+        )));
     }
     let mut fds = [0 as libc::c_int; 2];
     // SAFETY: `fds` has room for the two descriptors pipe2 writes.
@@ -144,14 +146,25 @@ pub struct PidFile {
 impl PidFile {
     /// Writes this process's pid to `path` (`%d\n`, created with mode 0644, truncated).
     pub fn write(path: &Path) -> io::Result<PidFile> {
-        let mut f = OpenOptions::new().write(true).create(true).truncate(true).mode(0o644).open(path)?;
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o644)
+            .open(path)?;
         f.write_all(format!("{}\n", std::process::id()).as_bytes())?;
-        Ok(PidFile { path: path.to_path_buf() })
+        Ok(PidFile {
+            path: path.to_path_buf(),
+        })
     }
 
     /// ISC's line when writing fails.
     pub fn error_line(path: &Path, err: &io::Error) -> String {
-        format!("Can't create PID file {}: {}.", path.display(), crate::conf::parser::os_error_text(err))
+        format!(
+            "Can't create PID file {}: {}.",
+            path.display(),
+            crate::conf::parser::os_error_text(err)
+        )
     }
 
     /// Its path.
@@ -179,7 +192,10 @@ mod tests {
         let path = dir.join("dhcpd.pid");
         std::fs::write(&path, "garbage that is long enough to be truncated away\n").unwrap();
         let pf = PidFile::write(&path).unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), format!("{}\n", std::process::id()));
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            format!("{}\n", std::process::id())
+        );
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         // 0644 less whatever the umask takes away; never more.
@@ -192,7 +208,10 @@ mod tests {
         let err = PidFile::write(&missing).unwrap_err();
         assert_eq!(
             PidFile::error_line(&missing, &err),
-            format!("Can't create PID file {}: No such file or directory.", missing.display())
+            format!(
+                "Can't create PID file {}: No such file or directory.",
+                missing.display()
+            )
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }

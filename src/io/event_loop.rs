@@ -72,8 +72,20 @@ pub struct Interface {
 
 impl Interface {
     /// An interface served through `socket`.
-    pub fn new(name: String, mac: [u8; 6], addresses: Vec<Ipv4Addr>, shared_network: usize, socket: PacketSocket) -> Self {
-        Interface { name, mac, addresses, shared_network, socket }
+    pub fn new(
+        name: String,
+        mac: [u8; 6],
+        addresses: Vec<Ipv4Addr>,
+        shared_network: usize,
+        socket: PacketSocket,
+    ) -> Self {
+        Interface {
+            name,
+            mac,
+            addresses,
+            shared_network,
+            socket,
+        }
     }
 }
 
@@ -111,7 +123,11 @@ pub struct Sources<'a> {
 
 impl Sources<'_> {
     /// Starts watching `source`; its events come to [`Handler::handle_ready`] with the id.
-    pub fn register<S: mio::event::Source + ?Sized>(&mut self, source: &mut S, interest: Interest) -> io::Result<SourceId> {
+    pub fn register<S: mio::event::Source + ?Sized>(
+        &mut self,
+        source: &mut S,
+        interest: Interest,
+    ) -> io::Result<SourceId> {
         let id = *self.next;
         self.registry.register(source, Token(id), interest)?;
         *self.next += 1;
@@ -119,7 +135,12 @@ impl Sources<'_> {
     }
 
     /// Changes what `source` is watched for.
-    pub fn reregister<S: mio::event::Source + ?Sized>(&mut self, source: &mut S, id: SourceId, interest: Interest) -> io::Result<()> {
+    pub fn reregister<S: mio::event::Source + ?Sized>(
+        &mut self,
+        source: &mut S,
+        id: SourceId,
+        interest: Interest,
+    ) -> io::Result<()> {
         self.registry.reregister(source, Token(id.0), interest)
     }
 
@@ -235,14 +256,18 @@ impl EventLoop {
         if FIRST_IFACE + index >= FIRST_EXTRA {
             return Err(io::Error::other("too many interfaces"));
         }
-        self.poll.registry().register(&mut iface.socket, Token(FIRST_IFACE + index), Interest::READABLE)?;
+        self.poll
+            .registry()
+            .register(&mut iface.socket, Token(FIRST_IFACE + index), Interest::READABLE)?;
         self.interfaces.push(iface);
         Ok(IfaceId(index))
     }
 
     /// Uses `socket` for [`Route::Ip`] transmits and empties it when datagrams arrive.
     pub fn set_fallback(&mut self, mut socket: FallbackSocket) -> io::Result<()> {
-        self.poll.registry().register(&mut socket, FALLBACK, Interest::READABLE)?;
+        self.poll
+            .registry()
+            .register(&mut socket, FALLBACK, Interest::READABLE)?;
         self.fallback = Some(socket);
         Ok(())
     }
@@ -256,7 +281,10 @@ impl EventLoop {
 
     /// For registering a handler's sources before the loop runs.
     pub fn sources(&mut self) -> Sources<'_> {
-        Sources { registry: self.poll.registry(), next: &mut self.next_extra }
+        Sources {
+            registry: self.poll.registry(),
+            next: &mut self.next_extra,
+        }
     }
 
     /// The interfaces served, indexed by [`IfaceId`].
@@ -272,15 +300,30 @@ impl EventLoop {
     /// Sends one transmit now.
     pub fn send(&mut self, t: &Transmit) -> io::Result<()> {
         match t.route {
-            Route::Link { iface, src, dst_mac, dst } => {
+            Route::Link {
+                iface,
+                src,
+                dst_mac,
+                dst,
+            } => {
                 let Some(i) = self.interfaces.get(iface.0) else {
-                    return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("no interface {}", iface.0)));
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!("no interface {}", iface.0),
+                    ));
                 };
-                let repr = FrameRepr::isc_reply(i.mac, dst_mac, (src, self.server_port), (*dst.ip(), dst.port()), t.payload.len());
+                let repr = FrameRepr::isc_reply(
+                    i.mac,
+                    dst_mac,
+                    (src, self.server_port),
+                    (*dst.ip(), dst.port()),
+                    t.payload.len(),
+                );
                 self.tx.clear();
                 self.tx.resize(repr.buffer_len(), 0);
                 self.tx[PAYLOAD_OFFSET..].copy_from_slice(&t.payload);
-                repr.emit(&mut self.tx).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+                repr.emit(&mut self.tx)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
                 i.socket.send(&self.tx).map(|_| ())
             }
             Route::Ip { dst } => match &self.fallback {
@@ -298,7 +341,10 @@ impl EventLoop {
                     self.counters.send_errors += 1;
                     log.log(Level::Error, &format!("send_packet: {}", os_error_text(&e)));
                     if e.raw_os_error() == Some(libc::ENETUNREACH) {
-                        log.log(Level::Error, "send_packet: please consult README file regarding broadcast address.");
+                        log.log(
+                            Level::Error,
+                            "send_packet: please consult README file regarding broadcast address.",
+                        );
                     }
                 }
             }
@@ -314,7 +360,10 @@ impl EventLoop {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    log.log(Level::Error, &format!("receive_packet failed on {}: {}", iface.name, os_error_text(&e)));
+                    log.log(
+                        Level::Error,
+                        &format!("receive_packet failed on {}: {}", iface.name, os_error_text(&e)),
+                    );
                     return false;
                 }
             };
@@ -336,7 +385,11 @@ impl EventLoop {
                 self.counters.dropped += 1;
                 continue;
             }
-            let origin = Origin { mac: repr.src_mac, src: SocketAddrV4::new(repr.src_addr, repr.src_port), dst: repr.dst_addr };
+            let origin = Origin {
+                mac: repr.src_mac,
+                src: SocketAddrV4::new(repr.src_addr, repr.src_port),
+                dst: repr.dst_addr,
+            };
             self.counters.delivered += 1;
             let out = handler.handle_packet(now, IfaceId(index), origin, payload);
             self.send_all(out, log);
@@ -397,7 +450,10 @@ impl EventLoop {
                     }
                 }
                 Token(t) if t >= FIRST_EXTRA => {
-                    let mut sources = Sources { registry: self.poll.registry(), next: &mut self.next_extra };
+                    let mut sources = Sources {
+                        registry: self.poll.registry(),
+                        next: &mut self.next_extra,
+                    };
                     let out = handler.handle_ready(now, SourceId(t), ready, &mut sources);
                     self.send_all(out, log);
                 }

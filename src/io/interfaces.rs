@@ -96,14 +96,22 @@ pub fn scan() -> io::Result<Vec<ScanEntry>> {
                         ScanAddr::V4(sin.ip())
                     } else if let Some(ll) = a.as_link_addr() {
                         let mac = if ll.halen() == 6 { ll.addr() } else { None };
-                        ScanAddr::Link(Link { ifindex: ll.ifindex() as u32, hatype: ll.hatype(), mac })
+                        ScanAddr::Link(Link {
+                            ifindex: ll.ifindex() as u32,
+                            hatype: ll.hatype(),
+                            mac,
+                        })
                     } else {
                         ScanAddr::Other
                     }
                 }
                 None => ScanAddr::Other,
             };
-            ScanEntry { name: ifa.interface_name, flags, addr }
+            ScanEntry {
+                name: ifa.interface_name,
+                flags,
+                addr,
+            }
         })
         .collect())
 }
@@ -135,7 +143,10 @@ pub enum Step {
 /// The lines ISC logs once an interface's packet socket is open.
 pub fn listening_lines(name: &str, mac: &[u8; 6], network: &str) -> [String; 2] {
     let mac = mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":");
-    [format!("Listening on LPF/{name}/{mac}/{network}"), format!("Sending on   LPF/{name}/{mac}/{network}")]
+    [
+        format!("Listening on LPF/{name}/{mac}/{network}"),
+        format!("Sending on   LPF/{name}/{mac}/{network}"),
+    ]
 }
 
 /// ISC's block for an interface without a subnet declaration.
@@ -158,7 +169,13 @@ pub const NOT_CONFIGURED: &str = "Not configured to listen on any interfaces!";
 /// The subnet ISC's `find_subnet` returns for `addr`: the last declared that contains it.
 pub fn find_subnet(config: &Config, addr: Ipv4Addr) -> Option<usize> {
     let a = u32::from(addr);
-    config.subnets.iter().enumerate().rev().find(|(_, s)| a & u32::from(s.netmask) == u32::from(s.net)).map(|(i, _)| i)
+    config
+        .subnets
+        .iter()
+        .enumerate()
+        .rev()
+        .find(|(_, s)| a & u32::from(s.netmask) == u32::from(s.net))
+        .map(|(i, _)| i)
 }
 
 struct Iface {
@@ -177,7 +194,13 @@ pub fn select(requested: &[String], entries: &[ScanEntry], config: &Config) -> V
     let mut list: Vec<Iface> = requested
         .iter()
         .rev()
-        .map(|n| Iface { name: n.clone(), requested: true, link: None, addresses: Vec::new(), shared_network: None })
+        .map(|n| Iface {
+            name: n.clone(),
+            requested: true,
+            link: None,
+            addresses: Vec::new(),
+            shared_network: None,
+        })
         .collect();
     let auto_requested = requested.is_empty();
     let mut subnet_iface: Vec<Option<String>> = vec![None; config.subnets.len()];
@@ -208,7 +231,9 @@ pub fn select(requested: &[String], entries: &[ScanEntry], config: &Config) -> V
             ScanAddr::Link(link) => iface.link = Some(link),
             ScanAddr::V4(addr) => {
                 iface.addresses.push(addr);
-                let Some(subnet) = find_subnet(config, addr) else { continue };
+                let Some(subnet) = find_subnet(config, addr) else {
+                    continue;
+                };
                 match &subnet_iface[subnet] {
                     None => subnet_iface[subnet] = Some(iface.name.clone()),
                     Some(other) if *other != iface.name => steps.push(Step::Log(
@@ -220,7 +245,10 @@ pub fn select(requested: &[String], entries: &[ScanEntry], config: &Config) -> V
                 let share = config.subnets[subnet].shared_network;
                 match iface.shared_network {
                     Some(s) if s != share => {
-                        steps.push(Step::Fatal(format!("Interface {} matches multiple shared networks", iface.name)));
+                        steps.push(Step::Fatal(format!(
+                            "Interface {} matches multiple shared networks",
+                            iface.name
+                        )));
                         return steps;
                     }
                     Some(_) => {}
@@ -230,7 +258,10 @@ pub fn select(requested: &[String], entries: &[ScanEntry], config: &Config) -> V
                     None => share_iface[share] = Some(iface.name.clone()),
                     Some(other) if *other != iface.name => steps.push(Step::Log(
                         Level::Error,
-                        format!("Multiple interfaces match the same shared network: {other} {}", iface.name),
+                        format!(
+                            "Multiple interfaces match the same shared network: {other} {}",
+                            iface.name
+                        ),
                     )),
                     Some(_) => {}
                 }
@@ -282,18 +313,31 @@ mod tests {
         out.config.unwrap()
     }
 
-    const ETH: Flags = Flags { up: true, broadcast: true, loopback: false, point_to_point: false };
+    const ETH: Flags = Flags {
+        up: true,
+        broadcast: true,
+        loopback: false,
+        point_to_point: false,
+    };
 
     fn link(name: &str, ifindex: u32) -> ScanEntry {
         ScanEntry {
             name: name.into(),
             flags: ETH,
-            addr: ScanAddr::Link(Link { ifindex, hatype: 1, mac: Some([2, 0, 0, 0, 0, ifindex as u8]) }),
+            addr: ScanAddr::Link(Link {
+                ifindex,
+                hatype: 1,
+                mac: Some([2, 0, 0, 0, 0, ifindex as u8]),
+            }),
         }
     }
 
     fn v4(name: &str, a: [u8; 4]) -> ScanEntry {
-        ScanEntry { name: name.into(), flags: ETH, addr: ScanAddr::V4(Ipv4Addr::from(a)) }
+        ScanEntry {
+            name: name.into(),
+            flags: ETH,
+            addr: ScanAddr::V4(Ipv4Addr::from(a)),
+        }
     }
 
     fn names(steps: &[Step]) -> Vec<String> {
@@ -313,7 +357,13 @@ mod tests {
     #[test]
     fn every_broadcast_interface_newest_first() {
         let c = config(TWO);
-        let e = vec![link("a", 2), link("b", 3), link("c", 4), v4("a", [10, 1, 0, 1]), v4("c", [10, 2, 0, 1])];
+        let e = vec![
+            link("a", 2),
+            link("b", 3),
+            link("c", 4),
+            v4("a", [10, 1, 0, 1]),
+            v4("c", [10, 2, 0, 1]),
+        ];
         let steps = select(&[], &e, &c);
         assert_eq!(
             names(&steps),
@@ -327,7 +377,9 @@ mod tests {
                 "LISTEN a".into(),
             ]
         );
-        let Step::Listen(a) = &steps.last().unwrap() else { panic!() };
+        let Step::Listen(a) = &steps.last().unwrap() else {
+            panic!()
+        };
         assert_eq!(a.addresses, [Ipv4Addr::new(10, 1, 0, 1)]);
         assert_eq!(a.link.unwrap().ifindex, 2);
         assert_eq!(c.shared_networks[a.shared_network].name, "10.1.0.0/24");
@@ -336,11 +388,23 @@ mod tests {
     #[test]
     fn the_no_subnet_block_is_framed_by_blank_error_lines() {
         let c = config(TWO);
-        let steps = select(&[], &[link("a", 2), v4("a", [10, 9, 0, 1]), link("b", 3), v4("b", [10, 1, 0, 1])], &c);
+        let steps = select(
+            &[],
+            &[
+                link("a", 2),
+                v4("a", [10, 9, 0, 1]),
+                link("b", 3),
+                v4("b", [10, 1, 0, 1]),
+            ],
+            &c,
+        );
         // b came last, so it is first in ISC's list.
         assert!(matches!(&steps[0], Step::Listen(c) if c.name == "b"));
         assert_eq!(steps[1], Step::Log(Level::Error, String::new()));
-        assert_eq!(steps[2], Step::Log(Level::Error, "No subnet declaration for a (10.9.0.1).".into()));
+        assert_eq!(
+            steps[2],
+            Step::Log(Level::Error, "No subnet declaration for a (10.9.0.1).".into())
+        );
         assert_eq!(steps[7], Step::Log(Level::Error, String::new()));
         assert_eq!(steps.len(), 8);
     }
@@ -349,16 +413,41 @@ mod tests {
     fn loopback_point_to_point_down_and_non_broadcast_are_skipped() {
         let c = config("subnet 127.0.0.0 netmask 255.0.0.0 {}\nsubnet 10.1.0.0 netmask 255.255.255.0 {}\n");
         let lo = Flags { loopback: true, ..ETH };
-        let ptp = Flags { point_to_point: true, ..ETH };
+        let ptp = Flags {
+            point_to_point: true,
+            ..ETH
+        };
         let down = Flags { up: false, ..ETH };
-        let nobcast = Flags { broadcast: false, ..ETH };
+        let nobcast = Flags {
+            broadcast: false,
+            ..ETH
+        };
         let e = vec![
-            ScanEntry { name: "lo".into(), flags: lo, addr: ScanAddr::V4(Ipv4Addr::LOCALHOST) },
-            ScanEntry { name: "tun0".into(), flags: ptp, addr: ScanAddr::V4(Ipv4Addr::new(10, 1, 0, 2)) },
-            ScanEntry { name: "eth1".into(), flags: down, addr: ScanAddr::V4(Ipv4Addr::new(10, 1, 0, 3)) },
-            ScanEntry { name: "wg0".into(), flags: nobcast, addr: ScanAddr::V4(Ipv4Addr::new(10, 1, 0, 4)) },
+            ScanEntry {
+                name: "lo".into(),
+                flags: lo,
+                addr: ScanAddr::V4(Ipv4Addr::LOCALHOST),
+            },
+            ScanEntry {
+                name: "tun0".into(),
+                flags: ptp,
+                addr: ScanAddr::V4(Ipv4Addr::new(10, 1, 0, 2)),
+            },
+            ScanEntry {
+                name: "eth1".into(),
+                flags: down,
+                addr: ScanAddr::V4(Ipv4Addr::new(10, 1, 0, 3)),
+            },
+            ScanEntry {
+                name: "wg0".into(),
+                flags: nobcast,
+                addr: ScanAddr::V4(Ipv4Addr::new(10, 1, 0, 4)),
+            },
         ];
-        assert_eq!(names(&select(&[], &e, &c)), ["FATAL Not configured to listen on any interfaces!"]);
+        assert_eq!(
+            names(&select(&[], &e, &c)),
+            ["FATAL Not configured to listen on any interfaces!"]
+        );
         // Named on the command line, a loopback interface is taken (ISC would then fail on
         // its hardware type); a down one is still skipped.
         let steps = select(&["lo".into(), "eth1".into()], &e, &c);
@@ -369,10 +458,18 @@ mod tests {
     #[test]
     fn named_interfaces_only_in_reverse_argument_order() {
         let c = config(TWO);
-        let e = vec![link("a", 2), link("b", 3), v4("a", [10, 1, 0, 1]), v4("b", [10, 2, 0, 1])];
+        let e = vec![
+            link("a", 2),
+            link("b", 3),
+            v4("a", [10, 1, 0, 1]),
+            v4("b", [10, 2, 0, 1]),
+        ];
         let steps = select(&["a".into(), "nosuch".into(), "b".into()], &e, &c);
         assert_eq!(names(&steps)[0], "LISTEN b");
-        assert_eq!(names(&steps)[1], "No subnet declaration for nosuch (no IPv4 addresses).");
+        assert_eq!(
+            names(&steps)[1],
+            "No subnet declaration for nosuch (no IPv4 addresses)."
+        );
         assert_eq!(names(&steps)[6], "LISTEN a");
         assert_eq!(names(&steps).len(), 7);
     }
@@ -380,7 +477,12 @@ mod tests {
     #[test]
     fn unnamed_interfaces_still_report_multiple_matches() {
         let c = config(TWO);
-        let e = vec![link("a", 2), link("b", 3), v4("a", [10, 1, 0, 1]), v4("b", [10, 1, 0, 2])];
+        let e = vec![
+            link("a", 2),
+            link("b", 3),
+            v4("a", [10, 1, 0, 1]),
+            v4("b", [10, 1, 0, 2]),
+        ];
         let n = names(&select(&["a".into()], &e, &c));
         assert_eq!(
             n,
@@ -420,7 +522,10 @@ mod tests {
     fn line_formats() {
         assert_eq!(
             listening_lines("v1", &[0x16, 0x78, 0x49, 0x66, 0xd7, 0xb9], "10.1.0.0/24"),
-            ["Listening on LPF/v1/16:78:49:66:d7:b9/10.1.0.0/24", "Sending on   LPF/v1/16:78:49:66:d7:b9/10.1.0.0/24"]
+            [
+                "Listening on LPF/v1/16:78:49:66:d7:b9/10.1.0.0/24",
+                "Sending on   LPF/v1/16:78:49:66:d7:b9/10.1.0.0/24"
+            ]
         );
         assert_eq!(unsupported_device(772, "lo"), "Unsupported device type 772 for \"lo\"");
     }
@@ -429,6 +534,8 @@ mod tests {
     fn scan_sees_loopback() {
         // Reading the interface list sends nothing; every machine has a loopback interface.
         let entries = scan().unwrap();
-        assert!(entries.iter().any(|e| e.flags.loopback && e.addr == ScanAddr::V4(Ipv4Addr::LOCALHOST)));
+        assert!(entries
+            .iter()
+            .any(|e| e.flags.loopback && e.addr == ScanAddr::V4(Ipv4Addr::LOCALHOST)));
     }
 }

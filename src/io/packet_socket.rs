@@ -80,8 +80,16 @@ impl std::fmt::Display for OpenError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             OpenError::Socket(e) => write!(f, "Open a socket for LPF: {}", crate::conf::parser::os_error_text(e)),
-            OpenError::Filter(e) => write!(f, "Can't install packet filter program: {}", crate::conf::parser::os_error_text(e)),
-            OpenError::AuxData(e) => write!(f, "Failed to set auxiliary packet data: {}", crate::conf::parser::os_error_text(e)),
+            OpenError::Filter(e) => write!(
+                f,
+                "Can't install packet filter program: {}",
+                crate::conf::parser::os_error_text(e)
+            ),
+            OpenError::AuxData(e) => write!(
+                f,
+                "Failed to set auxiliary packet data: {}",
+                crate::conf::parser::os_error_text(e)
+            ),
             OpenError::Bind(e) => write!(f, "Bind socket to interface: {}", crate::conf::parser::os_error_text(e)),
         }
     }
@@ -158,13 +166,22 @@ impl PacketSocket {
     /// for `server_port`.
     pub fn open(ifindex: u32, server_port: u16) -> Result<PacketSocket, OpenError> {
         // SAFETY: plain socket(2); the result is checked before it is wrapped.
-        let raw = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0) };
+        let raw = unsafe {
+            libc::socket(
+                libc::AF_PACKET,
+                libc::SOCK_RAW | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+                0,
+            )
+        };
         let raw = cvt(raw).map_err(OpenError::Socket)?;
         // SAFETY: `raw` is a fresh descriptor nobody else owns.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
 
         let program = dhcp_filter(server_port);
-        let prog = libc::sock_fprog { len: FILTER_LEN as u16, filter: program.as_ptr() as *mut libc::sock_filter };
+        let prog = libc::sock_fprog {
+            len: FILTER_LEN as u16,
+            filter: program.as_ptr() as *mut libc::sock_filter,
+        };
         // SAFETY: `prog` points at `program`, which lives until after the call; the kernel copies it.
         setsockopt(&fd, libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, &prog).map_err(OpenError::Filter)?;
         let on: libc::c_int = 1;
@@ -181,7 +198,11 @@ impl PacketSocket {
         sll.sll_ifindex = ifindex as i32;
         // SAFETY: `sll` is a properly sized sockaddr_ll for the duration of the call.
         let rc = unsafe {
-            libc::bind(fd.as_raw_fd(), &sll as *const _ as *const libc::sockaddr, size_of::<libc::sockaddr_ll>() as u32)
+            libc::bind(
+                fd.as_raw_fd(),
+                &sll as *const _ as *const libc::sockaddr,
+                size_of::<libc::sockaddr_ll>() as u32,
+            )
         };
         cvt(rc).map_err(OpenError::Bind)?;
         Ok(PacketSocket { fd, ifindex })
@@ -196,7 +217,10 @@ impl PacketSocket {
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<FrameMeta> {
         // SAFETY: all-zero is a valid value for these C structs.
         let mut from: libc::sockaddr_ll = unsafe { zeroed() };
-        let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+        let mut iov = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
+        };
         // Room for one tpacket_auxdata control message, 8-byte aligned.
         let mut control = [0u64; 8];
         let mut msg: libc::msghdr = unsafe { zeroed() };
@@ -211,7 +235,12 @@ impl PacketSocket {
         if n < 0 {
             return Err(io::Error::last_os_error());
         }
-        let mut meta = FrameMeta { len: n as usize, pkttype: from.sll_pkttype, vlan_tci: 0, checksum_ready: true };
+        let mut meta = FrameMeta {
+            len: n as usize,
+            pkttype: from.sll_pkttype,
+            vlan_tci: 0,
+            checksum_ready: true,
+        };
         // SAFETY: the CMSG_* macros walk the control buffer the kernel just filled, within
         // msg_controllen; the aux data is read unaligned.
         unsafe {
@@ -244,7 +273,13 @@ impl PacketSocket {
 fn setsockopt<T>(fd: &OwnedFd, level: libc::c_int, name: libc::c_int, value: &T) -> io::Result<()> {
     // SAFETY: `value` is a live T and its size is passed with it.
     let rc = unsafe {
-        libc::setsockopt(fd.as_raw_fd(), level, name, (value as *const T).cast(), size_of::<T>() as libc::socklen_t)
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            level,
+            name,
+            (value as *const T).cast(),
+            size_of::<T>() as libc::socklen_t,
+        )
     };
     cvt(rc).map(|_| ())
 }
@@ -278,7 +313,10 @@ mod tests {
     /// bounds loads reject the frame.
     fn run(prog: &[libc::sock_filter], pkt: &[u8]) -> u32 {
         let (mut a, mut x, mut pc) = (0u32, 0u32, 0usize);
-        let half = |off: usize| pkt.get(off..off + 2).map(|b| u32::from(u16::from_be_bytes([b[0], b[1]])));
+        let half = |off: usize| {
+            pkt.get(off..off + 2)
+                .map(|b| u32::from(u16::from_be_bytes([b[0], b[1]])))
+        };
         while let Some(i) = prog.get(pc) {
             pc += 1;
             match i.code {
@@ -365,7 +403,12 @@ mod tests {
     }
 
     fn meta(len: usize) -> FrameMeta {
-        FrameMeta { len, pkttype: libc::PACKET_BROADCAST, vlan_tci: 0, checksum_ready: true }
+        FrameMeta {
+            len,
+            pkttype: libc::PACKET_BROADCAST,
+            vlan_tci: 0,
+            checksum_ready: true,
+        }
     }
 
     #[test]
@@ -379,15 +422,27 @@ mod tests {
     #[test]
     fn decode_drops_what_isc_drops() {
         let f = udp_frame(67);
-        let out = FrameMeta { pkttype: libc::PACKET_OUTGOING, ..meta(f.len()) };
+        let out = FrameMeta {
+            pkttype: libc::PACKET_OUTGOING,
+            ..meta(f.len())
+        };
         assert_eq!(decode(&f, &out, 67).unwrap_err(), Discard::Outgoing);
-        let tagged = FrameMeta { vlan_tci: 0x0005, ..meta(f.len()) };
+        let tagged = FrameMeta {
+            vlan_tci: 0x0005,
+            ..meta(f.len())
+        };
         assert_eq!(decode(&f, &tagged, 67).unwrap_err(), Discard::Vlan);
         // Priority bits without a VLAN id are not a VLAN.
-        let prio = FrameMeta { vlan_tci: 0xe000, ..meta(f.len()) };
+        let prio = FrameMeta {
+            vlan_tci: 0xe000,
+            ..meta(f.len())
+        };
         assert!(decode(&f, &prio, 67).is_ok());
         assert_eq!(decode(&f, &meta(f.len()), 68).unwrap_err(), Discard::WrongPort);
-        assert_eq!(decode(&f, &meta(30), 67).unwrap_err(), Discard::Frame(frame::Error::Truncated));
+        assert_eq!(
+            decode(&f, &meta(30), 67).unwrap_err(),
+            Discard::Frame(frame::Error::Truncated)
+        );
     }
 
     #[test]
@@ -395,8 +450,14 @@ mod tests {
         let mut f = udp_frame(67);
         let last = f.len() - 1;
         f[last] ^= 0xff; // breaks the UDP checksum
-        assert_eq!(decode(&f, &meta(f.len()), 67).unwrap_err(), Discard::Frame(frame::Error::BadUdpChecksum));
-        let offload = FrameMeta { checksum_ready: false, ..meta(f.len()) };
+        assert_eq!(
+            decode(&f, &meta(f.len()), 67).unwrap_err(),
+            Discard::Frame(frame::Error::BadUdpChecksum)
+        );
+        let offload = FrameMeta {
+            checksum_ready: false,
+            ..meta(f.len())
+        };
         assert!(decode(&f, &offload, 67).is_ok());
     }
 }

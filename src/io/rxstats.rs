@@ -56,19 +56,28 @@ impl RxStats {
             Err(_) => return None,
         };
         if let Some(t) = self.length.count(stage == 0) {
-            return Some((Level::Info, format!("{} udp packets in {} too long - dropped", t.bad, t.seen)));
+            return Some((
+                Level::Info,
+                format!("{} udp packets in {} too long - dropped", t.bad, t.seen),
+            ));
         }
         if stage == 0 {
             return None;
         }
         if let Some(t) = self.ip_checksum.count(stage == 1) {
-            return Some((Level::Info, format!("{} bad IP checksums seen in {} packets", t.bad, t.seen)));
+            return Some((
+                Level::Info,
+                format!("{} bad IP checksums seen in {} packets", t.bad, t.seen),
+            ));
         }
         if stage == 1 {
             return None;
         }
         if let Some(t) = self.udp_checksum.count(stage == 2) {
-            return Some((Level::Debug, format!("{} bad udp checksums in {} packets", t.bad, t.seen)));
+            return Some((
+                Level::Debug,
+                format!("{} bad udp checksums in {} packets", t.bad, t.seen),
+            ));
         }
         None
     }
@@ -85,7 +94,10 @@ mod tests {
         for _ in 0..4 {
             assert_eq!(s.record(Err(BadIpChecksum)), None);
         }
-        assert_eq!(s.record(Err(BadIpChecksum)), Some((Level::Info, "5 bad IP checksums seen in 5 packets".into())));
+        assert_eq!(
+            s.record(Err(BadIpChecksum)),
+            Some((Level::Info, "5 bad IP checksums seen in 5 packets".into()))
+        );
         // Restarted.
         assert_eq!(s.record(Err(BadIpChecksum)), None);
     }
@@ -101,7 +113,10 @@ mod tests {
         for _ in 0..4 {
             assert_eq!(s.record(Err(BadUdpChecksum)), None);
         }
-        assert_eq!(s.record(Err(BadUdpChecksum)), Some((Level::Debug, "5 bad udp checksums in 5 packets".into())));
+        assert_eq!(
+            s.record(Err(BadUdpChecksum)),
+            Some((Level::Debug, "5 bad udp checksums in 5 packets".into()))
+        );
     }
 
     #[test]
@@ -115,7 +130,10 @@ mod tests {
         // 6 seen, 3 bad: 6 / 3 = 2, not below 2.
         assert_eq!(s.record(Err(UdpTooLong)), None);
         // 7 seen, 4 bad: 7 / 4 = 1.
-        assert_eq!(s.record(Err(UdpTooLong)), Some((Level::Info, "4 udp packets in 7 too long - dropped".into())));
+        assert_eq!(
+            s.record(Err(UdpTooLong)),
+            Some((Level::Info, "4 udp packets in 7 too long - dropped".into()))
+        );
     }
 
     #[test]

@@ -55,8 +55,16 @@ pub struct EchoHandler {
 impl EchoHandler {
     /// A handler for the interfaces the loop serves.
     pub fn new(offer: Ipv4Addr, addressing: Addressing, ifaces: &[Interface], log: Logger) -> EchoHandler {
-        let ifaces = ifaces.iter().map(|i| (i.name.clone(), i.addresses.first().copied())).collect();
-        EchoHandler { offer, addressing, ifaces, log }
+        let ifaces = ifaces
+            .iter()
+            .map(|i| (i.name.clone(), i.addresses.first().copied()))
+            .collect();
+        EchoHandler {
+            offer,
+            addressing,
+            ifaces,
+            log,
+        }
     }
 
     /// The OFFER for `req`, or why there is none.
@@ -114,7 +122,10 @@ impl Handler for EchoHandler {
         let req = match parsed {
             Ok(r) => r,
             Err(e) => {
-                self.log.info(&format!("selftest: unreadable message from {} via {via}: {e:?}", hw_text(&origin.mac)));
+                self.log.info(&format!(
+                    "selftest: unreadable message from {} via {via}: {e:?}",
+                    hw_text(&origin.mac)
+                ));
                 return Vec::new();
             }
         };
@@ -134,7 +145,8 @@ impl Handler for EchoHandler {
         }
         match self.offer_for(&req, iface, &origin) {
             Some(t) => {
-                self.log.info(&format!("selftest: DHCPOFFER on {} to {mac} via {via}", self.offer));
+                self.log
+                    .info(&format!("selftest: DHCPOFFER on {} to {mac} via {via}", self.offer));
                 vec![t]
             }
             None => Vec::new(),
@@ -195,7 +207,11 @@ pub fn main(argv0: &OsString, args: &[OsString]) -> i32 {
     drop(lock);
 
     let server_port = o.port.unwrap_or(67);
-    let addressing = Addressing { server_port, client_port: server_port.wrapping_add(1), limited_broadcast };
+    let addressing = Addressing {
+        server_port,
+        client_port: server_port.wrapping_add(1),
+        limited_broadcast,
+    };
     let opts = ServeOptions {
         requested: o.interfaces.iter().map(|i| i.to_string_lossy().into_owned()).collect(),
         server_port,
@@ -206,5 +222,15 @@ pub fn main(argv0: &OsString, args: &[OsString]) -> i32 {
     };
     let mut log = Logger::open(argv0, DEFAULT_FACILITY, !o.quiet);
     let keep = !o.quiet && o.debug;
-    serve(&opts, &config, &mut log, |ifaces| EchoHandler::new(offer, addressing, ifaces, Logger { stderr: keep, syslog: true }))
+    serve(&opts, &config, &mut log, |ifaces| {
+        EchoHandler::new(
+            offer,
+            addressing,
+            ifaces,
+            Logger {
+                stderr: keep,
+                syslog: true,
+            },
+        )
+    })
 }

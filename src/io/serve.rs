@@ -80,7 +80,10 @@ where
             Step::Fatal(msg) => return log.fatal(&msg),
             Step::Listen(chosen) => {
                 let Some(link) = chosen.link else {
-                    return log.fatal(&format!("Failed to get interface index: No such device ({})", chosen.name));
+                    return log.fatal(&format!(
+                        "Failed to get interface index: No such device ({})",
+                        chosen.name
+                    ));
                 };
                 let mac = match link.mac {
                     Some(mac) if link.hatype == ARPHRD_ETHER => mac,
@@ -114,7 +117,10 @@ where
         }
     };
     if let Err(e) = ev.set_fallback(fallback) {
-        return log.fatal(&format!("Can't register I/O handle for \"fallback\": {}", os_error_text(&e)));
+        return log.fatal(&format!(
+            "Can't register I/O handle for \"fallback\": {}",
+            os_error_text(&e)
+        ));
     }
     log.info(&udp::sending_line());
 

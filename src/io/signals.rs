@@ -53,10 +53,20 @@ impl SignalPipe {
         }
         // SAFETY: fresh descriptors owned by nobody else.
         let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-        if WRITE_END.compare_exchange(-1, write.as_raw_fd(), Ordering::SeqCst, Ordering::SeqCst).is_err() {
-            return Err(io::Error::new(io::ErrorKind::AlreadyExists, "signal pipe already installed"));
+        if WRITE_END
+            .compare_exchange(-1, write.as_raw_fd(), Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "signal pipe already installed",
+            ));
         }
-        let mut pipe = SignalPipe { read, write, signals: Vec::new() };
+        let mut pipe = SignalPipe {
+            read,
+            write,
+            signals: Vec::new(),
+        };
         for &sig in signals {
             // SAFETY: sigaction with a handler that only does async-signal-safe work;
             // SA_RESTART so plain blocking calls elsewhere are not cut short.

@@ -109,7 +109,10 @@ impl Logger {
 
     /// A logger that writes to stderr only (for tests and `-t`).
     pub fn stderr_only() -> Logger {
-        Logger { stderr: true, syslog: false }
+        Logger {
+            stderr: true,
+            syslog: false,
+        }
     }
 
     /// Reopens syslog with the configured `log-facility` (a `LOG_*` facility code).

@@ -91,8 +91,11 @@ pub struct Addressing {
 
 impl Addressing {
     /// The defaults: ports 67 and 68, broadcast to 255.255.255.255.
-    pub const STANDARD: Addressing =
-        Addressing { server_port: 67, client_port: 68, limited_broadcast: Ipv4Addr::BROADCAST };
+    pub const STANDARD: Addressing = Addressing {
+        server_port: 67,
+        client_port: 68,
+        limited_broadcast: Ipv4Addr::BROADCAST,
+    };
 }
 
 /// Where one reply goes.
@@ -125,8 +128,15 @@ pub fn reply_destination(f: &ReplyFacts, a: &Addressing) -> Decision {
     let zero = Ipv4Addr::UNSPECIFIED;
     let ip = |addr: Ipv4Addr, port: u16| Destination::Ip(SocketAddrV4::new(addr, port));
     // Offers, ACKs and NAKs to 127.0.0.1 go to the client port, "for debugging" in ISC.
-    let relay_port = if f.giaddr == Ipv4Addr::LOCALHOST { a.client_port } else { a.server_port };
-    let to_client = |addr: Ipv4Addr, mac: [u8; 6]| Destination::Link { mac, to: SocketAddrV4::new(addr, a.client_port) };
+    let relay_port = if f.giaddr == Ipv4Addr::LOCALHOST {
+        a.client_port
+    } else {
+        a.server_port
+    };
+    let to_client = |addr: Ipv4Addr, mac: [u8; 6]| Destination::Link {
+        mac,
+        to: SocketAddrV4::new(addr, a.client_port),
+    };
     let chaddr_mac = if f.hlen == 6 {
         let mut m = [0u8; 6];
         m.copy_from_slice(&f.chaddr[..6]);
@@ -134,7 +144,10 @@ pub fn reply_destination(f: &ReplyFacts, a: &Addressing) -> Decision {
     } else {
         BROADCAST_MAC
     };
-    let plain = |destination| Decision { destination, set_broadcast_flag: false };
+    let plain = |destination| Decision {
+        destination,
+        set_broadcast_flag: false,
+    };
 
     match f.kind {
         ReplyKind::Offer | ReplyKind::Ack => {
@@ -152,13 +165,22 @@ pub fn reply_destination(f: &ReplyFacts, a: &Addressing) -> Decision {
             }
         }
         ReplyKind::Nak => {
-            let destination =
-                if f.giaddr != zero { ip(f.giaddr, relay_port) } else { to_client(a.limited_broadcast, BROADCAST_MAC) };
-            Decision { destination, set_broadcast_flag: true }
+            let destination = if f.giaddr != zero {
+                ip(f.giaddr, relay_port)
+            } else {
+                to_client(a.limited_broadcast, BROADCAST_MAC)
+            };
+            Decision {
+                destination,
+                set_broadcast_flag: true,
+            }
         }
         ReplyKind::InformAck => {
             if f.ciaddr == zero && f.giaddr != zero {
-                Decision { destination: ip(f.giaddr, a.server_port), set_broadcast_flag: true }
+                Decision {
+                    destination: ip(f.giaddr, a.server_port),
+                    set_broadcast_flag: true,
+                }
             } else {
                 let to = if f.ciaddr != zero { f.ciaddr } else { f.source };
                 plain(ip(to, a.client_port))
@@ -214,7 +236,12 @@ impl Transmit {
     pub fn reply(destination: Destination, iface: IfaceId, src: Ipv4Addr, payload: Vec<u8>) -> Transmit {
         let route = match destination {
             Destination::Ip(dst) => Route::Ip { dst },
-            Destination::Link { mac, to } => Route::Link { iface, src, dst_mac: mac, dst: to },
+            Destination::Link { mac, to } => Route::Link {
+                iface,
+                src,
+                dst_mac: mac,
+                dst: to,
+            },
         };
         Transmit { route, payload }
     }
@@ -258,56 +285,107 @@ mod tests {
     }
 
     fn link(mac: [u8; 6], a: Ipv4Addr) -> Destination {
-        Destination::Link { mac, to: SocketAddrV4::new(a, 68) }
+        Destination::Link {
+            mac,
+            to: SocketAddrV4::new(a, 68),
+        }
     }
 
     #[test]
     fn relayed_offer_and_ack_go_to_the_relay_on_the_server_port() {
         for kind in [ReplyKind::Offer, ReplyKind::Ack] {
-            let f = ReplyFacts { giaddr: GI, ciaddr: CI, broadcast_flag: true, ..facts(kind) };
+            let f = ReplyFacts {
+                giaddr: GI,
+                ciaddr: CI,
+                broadcast_flag: true,
+                ..facts(kind)
+            };
             let d = reply_destination(&f, &Addressing::STANDARD);
-            assert_eq!(d, Decision { destination: ip(GI, 67), set_broadcast_flag: false });
+            assert_eq!(
+                d,
+                Decision {
+                    destination: ip(GI, 67),
+                    set_broadcast_flag: false
+                }
+            );
         }
-        let custom = Addressing { server_port: 6767, client_port: 6768, ..Addressing::STANDARD };
-        let f = ReplyFacts { giaddr: GI, ..facts(ReplyKind::Offer) };
+        let custom = Addressing {
+            server_port: 6767,
+            client_port: 6768,
+            ..Addressing::STANDARD
+        };
+        let f = ReplyFacts {
+            giaddr: GI,
+            ..facts(ReplyKind::Offer)
+        };
         assert_eq!(reply_destination(&f, &custom).destination, ip(GI, 6767));
     }
 
     #[test]
     fn a_loopback_relay_is_answered_on_the_client_port() {
         for kind in [ReplyKind::Offer, ReplyKind::Ack, ReplyKind::Nak] {
-            let f = ReplyFacts { giaddr: Ipv4Addr::LOCALHOST, ..facts(kind) };
+            let f = ReplyFacts {
+                giaddr: Ipv4Addr::LOCALHOST,
+                ..facts(kind)
+            };
             assert_eq!(dest(&f), ip(Ipv4Addr::LOCALHOST, 68), "{kind:?}");
         }
         // BOOTP and INFORM have no such exception.
         for kind in [ReplyKind::BootReply, ReplyKind::InformAck] {
-            let f = ReplyFacts { giaddr: Ipv4Addr::LOCALHOST, ..facts(kind) };
+            let f = ReplyFacts {
+                giaddr: Ipv4Addr::LOCALHOST,
+                ..facts(kind)
+            };
             assert_eq!(dest(&f), ip(Ipv4Addr::LOCALHOST, 67), "{kind:?}");
         }
     }
 
     #[test]
     fn renewing_ack_is_unicast_to_ciaddr_through_the_kernel() {
-        let f = ReplyFacts { ciaddr: CI, ..facts(ReplyKind::Ack) };
+        let f = ReplyFacts {
+            ciaddr: CI,
+            ..facts(ReplyKind::Ack)
+        };
         assert_eq!(dest(&f), ip(CI, 68));
         // Server id or broadcast bit alone do not keep it local when the lease is elsewhere.
-        let f = ReplyFacts { ciaddr: CI, got_server_identifier: true, lease_on_receiving_network: false, ..facts(ReplyKind::Ack) };
+        let f = ReplyFacts {
+            ciaddr: CI,
+            got_server_identifier: true,
+            lease_on_receiving_network: false,
+            ..facts(ReplyKind::Ack)
+        };
         assert_eq!(dest(&f), ip(CI, 68));
-        let f = ReplyFacts { ciaddr: CI, broadcast_flag: true, lease_on_receiving_network: false, ..facts(ReplyKind::Ack) };
+        let f = ReplyFacts {
+            ciaddr: CI,
+            broadcast_flag: true,
+            lease_on_receiving_network: false,
+            ..facts(ReplyKind::Ack)
+        };
         assert_eq!(dest(&f), ip(CI, 68));
     }
 
     #[test]
     fn ack_with_ciaddr_and_server_id_on_the_local_network_stays_on_the_link() {
-        let f = ReplyFacts { ciaddr: CI, got_server_identifier: true, ..facts(ReplyKind::Ack) };
+        let f = ReplyFacts {
+            ciaddr: CI,
+            got_server_identifier: true,
+            ..facts(ReplyKind::Ack)
+        };
         assert_eq!(dest(&f), link(MAC, YI));
-        let f = ReplyFacts { ciaddr: CI, broadcast_flag: true, ..facts(ReplyKind::Ack) };
+        let f = ReplyFacts {
+            ciaddr: CI,
+            broadcast_flag: true,
+            ..facts(ReplyKind::Ack)
+        };
         assert_eq!(dest(&f), link(BROADCAST_MAC, Ipv4Addr::BROADCAST));
     }
 
     #[test]
     fn an_offer_never_goes_to_ciaddr() {
-        let f = ReplyFacts { ciaddr: CI, ..facts(ReplyKind::Offer) };
+        let f = ReplyFacts {
+            ciaddr: CI,
+            ..facts(ReplyKind::Offer)
+        };
         assert_eq!(dest(&f), link(MAC, YI));
     }
 
@@ -315,33 +393,62 @@ mod tests {
     fn unicast_to_yiaddr_and_chaddr_without_arp() {
         for kind in [ReplyKind::Offer, ReplyKind::Ack, ReplyKind::BootReply] {
             let d = reply_destination(&facts(kind), &Addressing::STANDARD);
-            assert_eq!(d, Decision { destination: link(MAC, YI), set_broadcast_flag: false }, "{kind:?}");
+            assert_eq!(
+                d,
+                Decision {
+                    destination: link(MAC, YI),
+                    set_broadcast_flag: false
+                },
+                "{kind:?}"
+            );
         }
     }
 
     #[test]
     fn broadcast_bit_means_limited_broadcast_and_broadcast_mac() {
         for kind in [ReplyKind::Offer, ReplyKind::Ack] {
-            let f = ReplyFacts { broadcast_flag: true, ..facts(kind) };
+            let f = ReplyFacts {
+                broadcast_flag: true,
+                ..facts(kind)
+            };
             assert_eq!(dest(&f), link(BROADCAST_MAC, Ipv4Addr::BROADCAST));
         }
     }
 
     #[test]
     fn dash_s_changes_the_broadcast_address_but_not_the_mac() {
-        let s = Addressing { limited_broadcast: Ipv4Addr::new(10, 0, 0, 255), ..Addressing::STANDARD };
-        let f = ReplyFacts { broadcast_flag: true, ..facts(ReplyKind::Offer) };
-        assert_eq!(reply_destination(&f, &s).destination, link(BROADCAST_MAC, Ipv4Addr::new(10, 0, 0, 255)));
+        let s = Addressing {
+            limited_broadcast: Ipv4Addr::new(10, 0, 0, 255),
+            ..Addressing::STANDARD
+        };
+        let f = ReplyFacts {
+            broadcast_flag: true,
+            ..facts(ReplyKind::Offer)
+        };
+        assert_eq!(
+            reply_destination(&f, &s).destination,
+            link(BROADCAST_MAC, Ipv4Addr::new(10, 0, 0, 255))
+        );
         let f = facts(ReplyKind::Nak);
-        assert_eq!(reply_destination(&f, &s).destination, link(BROADCAST_MAC, Ipv4Addr::new(10, 0, 0, 255)));
+        assert_eq!(
+            reply_destination(&f, &s).destination,
+            link(BROADCAST_MAC, Ipv4Addr::new(10, 0, 0, 255))
+        );
     }
 
     #[test]
     fn hardware_address_of_other_length_is_sent_to_the_broadcast_mac() {
         for hlen in [0u8, 5, 7, 16] {
-            let f = ReplyFacts { hlen, ..facts(ReplyKind::Offer) };
+            let f = ReplyFacts {
+                hlen,
+                ..facts(ReplyKind::Offer)
+            };
             assert_eq!(dest(&f), link(BROADCAST_MAC, YI), "hlen {hlen}");
-            let f = ReplyFacts { hlen, broadcast_flag: true, ..facts(ReplyKind::BootReply) };
+            let f = ReplyFacts {
+                hlen,
+                broadcast_flag: true,
+                ..facts(ReplyKind::BootReply)
+            };
             assert_eq!(dest(&f), link(BROADCAST_MAC, Ipv4Addr::BROADCAST), "hlen {hlen}");
         }
     }
@@ -349,36 +456,89 @@ mod tests {
     #[test]
     fn nak_always_sets_the_broadcast_flag() {
         let d = reply_destination(&facts(ReplyKind::Nak), &Addressing::STANDARD);
-        assert_eq!(d, Decision { destination: link(BROADCAST_MAC, Ipv4Addr::BROADCAST), set_broadcast_flag: true });
+        assert_eq!(
+            d,
+            Decision {
+                destination: link(BROADCAST_MAC, Ipv4Addr::BROADCAST),
+                set_broadcast_flag: true
+            }
+        );
         // Even a renewing client's NAK is broadcast, not sent to ciaddr.
-        let f = ReplyFacts { ciaddr: CI, ..facts(ReplyKind::Nak) };
+        let f = ReplyFacts {
+            ciaddr: CI,
+            ..facts(ReplyKind::Nak)
+        };
         assert_eq!(dest(&f), link(BROADCAST_MAC, Ipv4Addr::BROADCAST));
-        let f = ReplyFacts { giaddr: GI, ..facts(ReplyKind::Nak) };
-        assert_eq!(reply_destination(&f, &Addressing::STANDARD), Decision { destination: ip(GI, 67), set_broadcast_flag: true });
+        let f = ReplyFacts {
+            giaddr: GI,
+            ..facts(ReplyKind::Nak)
+        };
+        assert_eq!(
+            reply_destination(&f, &Addressing::STANDARD),
+            Decision {
+                destination: ip(GI, 67),
+                set_broadcast_flag: true
+            }
+        );
     }
 
     #[test]
     fn inform_rules() {
         // ciaddr wins, even over a relay.
-        let f = ReplyFacts { ciaddr: CI, giaddr: GI, source: SRC, ..facts(ReplyKind::InformAck) };
-        assert_eq!(reply_destination(&f, &Addressing::STANDARD), Decision { destination: ip(CI, 68), set_broadcast_flag: false });
+        let f = ReplyFacts {
+            ciaddr: CI,
+            giaddr: GI,
+            source: SRC,
+            ..facts(ReplyKind::InformAck)
+        };
+        assert_eq!(
+            reply_destination(&f, &Addressing::STANDARD),
+            Decision {
+                destination: ip(CI, 68),
+                set_broadcast_flag: false
+            }
+        );
         // No ciaddr, relayed: to the relay with the broadcast flag.
-        let f = ReplyFacts { giaddr: GI, source: SRC, ..facts(ReplyKind::InformAck) };
-        assert_eq!(reply_destination(&f, &Addressing::STANDARD), Decision { destination: ip(GI, 67), set_broadcast_flag: true });
+        let f = ReplyFacts {
+            giaddr: GI,
+            source: SRC,
+            ..facts(ReplyKind::InformAck)
+        };
+        assert_eq!(
+            reply_destination(&f, &Addressing::STANDARD),
+            Decision {
+                destination: ip(GI, 67),
+                set_broadcast_flag: true
+            }
+        );
         // No ciaddr, direct: back to the IP source, through the kernel even with the broadcast bit.
-        let f = ReplyFacts { source: SRC, broadcast_flag: true, ..facts(ReplyKind::InformAck) };
+        let f = ReplyFacts {
+            source: SRC,
+            broadcast_flag: true,
+            ..facts(ReplyKind::InformAck)
+        };
         assert_eq!(dest(&f), ip(SRC, 68));
     }
 
     #[test]
     fn bootp_rules() {
-        let f = ReplyFacts { giaddr: GI, broadcast_flag: true, ..facts(ReplyKind::BootReply) };
+        let f = ReplyFacts {
+            giaddr: GI,
+            broadcast_flag: true,
+            ..facts(ReplyKind::BootReply)
+        };
         assert_eq!(dest(&f), ip(GI, 67));
         // BOOTP ignores ciaddr.
-        let f = ReplyFacts { ciaddr: CI, ..facts(ReplyKind::BootReply) };
+        let f = ReplyFacts {
+            ciaddr: CI,
+            ..facts(ReplyKind::BootReply)
+        };
         assert_eq!(dest(&f), link(MAC, YI));
         // Broadcast, but the frame still goes to the client's MAC.
-        let f = ReplyFacts { broadcast_flag: true, ..facts(ReplyKind::BootReply) };
+        let f = ReplyFacts {
+            broadcast_flag: true,
+            ..facts(ReplyKind::BootReply)
+        };
         assert_eq!(dest(&f), link(MAC, Ipv4Addr::BROADCAST));
     }
 
@@ -387,9 +547,19 @@ mod tests {
         let t = Transmit::reply(link(MAC, YI), IfaceId(3), SRC, vec![1, 2]);
         assert_eq!(
             t.route,
-            Route::Link { iface: IfaceId(3), src: SRC, dst_mac: MAC, dst: SocketAddrV4::new(YI, 68) }
+            Route::Link {
+                iface: IfaceId(3),
+                src: SRC,
+                dst_mac: MAC,
+                dst: SocketAddrV4::new(YI, 68)
+            }
         );
         let t = Transmit::reply(ip(GI, 67), IfaceId(3), SRC, vec![]);
-        assert_eq!(t.route, Route::Ip { dst: SocketAddrV4::new(GI, 67) });
+        assert_eq!(
+            t.route,
+            Route::Ip {
+                dst: SocketAddrV4::new(GI, 67)
+            }
+        );
     }
 }

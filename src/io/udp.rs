@@ -90,7 +90,9 @@ impl FallbackSocket {
         socket.set_reuse_address(true).map_err(FallbackError::Socket)?;
         socket.set_nonblocking(true).map_err(FallbackError::Socket)?;
         let addr = SocketAddrV4::new(local_address, port);
-        socket.bind(&SocketAddr::V4(addr).into()).map_err(|error| FallbackError::Bind { addr, error })?;
+        socket
+            .bind(&SocketAddr::V4(addr).into())
+            .map_err(|error| FallbackError::Bind { addr, error })?;
         Ok(FallbackSocket { socket })
     }
 
@@ -98,7 +100,10 @@ impl FallbackSocket {
     pub fn local_addr(&self) -> io::Result<SocketAddrV4> {
         match self.socket.local_addr()?.as_socket() {
             Some(SocketAddr::V4(a)) => Ok(a),
-            _ => Err(io::Error::new(io::ErrorKind::InvalidData, "fallback socket is not IPv4")),
+            _ => Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "fallback socket is not IPv4",
+            )),
         }
     }
 
@@ -155,7 +160,9 @@ mod tests {
         let fb = FallbackSocket::open(Ipv4Addr::LOCALHOST, 0).unwrap();
         let here = fb.local_addr().unwrap();
         let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let SocketAddr::V4(peer_addr) = peer.local_addr().unwrap() else { unreachable!() };
+        let SocketAddr::V4(peer_addr) = peer.local_addr().unwrap() else {
+            unreachable!()
+        };
 
         assert_eq!(fb.send_to(b"reply", peer_addr).unwrap(), 5);
         let mut buf = [0u8; 16];

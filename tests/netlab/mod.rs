@@ -38,7 +38,10 @@ static SEQUENCE: AtomicUsize = AtomicUsize::new(0);
 pub fn which(tool: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     let extra = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"].map(PathBuf::from);
-    std::env::split_paths(&path).chain(extra).map(|d| d.join(tool)).find(|p| p.is_file())
+    std::env::split_paths(&path)
+        .chain(extra)
+        .map(|d| d.join(tool))
+        .find(|p| p.is_file())
 }
 
 /// Why the lab cannot run here, or `None` when it can: root, `ip`, and the given tools.
@@ -126,13 +129,21 @@ fn check(out: Output, what: &str) -> io::Result<Output> {
     if out.status.success() {
         Ok(out)
     } else {
-        Err(io::Error::other(format!("{what}: {}: {}", out.status, String::from_utf8_lossy(&out.stderr).trim())))
+        Err(io::Error::other(format!(
+            "{what}: {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )))
     }
 }
 
 /// Runs a command with a deadline; on timeout it is killed and an error returned.
 pub fn run_bounded(cmd: &mut Command, timeout: Duration) -> io::Result<Output> {
-    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
     let out = Lines::default();
     let err = Lines::default();
     let r1 = out.clone().collect(child.stdout.take().expect("piped"));
@@ -143,13 +154,26 @@ pub fn run_bounded(cmd: &mut Command, timeout: Duration) -> io::Result<Output> {
         None => {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(io::Error::new(io::ErrorKind::TimedOut, format!("{cmd:?} still running after {timeout:?}")));
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("{cmd:?} still running after {timeout:?}"),
+            ));
         }
     };
     let _ = r1.join();
     let _ = r2.join();
-    let join = |l: Lines| l.all().iter().map(|s| format!("{s}\n")).collect::<String>().into_bytes();
-    Ok(Output { status, stdout: join(out), stderr: join(err) })
+    let join = |l: Lines| {
+        l.all()
+            .iter()
+            .map(|s| format!("{s}\n"))
+            .collect::<String>()
+            .into_bytes()
+    };
+    Ok(Output {
+        status,
+        stdout: join(out),
+        stderr: join(err),
+    })
 }
 
 fn wait_child(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
@@ -196,7 +220,14 @@ impl Lab {
         std::fs::create_dir_all(&dir)?;
         // SAFETY: marks this process as a subreaper; affects only who adopts orphans.
         unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
-        Ok(Lab { prefix, namespaces: Vec::new(), procs: HashMap::new(), adopted: Vec::new(), next_proc: 0, dir })
+        Ok(Lab {
+            prefix,
+            namespaces: Vec::new(),
+            procs: HashMap::new(),
+            adopted: Vec::new(),
+            next_proc: 0,
+            dir,
+        })
     }
 
     /// The lab's scratch directory (removed on drop).
@@ -207,7 +238,13 @@ impl Lab {
     /// Creates namespace `name` (the real name is prefixed; returned) with loopback up.
     pub fn netns(&mut self, name: &str) -> io::Result<String> {
         let full = format!("{}{}", self.prefix, name);
-        check(run_bounded(Command::new("ip").args(["netns", "add", &full]), Duration::from_secs(10))?, "ip netns add")?;
+        check(
+            run_bounded(
+                Command::new("ip").args(["netns", "add", &full]),
+                Duration::from_secs(10),
+            )?,
+            "ip netns add",
+        )?;
         self.namespaces.push(full.clone());
         self.ip(&full, &["link", "set", "lo", "up"])?;
         Ok(full)
@@ -217,18 +254,37 @@ impl Lab {
     pub fn ip(&self, ns: &str, args: &[&str]) -> io::Result<Output> {
         let mut cmd = Command::new("ip");
         cmd.arg("-n").arg(ns).args(args);
-        check(run_bounded(&mut cmd, Duration::from_secs(10))?, &format!("ip -n {ns} {}", args.join(" ")))
+        check(
+            run_bounded(&mut cmd, Duration::from_secs(10))?,
+            &format!("ip -n {ns} {}", args.join(" ")),
+        )
     }
 
     /// A bridge `br` in `ns`, up, without STP delays.
     pub fn bridge(&self, ns: &str, br: &str) -> io::Result<()> {
-        self.ip(ns, &["link", "add", br, "type", "bridge", "stp_state", "0", "forward_delay", "0"])?;
+        self.ip(
+            ns,
+            &[
+                "link",
+                "add",
+                br,
+                "type",
+                "bridge",
+                "stp_state",
+                "0",
+                "forward_delay",
+                "0",
+            ],
+        )?;
         self.ip(ns, &["link", "set", br, "up"]).map(|_| ())
     }
 
     /// A veth pair: `a` in namespace `ns_a`, `b` in `ns_b`, both up.
     pub fn veth(&self, (ns_a, a): (&str, &str), (ns_b, b): (&str, &str)) -> io::Result<()> {
-        self.ip(ns_a, &["link", "add", a, "type", "veth", "peer", "name", b, "netns", ns_b])?;
+        self.ip(
+            ns_a,
+            &["link", "add", a, "type", "veth", "peer", "name", b, "netns", ns_b],
+        )?;
         self.ip(ns_a, &["link", "set", a, "up"])?;
         self.ip(ns_b, &["link", "set", b, "up"]).map(|_| ())
     }
@@ -249,8 +305,14 @@ impl Lab {
         let out = self.ip(ns, &["-o", "link", "show", "dev", dev])?;
         let text = String::from_utf8_lossy(&out.stdout);
         let word = text.split_whitespace().skip_while(|w| *w != "link/ether").nth(1);
-        let bytes: Vec<u8> = word.unwrap_or("").split(':').filter_map(|h| u8::from_str_radix(h, 16).ok()).collect();
-        bytes.try_into().map_err(|_| io::Error::other(format!("no MAC for {dev} in {ns}: {text}")))
+        let bytes: Vec<u8> = word
+            .unwrap_or("")
+            .split(':')
+            .filter_map(|h| u8::from_str_radix(h, 16).ok())
+            .collect();
+        bytes
+            .try_into()
+            .map_err(|_| io::Error::other(format!("no MAC for {dev} in {ns}: {text}")))
     }
 
     /// Runs a command inside `ns` to completion, with a deadline.
@@ -265,7 +327,11 @@ impl Lab {
     pub fn spawn(&mut self, ns: &str, argv: &[&OsStr], env: &[(&str, &str)]) -> io::Result<ProcId> {
         let mut cmd = Command::new("ip");
         cmd.args(["netns", "exec", ns]).args(argv).envs(env.iter().copied());
-        let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
         let stdout = Lines::default();
         let stderr = Lines::default();
         let readers = vec![
@@ -274,7 +340,16 @@ impl Lab {
         ];
         let id = ProcId(self.next_proc);
         self.next_proc += 1;
-        self.procs.insert(id, Proc { pid: child.id(), stdout, stderr, child: Some(child), readers });
+        self.procs.insert(
+            id,
+            Proc {
+                pid: child.id(),
+                stdout,
+                stderr,
+                child: Some(child),
+                readers,
+            },
+        );
         Ok(id)
     }
 
@@ -298,9 +373,7 @@ impl Lab {
     /// timeout. Returns the status if it exited on its own terms within `timeout`.
     pub fn stop(&mut self, id: ProcId, sig: libc::c_int, timeout: Duration) -> Option<ExitStatus> {
         let pid = self.procs.get(&id)?.pid;
-        if self.procs.get(&id)?.child.is_none() {
-            return None;
-        }
+        self.procs.get(&id)?.child.as_ref()?;
         signal(pid, sig);
         match self.wait(id, timeout) {
             Some(s) => Some(s),
@@ -394,7 +467,11 @@ impl Capture {
                     let _ = tx.send(Err(io::Error::last_os_error()));
                     return;
                 }
-                libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, (libc::ETH_P_ALL as u16).to_be() as i32)
+                libc::socket(
+                    libc::AF_PACKET,
+                    libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+                    (libc::ETH_P_ALL as u16).to_be() as i32,
+                )
             };
             if fd < 0 {
                 let _ = tx.send(Err(io::Error::last_os_error()));
@@ -407,12 +484,25 @@ impl Capture {
             sll.sll_family = libc::AF_PACKET as u16;
             sll.sll_protocol = (libc::ETH_P_ALL as u16).to_be();
             sll.sll_ifindex = ifindex as i32;
-            let tv = libc::timeval { tv_sec: 0, tv_usec: 100_000 };
+            let tv = libc::timeval {
+                tv_sec: 0,
+                tv_usec: 100_000,
+            };
             // SAFETY: plain setsockopt/bind with correctly sized arguments.
             let ok = ifindex != 0
                 && unsafe {
-                    libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_RCVTIMEO, (&tv as *const libc::timeval).cast(), std::mem::size_of::<libc::timeval>() as u32) == 0
-                        && libc::bind(fd, (&sll as *const libc::sockaddr_ll).cast(), std::mem::size_of::<libc::sockaddr_ll>() as u32) == 0
+                    libc::setsockopt(
+                        fd,
+                        libc::SOL_SOCKET,
+                        libc::SO_RCVTIMEO,
+                        (&tv as *const libc::timeval).cast(),
+                        std::mem::size_of::<libc::timeval>() as u32,
+                    ) == 0
+                        && libc::bind(
+                            fd,
+                            (&sll as *const libc::sockaddr_ll).cast(),
+                            std::mem::size_of::<libc::sockaddr_ll>() as u32,
+                        ) == 0
                 };
             if !ok {
                 let _ = tx.send(Err(io::Error::last_os_error()));
@@ -425,17 +515,31 @@ impl Capture {
                 let mut len = std::mem::size_of::<libc::sockaddr_ll>() as u32;
                 // SAFETY: buffers are live and sized as passed.
                 let n = unsafe {
-                    libc::recvfrom(sock.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0, (&mut from as *mut libc::sockaddr_ll).cast(), &mut len)
+                    libc::recvfrom(
+                        sock.as_raw_fd(),
+                        buf.as_mut_ptr().cast(),
+                        buf.len(),
+                        0,
+                        (&mut from as *mut libc::sockaddr_ll).cast(),
+                        &mut len,
+                    )
                 };
                 if n > 0 {
                     if let Ok(mut f) = f2.lock() {
-                        f.push(Frame { pkttype: from.sll_pkttype, bytes: buf[..n as usize].to_vec() });
+                        f.push(Frame {
+                            pkttype: from.sll_pkttype,
+                            bytes: buf[..n as usize].to_vec(),
+                        });
                     }
                 }
             }
         });
         match rx.recv_timeout(Duration::from_secs(10)) {
-            Ok(Ok(())) => Ok(Capture { frames, stop, thread: Some(thread) }),
+            Ok(Ok(())) => Ok(Capture {
+                frames,
+                stop,
+                thread: Some(thread),
+            }),
             Ok(Err(e)) => Err(e),
             Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "capture thread did not start")),
         }

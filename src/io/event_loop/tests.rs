@@ -56,7 +56,10 @@ impl Handler for Script {
             while let Ok(n) = sock.recv(&mut buf) {
                 let mut reply = b"echo:".to_vec();
                 reply.extend_from_slice(&buf[..n]);
-                out.push(Transmit { route: Route::Ip { dst: to }, payload: reply });
+                out.push(Transmit {
+                    route: Route::Ip { dst: to },
+                    payload: reply,
+                });
                 self.echoed += 1;
             }
         }
@@ -83,12 +86,19 @@ fn the_timer_fires_at_its_deadline_and_stop_is_clean() {
     let mut ev = EventLoop::new(67).unwrap();
     let start = Instant::now();
     let deadline = start + Duration::from_millis(30);
-    let mut h = Script { deadline: Some(deadline), stop_after_timeout: true, ..Default::default() };
+    let mut h = Script {
+        deadline: Some(deadline),
+        stop_after_timeout: true,
+        ..Default::default()
+    };
     let log = MemoryLog::default();
     assert_eq!(ev.run(&mut h, &log).unwrap(), Stop::Requested);
     assert_eq!(h.timeouts.len(), 1);
     assert!(h.timeouts[0].mono >= deadline, "fired early");
-    assert!(h.timeouts[0].mono - deadline < Duration::from_secs(2), "fired far too late");
+    assert!(
+        h.timeouts[0].mono - deadline < Duration::from_secs(2),
+        "fired far too late"
+    );
     assert!(h.stopped, "stop() is called before run returns");
     assert!(log.lines().is_empty());
 }
@@ -96,11 +106,15 @@ fn the_timer_fires_at_its_deadline_and_stop_is_clean() {
 #[test]
 fn own_sources_get_readiness_and_replies_go_out_through_the_fallback() {
     let mut ev = EventLoop::new(0).unwrap();
-    ev.set_fallback(FallbackSocket::open(Ipv4Addr::LOCALHOST, 0).unwrap()).unwrap();
+    ev.set_fallback(FallbackSocket::open(Ipv4Addr::LOCALHOST, 0).unwrap())
+        .unwrap();
 
     let own = UdpSocket::bind("127.0.0.1:0").unwrap();
     own.set_nonblocking(true).unwrap();
-    let id = ev.sources().register(&mut SourceFd(&own.as_raw_fd()), Interest::READABLE).unwrap();
+    let id = ev
+        .sources()
+        .register(&mut SourceFd(&own.as_raw_fd()), Interest::READABLE)
+        .unwrap();
     assert!(id.0 >= FIRST_EXTRA);
 
     let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -156,7 +170,12 @@ fn failed_sends_are_logged_like_isc_and_the_loop_goes_on() {
         },
         payload: vec![0; 300],
     };
-    let no_fallback = Transmit { route: Route::Ip { dst: SocketAddrV4::new(Ipv4Addr::LOCALHOST, 9) }, payload: vec![1] };
+    let no_fallback = Transmit {
+        route: Route::Ip {
+            dst: SocketAddrV4::new(Ipv4Addr::LOCALHOST, 9),
+        },
+        payload: vec![1],
+    };
     let mut h = Script {
         deadline: Some(Instant::now()),
         on_timeout: vec![bad_iface, no_fallback],
