@@ -34,6 +34,8 @@ const DDNS_STYLE_AD_HOC: u8 = 1;
 impl Parser<'_> {
     /// Runs the checks ISC makes once the configuration is read.
     pub(crate) fn post_parse_checks(&mut self) -> PResult<()> {
+        // postconf_initialization first runs the global scope's statements.
+        self.check_root_option_values()?;
         self.postconf_initialization()?;
         self.check_failover()?;
         Ok(())
@@ -51,11 +53,14 @@ impl Parser<'_> {
         self.config.postconf.pid_file_name = text(code::PID_FILE_NAME);
         if let Some(name) = text(code::OMAPI_KEY) {
             let name = String::from_utf8_lossy(&name).into_owned();
-            if !self.config.keys.iter().any(|k| k.name == name) {
+            if self.find_key(&name).is_none() {
                 return Err(Fatal(format!("OMAPI key {}: not found", name)));
             }
         }
-        if settings.get(&code::DDNS_UPDATE_STYLE).is_some_and(|v| v.as_slice() == [DDNS_STYLE_AD_HOC]) {
+        if settings
+            .get(&code::DDNS_UPDATE_STYLE)
+            .is_some_and(|v| v.as_slice() == [DDNS_STYLE_AD_HOC])
+        {
             return Err(Fatal("ddns-update-style ad_hoc no longer supported".into()));
         }
         self.paths_logged_at = Some(self.diagnostics.len());
@@ -76,7 +81,7 @@ impl Parser<'_> {
         let mut out = HashMap::new();
         for st in &self.config.groups[super::model::Config::ROOT].statements {
             let Statement::Option(os) = st else { continue };
-            if os.option.space != "server" || !matches!(os.op, OptionOp::Supersede | OptionOp::Default) {
+            if os.option.space_id != crate::options::SpaceId::SERVER || !matches!(os.op, OptionOp::Supersede | OptionOp::Default) {
                 continue;
             }
             let bytes = match &os.value {
@@ -96,5 +101,44 @@ impl Parser<'_> {
             out.insert(os.option.code, bytes);
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::conf::check_config;
+    use crate::conf::parser::MemLoader;
+
+    fn check(src: &str) -> crate::conf::ConfigOutcome {
+        check_config("t.conf", &MemLoader(vec![("t.conf".into(), src.as_bytes().to_vec())]))
+    }
+
+    #[test]
+    fn global_settings_are_read_after_parsing() {
+        let o = check("lease-file-name \"/var/x.leases\";\ndont-use-fsync on;\nserver-id-check true;\n");
+        assert!(o.ok());
+        assert_eq!(o.postconf.lease_file_name.as_deref(), Some(&b"/var/x.leases"[..]));
+        assert!(o.postconf.dont_use_fsync && o.postconf.server_id_check);
+        // The path lines come before the two notes.
+        assert_eq!(o.paths_at, Some(0));
+        let lines: Vec<String> = o.diagnostics.iter().map(|d| d.headline()).collect();
+        assert_eq!(
+            lines,
+            vec![
+                "Not using fsync() to flush lease writes",
+                "Setting server-id-check true"
+            ]
+        );
+    }
+
+    #[test]
+    fn settings_isc_refuses_stop_before_the_path_lines() {
+        let o = check("ddns-update-style ad-hoc;\n");
+        assert_eq!(o.fatal.as_deref(), Some("ddns-update-style ad_hoc no longer supported"));
+        assert_eq!(o.paths_at, None);
+        let o = check("omapi-key nokey;\n");
+        assert_eq!(o.fatal.as_deref(), Some("OMAPI key nokey: not found"));
+        let o = check("key k { algorithm hmac-md5; secret \"c2VjcmV0\"; }\nomapi-key k;\n");
+        assert!(o.ok());
     }
 }
