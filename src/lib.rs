@@ -14,11 +14,16 @@
 //! * [`cli`] — the `dhcpd` command line, flag for flag and message for
 //!   message as ISC's.
 //! * [`failover`] — ISC failover protocol pieces that are pure functions.
+//! * [`time`] — [`time::Now`], the clock values the shell reads and the cores receive.
+//! * [`io`] — the IO shell: interfaces, raw and UDP sockets, the event loop,
+//!   signals, daemonising, syslog.
 
 pub mod cli;
 pub mod conf;
 pub mod eval;
 pub mod failover;
+pub mod io;
 pub mod lease;
 pub mod options;
+pub mod time;
 pub mod wire;
