@@ -333,7 +333,8 @@ pub struct Config {
     pub named_groups: Vec<NamedGroup>,
     /// Classes and subclasses in declaration order.
     pub classes: Vec<Class>,
-    /// TSIG keys; a later key of the same name replaces an earlier one.
+    /// TSIG keys; a later key of the same name (ignoring case) replaces an
+    /// earlier one.
     pub keys: Vec<Key>,
     /// DNS zones; a later zone of the same name replaces an earlier one.
     pub zones: Vec<Zone>,
