@@ -5,12 +5,14 @@
 #![no_main]
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use dhcpd::omapi::{
     Attributes, AuthKey, Handle, KeyRing, ObjectStore, ObjectType, Session, SessionConfig, Target,
 };
-use dhcpd::wire::omapi::{Deframer, Intro, IscResult, Message, NamedValue, Packet, Value, HEADER_LEN};
+use dhcpd::time::Now;
+use dhcpd::wire::omapi::{
+    Deframer, Intro, IscResult, Message, NamedValue, Packet, Value, HEADER_LEN,
+};
 use libfuzzer_sys::fuzz_target;
 
 /// A store with one failover state (handle 1) that accepts any update.
@@ -68,7 +70,7 @@ fuzz_target!(|data: &[u8]| {
         omapi_key: (data.first() == Some(&1)).then(|| "k".to_string()),
         ..SessionConfig::default()
     });
-    let now = Instant::now();
+    let now = Now::read();
     let mut session = Session::new(now, config, 7);
     let mut store = OneObject;
     session.handle_bytes(now, &Intro::OURS.to_bytes(), &mut store);

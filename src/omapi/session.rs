@@ -30,6 +30,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::time::Now;
+
 use super::auth::{AuthKey, KeyRing};
 use super::store::{key_values, Handle, ObjectStore, Target};
 use crate::conf::model::Config;
@@ -196,8 +198,8 @@ impl Session {
     /// A session for a connection accepted at `now`. Our introduction is queued at once, as
     /// ISC sends it on accept. `first_id` is the first transaction id we use (ISC takes it
     /// from `random()`; the caller chooses).
-    pub fn new(now: Instant, config: Arc<SessionConfig>, first_id: u32) -> Session {
-        let intro_deadline = config.limits.intro_timeout.map(|t| now + t);
+    pub fn new(now: Now, config: Arc<SessionConfig>, first_id: u32) -> Session {
+        let intro_deadline = config.limits.intro_timeout.map(|t| now.mono + t);
         let mut session = Session {
             config,
             state: State::IntroWait,
@@ -238,12 +240,7 @@ impl Session {
 
     /// Feeds bytes read from the socket and answers every complete message, as far as the
     /// output limit allows. Call it with no bytes after draining output to resume.
-    pub fn handle_bytes<S: ObjectStore + ?Sized>(
-        &mut self,
-        now: Instant,
-        data: &[u8],
-        store: &mut S,
-    ) {
+    pub fn handle_bytes<S: ObjectStore + ?Sized>(&mut self, now: Now, data: &[u8], store: &mut S) {
         let mut data = data;
         if self.state == State::IntroWait {
             let take = (INTRO_LEN - self.intro.len()).min(data.len());
@@ -266,13 +263,13 @@ impl Session {
         let had_partial = deframer.in_message();
         deframer.push(data);
         if !had_partial && deframer.in_message() {
-            self.message_deadline = limits.message_timeout.map(|t| now + t);
+            self.message_deadline = limits.message_timeout.map(|t| now.mono + t);
         }
         while self.state == State::Open && self.pending_output < limits.max_pending_output {
             match self.next_request() {
                 Ok(Some(request)) => {
                     self.message_deadline = match &self.deframer {
-                        Some(d) if d.in_message() => limits.message_timeout.map(|t| now + t),
+                        Some(d) if d.in_message() => limits.message_timeout.map(|t| now.mono + t),
                         _ => None,
                     };
                     self.serve(request, store);
@@ -304,9 +301,9 @@ impl Session {
     }
 
     /// Closes the session if its deadline has passed.
-    pub fn handle_timeout(&mut self, now: Instant) {
+    pub fn handle_timeout(&mut self, now: Now) {
         match self.poll_timeout() {
-            Some(deadline) if now >= deadline => {
+            Some(deadline) if now.mono >= deadline => {
                 let reason = if self.state == State::IntroWait {
                     CloseReason::IntroTimeout
                 } else {

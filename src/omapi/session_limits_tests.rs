@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::super::*;
-use super::{config, lab_store, omkey, open_msg, open_session, refresh_msg, replies};
+use super::{at, config, lab_store, omkey, open_msg, open_session, refresh_msg, replies};
 use crate::omapi::auth::{AuthKey, KeyRing};
 use crate::omapi::fake::FakeStore;
 use crate::wire::omapi::captures::{self, connections, split, stream};
@@ -28,7 +28,7 @@ fn unread_replies_stop_input_processing_until_drained() {
     let mut store = FakeStore::new();
     let (mut s, t) = open_session(limited(limits), &mut store);
     let burst: Vec<u8> = (1..=50).flat_map(|id| refresh_msg(id, 77)).collect();
-    s.handle_bytes(t, &burst, &mut store);
+    s.handle_bytes(at(t), &burst, &mut store);
     // Each "no matching handle" STATUS is 75 bytes: three fit under 200, then input waits.
     assert_eq!(s.pending_output(), 225);
     assert!(!s.wants_read());
@@ -40,7 +40,7 @@ fn unread_replies_stop_input_processing_until_drained() {
         }
         answered.extend(r.iter().map(|m| (m.id, m.rid)));
         assert!(s.wants_read());
-        s.handle_bytes(t, &[], &mut store);
+        s.handle_bytes(at(t), &[], &mut store);
     }
     let expect: Vec<_> = (0..50).map(|i| (1000 + i, i + 1)).collect();
     assert_eq!(answered, expect);
@@ -57,7 +57,7 @@ fn input_piling_up_behind_unread_replies_closes() {
     let mut store = FakeStore::new();
     let (mut s, t) = open_session(limited(limits), &mut store);
     let burst: Vec<u8> = (1..=50).flat_map(|id| refresh_msg(id, 77)).collect();
-    s.handle_bytes(t, &burst, &mut store);
+    s.handle_bytes(at(t), &burst, &mut store);
     assert_eq!(s.state(), State::Closed);
     assert_eq!(
         s.close_reason(),
@@ -88,7 +88,7 @@ fn oversized_message_closes_before_it_is_buffered() {
     .to_vec()
     .unwrap();
     // Only the header and the value's length arrive: that is enough to refuse.
-    s.handle_bytes(t, &big[..40], &mut store);
+    s.handle_bytes(at(t), &big[..40], &mut store);
     assert_eq!(s.state(), State::Closed);
     assert!(matches!(
         s.close_reason(),
@@ -103,13 +103,13 @@ fn oversized_message_closes_before_it_is_buffered() {
 fn introduction_must_arrive_in_time() {
     let t0 = Instant::now();
     let mut store = FakeStore::new();
-    let mut s = Session::new(t0, limited(Limits::default()), 1);
+    let mut s = Session::new(at(t0), limited(Limits::default()), 1);
     assert_eq!(s.state(), State::IntroWait);
     assert_eq!(s.poll_timeout(), Some(t0 + Duration::from_secs(30)));
-    s.handle_bytes(t0, &[0, 0, 0], &mut store);
-    s.handle_timeout(t0 + Duration::from_secs(29));
+    s.handle_bytes(at(t0), &[0, 0, 0], &mut store);
+    s.handle_timeout(at(t0 + Duration::from_secs(29)));
     assert_eq!(s.state(), State::IntroWait);
-    s.handle_timeout(t0 + Duration::from_secs(30));
+    s.handle_timeout(at(t0 + Duration::from_secs(30)));
     assert_eq!(s.close_reason(), Some(&CloseReason::IntroTimeout));
     assert_eq!(
         s.poll_transmit(),
@@ -125,16 +125,16 @@ fn a_started_message_must_complete_in_time() {
     assert_eq!(s.poll_timeout(), None, "idle between messages is free");
     let m = refresh_msg(1, 5);
     let t1 = t0 + Duration::from_secs(100);
-    s.handle_bytes(t1, &m[..10], &mut store);
+    s.handle_bytes(at(t1), &m[..10], &mut store);
     assert_eq!(s.poll_timeout(), Some(t1 + Duration::from_secs(60)));
-    s.handle_bytes(t1 + Duration::from_secs(10), &m[10..], &mut store);
+    s.handle_bytes(at(t1 + Duration::from_secs(10)), &m[10..], &mut store);
     assert_eq!(s.poll_timeout(), None);
     assert_eq!(replies(&mut s).len(), 1);
     let t2 = t1 + Duration::from_secs(500);
-    s.handle_bytes(t2, &m[..5], &mut store);
-    s.handle_timeout(t2 + Duration::from_secs(59));
+    s.handle_bytes(at(t2), &m[..5], &mut store);
+    s.handle_timeout(at(t2 + Duration::from_secs(59)));
     assert_eq!(s.state(), State::Open);
-    s.handle_timeout(t2 + Duration::from_secs(60));
+    s.handle_timeout(at(t2 + Duration::from_secs(60)));
     assert_eq!(s.close_reason(), Some(&CloseReason::MessageTimeout));
 }
 
@@ -142,12 +142,12 @@ fn a_started_message_must_complete_in_time() {
 fn absurd_header_size_is_refused() {
     let mut store = FakeStore::new();
     let t = Instant::now();
-    let mut s = Session::new(t, limited(Limits::default()), 1);
+    let mut s = Session::new(at(t), limited(Limits::default()), 1);
     let intro = Intro {
         version: 100,
         header_size: 1 << 20,
     };
-    s.handle_bytes(t, &intro.to_bytes(), &mut store);
+    s.handle_bytes(at(t), &intro.to_bytes(), &mut store);
     assert_eq!(
         s.close_reason(),
         Some(&CloseReason::HeaderTooLarge(1 << 20))
@@ -167,7 +167,7 @@ fn a_key_that_cannot_sign_closes_when_used() {
         NamedValue::new("name", Value::string("odd")),
         NamedValue::new("algorithm", Value::string("hmac-md4.SIG-ALG.REG.INT.")),
     ];
-    s.handle_bytes(t, &open_msg(1, &[], "authenticator", key), &mut store);
+    s.handle_bytes(at(t), &open_msg(1, &[], "authenticator", key), &mut store);
     let h = replies(&mut s)[0].handle;
     let signed = Message {
         authid: h,
@@ -177,7 +177,7 @@ fn a_key_that_cannot_sign_closes_when_used() {
         signature: vec![0; 16],
         ..Message::default()
     };
-    s.handle_bytes(t, &signed.to_vec().unwrap(), &mut store);
+    s.handle_bytes(at(t), &signed.to_vec().unwrap(), &mut store);
     assert_eq!(
         s.close_reason(),
         Some(&CloseReason::UnusableKey("odd".into()))
@@ -205,7 +205,7 @@ fn garbage_never_panics_and_replies_stay_well_formed() {
             input.extend_from_slice(&m);
         }
         for chunk in input.chunks(1 + rng.below(64)) {
-            s.handle_bytes(t, chunk, &mut store);
+            s.handle_bytes(at(t), chunk, &mut store);
             for r in std::iter::from_fn(|| s.poll_transmit()) {
                 assert!(Packet::new_checked(&r[..], 24).is_ok());
             }

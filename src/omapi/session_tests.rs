@@ -10,10 +10,20 @@ use super::*;
 use crate::omapi::auth::{AuthKey, KeyRing};
 use crate::omapi::fake::{FakeStore, FakeValue};
 use crate::omapi::store::ObjectType;
+use crate::time::Now;
 use crate::wire::omapi::captures::{self, connections, split, stream, Event};
 use crate::wire::omapi::{Message, NamedValue, Opcode, Packet, Value};
 
-fn omkey() -> AuthKey {
+/// A loop turn at `mono` (the session only reads the monotonic clock).
+pub(super) fn at(mono: Instant) -> Now {
+    Now {
+        mono,
+        wall: 1_700_000_000,
+        wall_micros: 0,
+    }
+}
+
+pub(super) fn omkey() -> AuthKey {
     AuthKey::new("omkey", "hmac-md5.SIG-ALG.REG.INT.", b"this is a test key!")
 }
 
@@ -116,7 +126,7 @@ fn replay(
         } else {
             0
         };
-        let mut s = Session::new(t0, config.clone(), first_id);
+        let mut s = Session::new(at(t0), config.clone(), first_id);
         let mut ours = drain(&mut s);
         let mut now = t0;
         for event in events {
@@ -125,7 +135,7 @@ fn replay(
                     now += Duration::from_millis(5);
                     let size = if chunk == 0 { bytes.len() } else { chunk };
                     for piece in bytes.chunks(size) {
-                        s.handle_bytes(now, piece, store);
+                        s.handle_bytes(at(now), piece, store);
                         ours.extend(drain(&mut s));
                     }
                 }
@@ -218,10 +228,10 @@ fn authid_without_signature_is_refused() {
     let mut store = lab_store(captures::RAW_KEY);
     let isc = split(&stream(events, false)).1;
     let first_id = Packet::new_unchecked(&isc[0][..], 24).id();
-    let mut s = Session::new(Instant::now(), config(true), first_id);
+    let mut s = Session::new(at(Instant::now()), config(true), first_id);
     let client = split(&stream(events, true)).1;
     let mut ours = drain(&mut s);
-    s.handle_bytes(Instant::now(), &stream(events, true), &mut store);
+    s.handle_bytes(at(Instant::now()), &stream(events, true), &mut store);
     ours.extend(drain(&mut s));
     let (_, replies) = split(&ours);
     assert_eq!(
@@ -275,9 +285,9 @@ fn refresh_msg(id: u32, handle: u32) -> Vec<u8> {
 
 fn open_session(config: Arc<SessionConfig>, store: &mut FakeStore) -> (Session, Instant) {
     let t0 = Instant::now();
-    let mut s = Session::new(t0, config, 1000);
+    let mut s = Session::new(at(t0), config, 1000);
     assert_eq!(s.poll_transmit().unwrap(), Intro::OURS.to_bytes());
-    s.handle_bytes(t0, &Intro::OURS.to_bytes(), store);
+    s.handle_bytes(at(t0), &Intro::OURS.to_bytes(), store);
     assert_eq!(s.state(), State::Open);
     (s, t0)
 }
@@ -302,7 +312,7 @@ fn exclusive_create_of_an_existing_object() {
     let (mut s, t) = open_session(config(false), &mut store);
     let name = vec![NamedValue::new("name", Value::string("fo-test"))];
     s.handle_bytes(
-        t,
+        at(t),
         &open_msg(1, &["create", "exclusive"], "failover-state", name),
         &mut store,
     );
@@ -323,7 +333,7 @@ fn host_lifecycle_and_control_shutdown() {
         NamedValue::new("name", Value::string("h2")),
         NamedValue::new("hardware-address", Value::Data(vec![0, 1, 2, 3, 4, 5])),
     ];
-    s.handle_bytes(t, &open_msg(1, &["create"], "host", host), &mut store);
+    s.handle_bytes(at(t), &open_msg(1, &["create"], "host", host), &mut store);
     let r = replies(&mut s);
     assert_eq!(r[0].op, Opcode::Update);
     let handle = r[0].handle;
@@ -338,8 +348,8 @@ fn host_lifecycle_and_control_shutdown() {
         )],
         ..Message::default()
     };
-    s.handle_bytes(t, &set_ip.to_vec().unwrap(), &mut store);
-    s.handle_bytes(t, &refresh_msg(3, handle), &mut store);
+    s.handle_bytes(at(t), &set_ip.to_vec().unwrap(), &mut store);
+    s.handle_bytes(at(t), &refresh_msg(3, handle), &mut store);
     let r = replies(&mut s);
     assert_eq!(status_of(&r[0]), (0, None));
     assert_eq!(
@@ -353,14 +363,14 @@ fn host_lifecycle_and_control_shutdown() {
         id: 4,
         ..Message::default()
     };
-    s.handle_bytes(t, &empty.to_vec().unwrap(), &mut store);
+    s.handle_bytes(at(t), &empty.to_vec().unwrap(), &mut store);
     let r = replies(&mut s);
     assert_eq!(
         status_of(&r[0]),
         (0x60003, Some(b"can't update object".to_vec()))
     );
     // Control: state 2 is accepted.
-    s.handle_bytes(t, &open_msg(5, &[], "control", vec![]), &mut store);
+    s.handle_bytes(at(t), &open_msg(5, &[], "control", vec![]), &mut store);
     let control = replies(&mut s)[0].handle;
     let shutdown = Message {
         op: Opcode::Update,
@@ -369,7 +379,7 @@ fn host_lifecycle_and_control_shutdown() {
         object_values: vec![NamedValue::new("state", Value::Int(2))],
         ..Message::default()
     };
-    s.handle_bytes(t, &shutdown.to_vec().unwrap(), &mut store);
+    s.handle_bytes(at(t), &shutdown.to_vec().unwrap(), &mut store);
     assert_eq!(status_of(&replies(&mut s)[0]), (0, None));
     assert_eq!(store.control_states, [2]);
 }
@@ -382,16 +392,16 @@ fn refresh_and_delete_of_a_key_handle() {
         NamedValue::new("name", Value::string("omkey")),
         NamedValue::new("algorithm", Value::string("hmac-md5.SIG-ALG.REG.INT.")),
     ];
-    s.handle_bytes(t, &open_msg(1, &[], "authenticator", key), &mut store);
+    s.handle_bytes(at(t), &open_msg(1, &[], "authenticator", key), &mut store);
     let h = replies(&mut s)[0].handle;
-    s.handle_bytes(t, &refresh_msg(2, h), &mut store);
+    s.handle_bytes(at(t), &refresh_msg(2, h), &mut store);
     let delete = Message {
         op: Opcode::Delete,
         handle: h,
         id: 3,
         ..Message::default()
     };
-    s.handle_bytes(t, &delete.to_vec().unwrap(), &mut store);
+    s.handle_bytes(at(t), &delete.to_vec().unwrap(), &mut store);
     let r = replies(&mut s);
     assert_eq!(r[0].object_value("name"), Some(&Value::string("omkey")));
     assert_eq!(r[0].object_value("algorithm").unwrap().wire_len(), 25);
@@ -410,9 +420,17 @@ fn notify_is_not_implemented_and_unsearchable_types_are_named() {
         id: 1,
         ..Message::default()
     };
-    s.handle_bytes(t, &notify.to_vec().unwrap(), &mut store);
-    s.handle_bytes(t, &open_msg(2, &[], "failover-link", vec![]), &mut store);
-    s.handle_bytes(t, &open_msg(3, &[], "authenticator", vec![]), &mut store);
+    s.handle_bytes(at(t), &notify.to_vec().unwrap(), &mut store);
+    s.handle_bytes(
+        at(t),
+        &open_msg(2, &[], "failover-link", vec![]),
+        &mut store,
+    );
+    s.handle_bytes(
+        at(t),
+        &open_msg(3, &[], "authenticator", vec![]),
+        &mut store,
+    );
     let r = replies(&mut s);
     assert_eq!(
         status_of(&r[0]),
@@ -450,8 +468,8 @@ fn settings_come_from_the_configuration() {
     let events = &connections(captures::OMSHELL_KEY)[1];
     let isc = stream(events, false);
     let first_id = Packet::new_unchecked(&split(&isc).1[0][..], 24).id();
-    let mut s = Session::new(Instant::now(), Arc::new(settings), first_id);
-    s.handle_bytes(Instant::now(), &stream(events, true), &mut store);
+    let mut s = Session::new(at(Instant::now()), Arc::new(settings), first_id);
+    s.handle_bytes(at(Instant::now()), &stream(events, true), &mut store);
     assert_eq!(drain(&mut s), isc);
 }
 
