@@ -369,8 +369,21 @@ impl Session {
             Err(e) => return Err(CloseReason::Framing(e)),
         };
         let message = Message::parse(&packet).map_err(CloseReason::Framing)?;
-        // ISC stores message values as they arrive, before any signature check, and fails
-        // the connection on the names its message object reserves.
+        // ISC looks the authid up as soon as the header is in and starts the key's digest,
+        // failing the connection when no key of this connection has that handle or the key
+        // cannot sign.
+        let key = match message.authid {
+            0 => None,
+            authid => match self.auths.iter().position(|(h, _)| *h == authid) {
+                Some(i) if self.auths[i].1.algorithm().is_err() => {
+                    return Err(CloseReason::UnusableKey(self.auths[i].1.name().to_string()));
+                }
+                Some(i) => Some(i),
+                None => return Err(CloseReason::UnknownAuthenticator(authid)),
+            },
+        };
+        // Then it stores message values as they arrive, before any signature check, and
+        // fails the connection on the names its message object reserves.
         if let Some(nv) = message
             .message_values
             .iter()
@@ -380,18 +393,15 @@ impl Session {
                 String::from_utf8_lossy(&nv.name).into_owned(),
             ));
         }
-        let mut key = None;
-        let mut verified = true;
-        if message.authid != 0 {
-            let Some(i) = self.auths.iter().position(|(h, _)| *h == message.authid) else {
-                return Err(CloseReason::UnknownAuthenticator(message.authid));
-            };
-            let k = &self.auths[i].1;
-            verified = !message.signature.is_empty()
-                && k.verify_packet(&packet)
-                    .map_err(|_| CloseReason::UnusableKey(k.name().to_string()))?;
-            key = Some(i);
-        }
+        let verified = match key {
+            None => true,
+            Some(i) => {
+                let k = &self.auths[i].1;
+                !message.signature.is_empty()
+                    && k.verify_packet(&packet)
+                        .map_err(|_| CloseReason::UnusableKey(k.name().to_string()))?
+            }
+        };
         Ok(Some(Request {
             message,
             key,
