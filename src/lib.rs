@@ -8,6 +8,7 @@
 //!
 //! * [`conf`] — reads `dhcpd.conf` exactly as ISC's `dhcpd -t` does,
 //!   including its error messages, line numbers and carets.
+//! * [`eval`] — runs dhcpd.conf statements and expressions as ISC does.
 //! * [`options`] — the one DHCP option table (ISC's names, codes, formats).
 //! * [`wire`] — checked views and `Repr`s over DHCP and failover bytes.
 //! * [`cli`] — the `dhcpd` command line, flag for flag and message for
@@ -15,11 +16,19 @@
 //! * [`failover`] — ISC failover protocol pieces that are pure functions.
 //! * [`engine`] — DHCPv4 packet handling as ISC does it: (packet,
 //!   configuration, leases, time) in, (reply, lease changes, log lines) out.
+//! * [`time`] — [`time::Now`], the clock values the shell reads and the cores receive.
+//! * [`io`] — the IO shell: interfaces, raw and UDP sockets, the event loop,
+//!   signals, daemonising, syslog.
+//! * [`omapi`] — the OMAPI session and signatures behind `omapi-port`, without sockets.
 
 pub mod cli;
 pub mod conf;
 pub mod engine;
+pub mod eval;
 pub mod failover;
+pub mod io;
 pub mod lease;
+pub mod omapi;
 pub mod options;
+pub mod time;
 pub mod wire;

@@ -17,7 +17,7 @@ mod args;
 mod error;
 mod flags;
 mod log;
-mod system;
+pub(crate) mod system;
 
 pub use args::{early_exit, parse, validate_port, Early, Family, Mode, Options};
 pub use error::{CliError, Unavailable};
