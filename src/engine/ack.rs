@@ -187,6 +187,7 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
             ends: lease.ends,
             is_static,
             host_name: host.map(|h| config.hosts[h].name.clone()),
+            hardware: lease.hardware.as_ref().map_or_else(Vec::new, |h| [&[h.htype][..], &h.addr].concat()),
         };
         let pkt = req.eval_packet();
         let cx = EvalContext { packet: Some(pkt), lease: Some(&ev_lease), now };

@@ -106,6 +106,7 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
             ends: 0,
             is_static: true,
             host_name: hp.map(|h| config.hosts[h].name.clone()),
+            hardware: [&[req.repr.htype][..], req.hw()].concat(),
         };
         let cx = EvalContext { packet: Some(req.eval_packet()), lease: Some(&ev_lease), now };
         let mut options = self.eval.new_state();

@@ -70,6 +70,8 @@ pub struct EvalLease {
     pub is_static: bool,
     /// The host declaration it is bound to (`host-decl-name`).
     pub host_name: Option<String>,
+    /// Its hardware type and address (`hardware` without a packet).
+    pub hardware: Vec<u8>,
 }
 
 /// Everything an evaluation may read besides option states.
@@ -126,15 +128,16 @@ pub trait ScopeEvaluator {
     /// Whether DHCP option `code` holds text (ISC `format_has_text`):
     /// such options get a trailing NUL for clients that sent NUL-terminated
     /// host names.
-    fn has_text(&self, code: u8) -> bool {
+    fn has_text(&self, state: &Self::State<'_>, code: u8) -> bool {
+        let _ = state;
         builtin_dhcp_option_has_text(code)
     }
 
     /// A boolean expression (`match if`); `None` when evaluation fails.
-    fn boolean(&mut self, cx: &EvalContext<'_>, state: Option<&Self::State<'_>>, expr: &Expression) -> Option<bool>;
+    fn boolean<'c>(&mut self, cx: &EvalContext<'_>, state: Option<&Self::State<'c>>, expr: &'c Expression) -> Option<bool>;
 
     /// A data expression (`match`, `spawn with`); `None` when it fails.
-    fn data(&mut self, cx: &EvalContext<'_>, state: Option<&Self::State<'_>>, expr: &Expression) -> Option<Vec<u8>>;
+    fn data<'c>(&mut self, cx: &EvalContext<'_>, state: Option<&Self::State<'c>>, expr: &'c Expression) -> Option<Vec<u8>>;
 
     /// Lines logged by evaluations since the last call.
     fn take_logs(&mut self) -> Vec<LogLine>;
@@ -365,7 +368,7 @@ impl ScopeEvaluator for ConstEvaluator {
         v.into_iter().map(|s| s.code).collect()
     }
 
-    fn boolean(&mut self, cx: &EvalContext<'_>, state: Option<&ConstState>, expr: &Expression) -> Option<bool> {
+    fn boolean<'c>(&mut self, cx: &EvalContext<'_>, state: Option<&ConstState>, expr: &'c Expression) -> Option<bool> {
         match expr {
             Expression::Known => Some(cx.packet?.known),
             Expression::Static => Some(cx.lease?.is_static),
@@ -399,7 +402,7 @@ impl ScopeEvaluator for ConstEvaluator {
         }
     }
 
-    fn data(&mut self, cx: &EvalContext<'_>, state: Option<&ConstState>, expr: &Expression) -> Option<Vec<u8>> {
+    fn data<'c>(&mut self, cx: &EvalContext<'_>, state: Option<&ConstState>, expr: &'c Expression) -> Option<Vec<u8>> {
         self.data_expr(cx, state, expr)
     }
 

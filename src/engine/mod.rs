@@ -36,6 +36,7 @@ pub mod failover;
 pub mod find;
 pub mod hosts;
 pub mod inform;
+pub mod isc_eval;
 pub mod isclog;
 pub mod leasedb;
 pub mod leasetime;
@@ -61,6 +62,7 @@ use crate::options::SpaceId;
 
 pub use eval::{ConstEvaluator, EvalContext, ScopeEvaluator};
 pub use failover::{FailoverHooks, NoFailover, PeerStatus, ServiceState};
+pub use isc_eval::{IscEvaluator, IscState};
 pub use outcome::{LogLine, Outcome, Priority, Probe, ProbeResult, Reply, ReplyFacts, ReplyKind};
 
 use classify::Classes;

@@ -187,7 +187,7 @@ pub fn cons_options<E: ScopeEvaluator>(
             continue;
         }
         let Some(mut v) = eval.reply_option(cx, state, c8).filter(|v| !v.is_empty()) else { continue };
-        if p.terminate && eval.has_text(c8) {
+        if p.terminate && eval.has_text(state, c8) {
             v.push(0);
         }
         out.push(RawOption::owned(c8, v));

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use dhcpd::conf::parser::MemLoader;
-use dhcpd::engine::{ConstEvaluator, Engine, NoFailover, ProbeResult};
+use dhcpd::engine::{Engine, IscEvaluator, NoFailover, ProbeResult};
 use dhcpd::wire::dhcp::{MessageType, OpCode, Packet, RawOption, Repr, Vendor};
 use dhcpd::wire::frame::{FrameRepr, PAYLOAD_OFFSET};
 
@@ -209,7 +209,7 @@ fn same_log(a: &[String], b: &[String]) -> bool {
 
 struct Run {
     lab: Lab,
-    engine: Engine,
+    engine: Engine<IscEvaluator>,
     failures: Vec<String>,
     /// Replies compared (both servers answered).
     compared: usize,
@@ -259,7 +259,7 @@ impl Run {
         lab.start_isc(conf);
         let loader = MemLoader(vec![("dhcpd.conf".into(), conf.as_bytes().to_vec())]);
         let config = dhcpd::conf::check_config("dhcpd.conf", &loader).config.expect("config");
-        let mut engine = Engine::new(Arc::new(config), ConstEvaluator::new(), NoFailover);
+        let mut engine = Engine::new(Arc::new(config), IscEvaluator::new(), NoFailover);
         engine.set_interface(0, &lab.server_if, &[SERVER]);
         let _ = engine.start(wall());
         Run { lab, engine, failures: Vec::new(), compared: 0 }
