@@ -130,13 +130,7 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
         if let Some(h) = free(self.hosts.by_hw(req.repr.htype, req.hw())) {
             return Some(h);
         }
-        let opts = req.repr.options();
-        free(self.hosts.by_option(|space, c| {
-            if space != SpaceId::DHCP {
-                return None;
-            }
-            opts.iter().find(|o| u32::from(o.code) == c).map(|o| &*o.data)
-        }))
+        free(self.hosts.by_option(|space, c| req.space_option(space, c)))
     }
 
     /// ISC `ack_lease`. `when` is the in-memory expiry of an offer (0 for
@@ -792,14 +786,23 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
         }
     }
 
+    /// Records (or clears) the billing of lease `idx`, in the engine and in
+    /// the lease record the file gets.
+    fn set_billing(&mut self, config: &Config, idx: usize, class: Option<ClassRef>) {
+        let record = class.map(|c| self.classes.billing_record(config, c));
+        let e = self.db.get_mut(idx);
+        e.billing = class;
+        e.lease.billing_class = record;
+    }
+
     /// ISC's per-class billing in `ack_lease`; false when the client must
     /// not get the lease (every matching class is at its limit).
     fn bill(&mut self, config: &Config, idx: usize, classes: &[ClassRef], kind: AckKind, msg: &str, out: &mut Outcome) -> bool {
         if let Some(b) = self.db.get(idx).billing {
             if !classes.contains(&b) {
                 self.classes.unbill(b);
+                self.set_billing(config, idx, None);
                 let e = self.db.get_mut(idx);
-                e.billing = None;
                 if e.lease.binding_state == BindingState::Active {
                     e.cannot_reuse = true;
                 }
@@ -826,12 +829,11 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
                 ));
                 return false;
             }
-            let e = self.db.get_mut(idx);
-            e.billing = billed;
-            if kind == AckKind::Offer && billed.is_some() && e.lease.binding_state != BindingState::Active {
-                e.billing = None;
-                if let Some(c) = billed {
+            self.set_billing(config, idx, billed);
+            if let Some(c) = billed {
+                if kind == AckKind::Offer && self.db.get(idx).lease.binding_state != BindingState::Active {
                     self.classes.unbill(c);
+                    self.set_billing(config, idx, None);
                 }
             }
             if self.db.get(idx).billing.is_some() {

@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 
 use crate::conf::model::{Config, GroupId};
+use crate::lease::BillingClass;
 
 use super::eval::{EvalContext, ScopeEvaluator};
 use super::outcome::LogLine;
@@ -152,6 +153,48 @@ impl Classes {
             join(r, &mut out);
         }
         out
+    }
+
+    /// How the lease file names a class a lease is billed to.
+    pub fn billing_record(&self, config: &Config, class: ClassRef) -> BillingClass {
+        match class {
+            ClassRef::Config(i) => match (config.classes[i].superclass, &config.classes[i].hash_string) {
+                (Some(sup), Some(hash)) => BillingClass::Subclass {
+                    parent: config.classes[sup].name.clone().unwrap_or_default(),
+                    hash: hash.clone(),
+                },
+                _ => BillingClass::Class(config.classes[i].name.clone().unwrap_or_default()),
+            },
+            ClassRef::Spawned(i) => BillingClass::Subclass {
+                parent: config.classes[self.spawned[i].superclass].name.clone().unwrap_or_default(),
+                hash: self.spawned[i].hash.clone(),
+            },
+        }
+    }
+
+    /// The class a lease-file billing record names (a subclass of a
+    /// spawning class is made if it does not exist yet, as ISC does when
+    /// reading the file).
+    pub fn resolve_billing(&mut self, config: &Config, billing: &BillingClass) -> Option<ClassRef> {
+        let named = |n: &str| {
+            self.collection.iter().copied().find(|&i| config.classes[i].name.as_deref() == Some(n))
+        };
+        match billing {
+            BillingClass::Class(name) => named(name).map(ClassRef::Config),
+            BillingClass::Subclass { parent, hash } => {
+                let sup = named(parent)?;
+                if let Some(&c) = self.subclasses.get(&(sup, hash.clone())) {
+                    return Some(c);
+                }
+                if !config.classes[sup].spawning {
+                    return None;
+                }
+                self.spawned.push(SpawnedClass { superclass: sup, hash: hash.clone() });
+                let r = ClassRef::Spawned(self.spawned.len() - 1);
+                self.subclasses.insert((sup, hash.clone()), r);
+                Some(r)
+            }
+        }
     }
 
     /// ISC `bill_class`: takes one of the class's lease slots; false when

@@ -133,17 +133,7 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
             }
         }
         if fixed.is_none() && host.is_empty() {
-            let hp = {
-                let opts = req.repr.options();
-                self.hosts
-                    .by_option(|space, code| {
-                        if space != crate::options::SpaceId::DHCP {
-                            return None;
-                        }
-                        opts.iter().find(|o| u32::from(o.code) == code).map(|o| &*o.data)
-                    })
-                    .to_vec()
-            };
+            let hp = self.hosts.by_option(|space, code| req.space_option(space, code)).to_vec();
             if !hp.is_empty() {
                 req.known = true;
                 fixed = self.host_for_network(config, &hp, share);

@@ -560,6 +560,7 @@ impl LeaseDb {
             if let Some(b) = e.billing.take() {
                 self.unbilled.push(b);
             }
+            l.billing_class = None;
             l.agent_options.clear();
             e.agent_raw = None;
             l.client_hostname = None;

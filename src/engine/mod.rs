@@ -176,6 +176,26 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
     /// while the server was down (ISC `expire_all_pools`).
     pub fn start(&mut self, now: i64) -> Outcome {
         let mut out = Outcome::default();
+        // Leases still bound keep their class billing (ISC
+        // `lease_instantiate`); others drop it.
+        for idx in 0..self.db.len() {
+            let e = self.db.get(idx);
+            let Some(record) = e.lease.billing_class.clone() else { continue };
+            let bound = matches!(
+                e.lease.binding_state,
+                crate::lease::BindingState::Active
+                    | crate::lease::BindingState::Expired
+                    | crate::lease::BindingState::Released
+                    | crate::lease::BindingState::Reset
+            );
+            let class = if bound { self.classes.resolve_billing(&self.config, &record) } else { None };
+            let class = class.filter(|&c| self.classes.bill(&self.config, c));
+            let e = self.db.get_mut(idx);
+            e.billing = class;
+            if class.is_none() {
+                e.lease.billing_class = None;
+            }
+        }
         let statuses = self.pool_statuses();
         let changed = self.db.instantiate(now, &|p| statuses[p].clone());
         self.settle(&mut out);

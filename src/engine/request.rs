@@ -239,6 +239,17 @@ impl<'a> Request<'a> {
         scopes.find_subnet(config, ia).map(|s| config.subnets[s].shared_network)
     }
 
+    /// A received option of the DHCP or relay agent space (ISC looks
+    /// `host-identifier option` values up in either).
+    pub fn space_option(&self, space: crate::options::SpaceId, code: u32) -> Option<&[u8]> {
+        let code = u8::try_from(code).ok()?;
+        match space {
+            crate::options::SpaceId::DHCP => self.option(code),
+            crate::options::SpaceId::AGENT => agent_suboption(self.option(code::AGENT)?, code),
+            _ => None,
+        }
+    }
+
     /// The request as expressions see it.
     pub fn eval_packet(&self) -> EvalPacket<'_> {
         EvalPacket { raw: self.raw, options: self.repr.options(), known: self.known }

@@ -477,3 +477,66 @@ fn same_replies_as_isc_with_ping_check() {
     drop(run);
     assert!(failures.is_empty(), "{} differences:\n{}", failures.len(), failures.join("\n"));
 }
+
+const CONF_C: &str = r#"
+authoritative;
+ping-check false;
+default-lease-time 1200;
+option space acme;
+option acme.server code 1 = ip-address;
+option acme.label code 2 = text;
+class "acme" {
+  match if option vendor-class-identifier = "acme";
+  vendor-option-space acme;
+  option acme.server 10.0.0.9;
+  option acme.label "hello";
+}
+class "circuits" {
+  spawn with option agent.circuit-id;
+  lease limit 1;
+}
+if exists user-class {
+  option domain-name = concat("uc-", option user-class);
+} else {
+  option domain-name "plain.example";
+}
+subnet 10.0.0.0 netmask 255.255.255.0 {
+  range 10.0.0.10 10.0.0.30;
+  option routers 10.0.0.1;
+  log(info, concat("seen ", binary-to-ascii(16, 8, ":", substring(hardware, 1, 6))));
+}
+subnet 10.1.0.0 netmask 255.255.255.0 {
+  range 10.1.0.50 10.1.0.60;
+  option host-name = concat("h-", binary-to-ascii(16, 8, "-", substring(hardware, 1, 6)));
+}
+host hid {
+  host-identifier option agent.remote-id "xyz";
+  fixed-address 10.1.0.8;
+}
+"#;
+
+#[test]
+#[ignore = "needs root, ip and ISC dhcpd; run with --ignored"]
+fn same_replies_as_isc_expressions_and_spaces() {
+    assert!(Lab::available(), "needs root, ip and /usr/sbin/dhcpd");
+    let mut run = Run::new(&format!("c{}", std::process::id() % 100_000), CONF_C);
+    let server = SERVER.octets().to_vec();
+    // Vendor options from a class's vendor-option-space.
+    run.exchange(&Msg::new("acme", 1, MessageType::Discover).opt(60, b"acme").opt(55, &[1, 3, 15, 43]));
+    run.exchange(&Msg::new("acme no prl", 1, MessageType::Discover).opt(60, b"acme"));
+    // An if/else on the request and a computed option.
+    run.exchange(&Msg::new("user-class", 2, MessageType::Discover).opt(77, b"lab").opt(55, &[15]));
+    run.exchange(&Msg::new("relayed computed", 3, MessageType::Discover).relayed().opt(55, &[12, 15]));
+    // host-identifier on a relay agent sub-option.
+    let remote = [2, 3, b'x', b'y', b'z'];
+    run.exchange(&Msg::new("hid", 4, MessageType::Discover).relayed().opt(82, &remote));
+    // Spawned classes with a lease limit of one per circuit.
+    let c1 = [1, 2, b'c', b'1'];
+    let a = yiaddr(run.exchange(&Msg::new("circuit A", 5, MessageType::Discover).relayed().opt(82, &c1)));
+    run.exchange(&Msg::new("circuit A select", 5, MessageType::Request).relayed().opt(82, &c1).opt(50, &a.octets()).opt(54, &server));
+    run.exchange(&Msg::new("circuit B", 6, MessageType::Discover).relayed().opt(82, &c1));
+    run.compare_lease_file();
+    let failures = std::mem::take(&mut run.failures);
+    drop(run);
+    assert!(failures.is_empty(), "{} differences:\n{}", failures.len(), failures.join("\n"));
+}
