@@ -616,38 +616,46 @@ impl LeaseDb {
         changed
     }
 
-    /// When the next due state change of any pool happens: the earliest
-    /// sort time after `now` of a lease waiting for a transition, or
-    /// `None`.
-    pub fn next_event(&self, now: i64) -> Option<i64> {
+    /// The queues `pool_timer` walks for a pool with relationship `peer`
+    /// (the others cannot change state by time).
+    fn timed_queues(peer: Option<&PeerStatus>) -> Vec<QueueKind> {
+        let mut kinds = vec![QueueKind::Active, QueueKind::Expired, QueueKind::Abandoned];
+        if let Some(p) = peer.filter(|p| !p.me_partner_down) {
+            kinds.retain(|&k| k != QueueKind::Expired);
+            if !p.primary && p.service == ServiceState::Cooperating {
+                kinds.retain(|&k| k != QueueKind::Active);
+            }
+        }
+        kinds
+    }
+
+    /// The time of pool `pool`'s next state change, if any: `now` when one
+    /// is already due.
+    fn pool_next_event(&self, pool: usize, now: i64, peer: Option<&PeerStatus>) -> Option<i64> {
         let mut best: Option<i64> = None;
-        for st in &self.pools {
-            for kind in [QueueKind::Active, QueueKind::Expired, QueueKind::Abandoned] {
-                for (key, idx) in st.queues[kind as usize].iter() {
-                    let l = &self.entries[idx].lease;
-                    if key.0 == NEVER || l.next_binding_state == l.binding_state {
-                        continue;
-                    }
-                    let t = key.0.max(now);
-                    best = Some(best.map_or(t, |b| b.min(t)));
-                    break;
+        for kind in Self::timed_queues(peer) {
+            for (key, idx) in self.pools[pool].queues[kind as usize].iter() {
+                let l = &self.entries[idx].lease;
+                if key.0 == NEVER || l.next_binding_state == l.binding_state {
+                    continue;
                 }
+                let t = key.0.max(now);
+                best = Some(best.map_or(t, |b| b.min(t)));
+                break;
             }
         }
         best
     }
 
+    /// When the next state change of any pool happens (`now` when one is
+    /// due), given each pool's failover relationship.
+    pub fn next_event(&self, now: i64, peer: &dyn Fn(usize) -> Option<PeerStatus>) -> Option<i64> {
+        (0..self.pools.len()).filter_map(|p| self.pool_next_event(p, now, peer(p).as_ref())).min()
+    }
+
     /// The pools that have a state change due at `now`.
-    pub fn pools_due(&self, now: i64) -> Vec<usize> {
-        (0..self.pools.len())
-            .filter(|&p| {
-                [QueueKind::Active, QueueKind::Expired, QueueKind::Abandoned].iter().any(|&k| {
-                    self.pools[p].queues[k as usize]
-                        .first()
-                        .is_some_and(|(key, _)| key.0 <= now)
-                })
-            })
-            .collect()
+    pub fn pools_due(&self, now: i64, peer: &dyn Fn(usize) -> Option<PeerStatus>) -> Vec<usize> {
+        (0..self.pools.len()).filter(|&p| self.pool_next_event(p, now, peer(p).as_ref()) == Some(now)).collect()
     }
 }
 
@@ -706,8 +714,8 @@ mod tests {
         db.enter(l).unwrap();
         assert!(db.instantiate(1000, &|_| None).is_empty());
         assert_eq!(db.by_uid(b"abc").len(), 1);
-        assert_eq!(db.next_event(1000), Some(2000));
-        assert_eq!(db.pools_due(2000), vec![0]);
+        assert_eq!(db.next_event(1000, &|_| None), Some(2000));
+        assert_eq!(db.pools_due(2000, &|_| None), vec![0]);
         let changed = db.pool_timer(0, 2000, None);
         assert_eq!(changed.len(), 1);
         let e = db.get(changed[0]);
@@ -715,7 +723,7 @@ mod tests {
         assert_eq!(e.lease.tstp, 2000);
         // The uid stays: the client prefers its old address next time.
         assert_eq!(db.by_uid(b"abc").len(), 1);
-        assert_eq!(db.next_event(2000), None);
+        assert_eq!(db.next_event(2000, &|_| None), None);
     }
 
     #[test]

@@ -240,14 +240,15 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
     /// When [`handle_timeout`](Self::handle_timeout) should next run
     /// (wall-clock seconds), if any lease has a state change ahead.
     pub fn poll_timeout(&self, now: i64) -> Option<i64> {
-        self.db.next_event(now)
+        let statuses = self.pool_statuses();
+        self.db.next_event(now, &|p| statuses[p].clone())
     }
 
     /// Makes the lease state changes due at `now` (ISC `pool_timer`).
     pub fn handle_timeout(&mut self, now: i64) -> Outcome {
         let mut out = Outcome::default();
         let statuses = self.pool_statuses();
-        for pool in self.db.pools_due(now) {
+        for pool in self.db.pools_due(now, &|p| statuses[p].clone()) {
             for idx in self.db.pool_timer(pool, now, statuses[pool].as_ref()) {
                 out.record(self.db.get(idx).lease.clone());
             }

@@ -4,6 +4,7 @@
 
 mod classes;
 mod dora;
+mod failover;
 mod hosts;
 mod other;
 mod request;
@@ -16,7 +17,7 @@ use crate::conf::parser::MemLoader;
 use crate::lease::Lease;
 use crate::wire::dhcp::{MessageType, OpCode, Packet, RawOption, Repr, Vendor};
 
-use super::{Engine, IscEvaluator, NoFailover, Outcome, ProbeResult};
+use super::{Engine, FailoverHooks, IscEvaluator, NoFailover, Outcome, ProbeResult};
 
 /// The engine under test: the full evaluator, no failover.
 pub type TestEngine = Engine<IscEvaluator>;
@@ -26,11 +27,17 @@ pub const T0: i64 = 1_700_000_000;
 
 /// An engine for `conf`, interface 0 = `eth0` at 10.0.0.1.
 pub fn engine(conf: &str) -> TestEngine {
+    engine_with(conf, NoFailover, Vec::new())
+}
+
+/// An engine with failover hooks and leases from a lease file.
+pub fn engine_with<F: FailoverHooks>(conf: &str, hooks: F, leases: Vec<Lease>) -> Engine<IscEvaluator, F> {
     let loader = MemLoader(vec![("dhcpd.conf".into(), conf.as_bytes().to_vec())]);
     let outcome = crate::conf::check_config("dhcpd.conf", &loader);
     let config = outcome.config.unwrap_or_else(|| panic!("config rejected: {:?} {:?}", outcome.fatal, outcome.diagnostics));
-    let mut e = Engine::new(Arc::new(config), IscEvaluator::new(), NoFailover);
+    let mut e = Engine::new(Arc::new(config), IscEvaluator::new(), hooks);
     e.set_interface(0, "eth0", &[Ipv4Addr::new(10, 0, 0, 1)]);
+    assert!(e.load_leases(leases).is_empty());
     let started = e.start(T0);
     assert!(started.lease_changes.is_empty());
     e
@@ -166,12 +173,12 @@ pub fn lines(out: &Outcome) -> Vec<String> {
 
 /// Sends `bytes` on eth0 from 0.0.0.0:68 at `now`; an offer held for a
 /// ping is released as if the ping timed out.
-pub fn send(e: &mut TestEngine, now: i64, bytes: &[u8]) -> Outcome {
+pub fn send<F: FailoverHooks>(e: &mut Engine<IscEvaluator, F>, now: i64, bytes: &[u8]) -> Outcome {
     send_from(e, now, Ipv4Addr::UNSPECIFIED, bytes)
 }
 
 /// As [`send`], from a given IP source.
-pub fn send_from(e: &mut TestEngine, now: i64, source: Ipv4Addr, bytes: &[u8]) -> Outcome {
+pub fn send_from<F: FailoverHooks>(e: &mut Engine<IscEvaluator, F>, now: i64, source: Ipv4Addr, bytes: &[u8]) -> Outcome {
     let mut out = e.handle_packet(now, 0, source, 68, bytes);
     if let Some(p) = out.probe.take() {
         let more = e.continue_offer(now + 1, p.id, ProbeResult::Timeout);
@@ -183,7 +190,7 @@ pub fn send_from(e: &mut TestEngine, now: i64, source: Ipv4Addr, bytes: &[u8]) -
 }
 
 /// A full DISCOVER/OFFER/REQUEST/ACK; returns the address and the ACK.
-pub fn dora(e: &mut TestEngine, now: i64, c: &Client) -> (Ipv4Addr, Got) {
+pub fn dora<F: FailoverHooks>(e: &mut Engine<IscEvaluator, F>, now: i64, c: &Client) -> (Ipv4Addr, Got) {
     let offer = reply(&send(e, now, &c.discover()));
     assert_eq!(offer.kind(), Some(MessageType::Offer));
     let ip = offer.repr.yiaddr;
@@ -194,7 +201,7 @@ pub fn dora(e: &mut TestEngine, now: i64, c: &Client) -> (Ipv4Addr, Got) {
 }
 
 /// The lease record the engine holds for `ip`.
-pub fn lease(e: &TestEngine, ip: Ipv4Addr) -> Lease {
+pub fn lease<F: FailoverHooks>(e: &Engine<IscEvaluator, F>, ip: Ipv4Addr) -> Lease {
     e.lease(ip).cloned().unwrap()
 }
 
