@@ -217,8 +217,11 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
                 })
             };
             let uid = lease.uid.clone().filter(|u| !u.is_empty());
+            // Each release changes the lease's state, so these end; the
+            // bound guards against a chain that would not.
             if let Some(uid) = &uid {
-                while let Some(s) = others(&self.db, &self.db.by_uid(uid).to_vec()) {
+                for _ in 0..=self.db.by_uid(uid).len() {
+                    let Some(s) = others(&self.db, self.db.by_uid(uid)) else { break };
                     self.release_lease(s, now, out);
                 }
             }
@@ -226,7 +229,8 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
                 && flag(&mut self.eval, &cx, &state, SV_DUPLICATES).is_some_and(|f| !f.value);
             if uid.is_none() || dup_off {
                 if let Some(key) = super::leasedb::hw_key(&lease) {
-                    while let Some(s) = others(&self.db, &self.db.by_hw(&key).to_vec()) {
+                    for _ in 0..=self.db.by_hw(&key).len() {
+                        let Some(s) = others(&self.db, self.db.by_hw(&key)) else { break };
                         self.release_lease(s, now, out);
                     }
                 }

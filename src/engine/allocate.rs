@@ -55,8 +55,9 @@ pub fn permitted(config: &Config, classes: &Classes, list: &[Permit], client: &C
 /// there are allow lines).
 pub fn pool_admits(config: &Config, classes: &Classes, pool: usize, client: &Client<'_>) -> bool {
     let p = &config.pools[pool];
-    !(!p.prohibits.is_empty() && permitted(config, classes, &p.prohibits, client))
-        && (p.permits.is_empty() || permitted(config, classes, &p.permits, client))
+    let denied = !p.prohibits.is_empty() && permitted(config, classes, &p.prohibits, client);
+    let allowed = p.permits.is_empty() || permitted(config, classes, &p.permits, client);
+    allowed && !denied
 }
 
 /// ISC `allocate_lease` over the pools of a shared network. Returns the

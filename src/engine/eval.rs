@@ -368,7 +368,7 @@ impl ScopeEvaluator for ConstEvaluator {
         v.into_iter().map(|s| s.code).collect()
     }
 
-    fn boolean<'c>(&mut self, cx: &EvalContext<'_>, state: Option<&ConstState>, expr: &'c Expression) -> Option<bool> {
+    fn boolean(&mut self, cx: &EvalContext<'_>, state: Option<&ConstState>, expr: &Expression) -> Option<bool> {
         match expr {
             Expression::Known => Some(cx.packet?.known),
             Expression::Static => Some(cx.lease?.is_static),
@@ -402,7 +402,7 @@ impl ScopeEvaluator for ConstEvaluator {
         }
     }
 
-    fn data<'c>(&mut self, cx: &EvalContext<'_>, state: Option<&ConstState>, expr: &'c Expression) -> Option<Vec<u8>> {
+    fn data(&mut self, cx: &EvalContext<'_>, state: Option<&ConstState>, expr: &Expression) -> Option<Vec<u8>> {
         self.data_expr(cx, state, expr)
     }
 

@@ -83,6 +83,7 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
     }
 
     /// ISC `find_lease` for a request on shared network `share`.
+    #[allow(clippy::too_many_arguments)]
     /// `ip_lease_in` is a lease found earlier by ciaddr (the agent-option
     /// stash). Sets `req.known` and `req.got_requested_address`.
     pub(crate) fn find_lease(

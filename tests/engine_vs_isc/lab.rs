@@ -205,7 +205,7 @@ impl Lab {
                     &mut len,
                 )
             };
-            if n <= 0 || from.sll_pkttype == libc::PACKET_OUTGOING as u8 {
+            if n <= 0 || from.sll_pkttype == libc::PACKET_OUTGOING {
                 continue;
             }
             if let Ok((repr, payload)) = FrameRepr::parse(&buf[..n as usize], false) {
