@@ -171,9 +171,11 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
         let peer = self.pool_peer(pool);
         if lease.ends <= now && kind != AckKind::Offer {
             if let Some(i) = idx {
-                let l = &mut self.db.get_mut(i).lease;
-                l.on_expiry = None;
-                l.on_release = None;
+                let e = self.db.get_mut(i);
+                e.on_expiry = None;
+                e.on_release = None;
+                e.lease.on_expiry = None;
+                e.lease.on_release = None;
             }
         }
         let ev_lease = EvalLease {
@@ -412,6 +414,31 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
         lt.reserved |= lease.reserved;
         lt.bootp |= lease.bootp;
 
+        // `on commit` runs for the new binding (not for an offer); `on
+        // expiry` / `on release` stay with the lease for later.
+        let events = self.eval.lease_events(&state);
+        if let Some(i) = idx {
+            let e = self.db.get_mut(i);
+            if let Some(x) = events.expiry {
+                e.on_expiry = Some(x.into());
+            }
+            if let Some(r) = events.release {
+                e.on_release = Some(r.into());
+            }
+        }
+        if let (Some(commit), true) = (events.commit, kind != AckKind::Offer) {
+            let ev = EvalLease {
+                address: lt.ip,
+                ends: lt.ends,
+                is_static,
+                host_name: host.map(|h| config.hosts[h].name.clone()),
+                hardware: lt.hardware.as_ref().map_or_else(Vec::new, |h| [&[h.htype][..], &h.addr].concat()),
+            };
+            let cx = EvalContext { packet: Some(pkt), lease: Some(&ev), now };
+            self.eval.run_event(&cx, commit);
+            out.logs.extend(self.eval.take_logs());
+        }
+
         let mut offered_expiry = offered_expiry;
         let mut same_client = false;
         let final_lease: Lease;
@@ -509,6 +536,7 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
             .or_else(|| req.option(code::PRL).map(<[u8]>::to_vec));
 
         out.logs.extend(self.eval.take_logs());
+        out.commands.extend(self.eval.take_commands());
         out.info(msg);
 
         let hw = final_lease.hardware.clone().unwrap_or_default();

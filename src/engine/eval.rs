@@ -85,6 +85,18 @@ pub struct EvalContext<'a> {
     pub now: i64,
 }
 
+/// The statements `on commit`, `on expiry` and `on release` registered
+/// while scopes ran for a lease (ISC `struct on_star`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LeaseEvents<'c> {
+    /// Run when the lease is committed (DHCPACK, BOOTREPLY).
+    pub commit: Option<&'c [Statement]>,
+    /// Run when the lease expires.
+    pub expiry: Option<&'c [Statement]>,
+    /// Run when the client releases the lease.
+    pub release: Option<&'c [Statement]>,
+}
+
 /// What the engine needs from an evaluator. One value is made per engine
 /// and reused for every packet; states live for one packet.
 pub trait ScopeEvaluator {
@@ -139,8 +151,26 @@ pub trait ScopeEvaluator {
     /// A data expression (`match`, `spawn with`); `None` when it fails.
     fn data<'c>(&mut self, cx: &EvalContext<'_>, state: Option<&Self::State<'c>>, expr: &'c Expression) -> Option<Vec<u8>>;
 
+    /// The lease-event statements `on` statements registered in `state`
+    /// (only runs with a lease register them).
+    fn lease_events<'c>(&self, state: &Self::State<'c>) -> LeaseEvents<'c> {
+        let _ = state;
+        LeaseEvents::default()
+    }
+
+    /// Runs lease-event statements for the lease in `cx`.
+    fn run_event(&mut self, cx: &EvalContext<'_>, statements: &[Statement]) {
+        let _ = (cx, statements);
+    }
+
     /// Lines logged by evaluations since the last call.
     fn take_logs(&mut self) -> Vec<LogLine>;
+
+    /// Programs `execute(...)` asked for since the last call, each as its
+    /// argument vector (the command first).
+    fn take_commands(&mut self) -> Vec<Vec<Vec<u8>>> {
+        Vec::new()
+    }
 }
 
 /// ISC `format_has_text`: the format holds a text atom (`t`, `k`) before

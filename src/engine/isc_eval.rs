@@ -19,11 +19,11 @@ use std::borrow::Cow;
 use std::cell::OnceCell;
 
 use crate::conf::ast::{Expression, OptionRef, Statement};
-use crate::eval::{Bindings, Context, Evaluator, Host, LeaseView, NoHost, OptionCache, OptionState, Opts, PacketView, Priority, Scopes};
+use crate::eval::{Bindings, Context, Effect, Evaluator, Host, LeaseView, NoHost, OnStar, OptionCache, OptionState, Opts, PacketView, Priority, Scopes};
 use crate::options::table::SPACES;
 use crate::options::SpaceId;
 
-use super::eval::{format_has_text, EvalContext, ScopeEvaluator};
+use super::eval::{format_has_text, EvalContext, LeaseEvents, ScopeEvaluator};
 use super::outcome::LogLine;
 use super::request::agent_suboption;
 
@@ -36,6 +36,8 @@ pub struct IscState<'c> {
     /// The reply's options (ISC `cfg_options`).
     pub out: OptionState<'c>,
     input: OnceCell<OptionState<'static>>,
+    /// `on` statements registered while running scopes with a lease.
+    on_star: OnStar<'c>,
 }
 
 /// The full evaluator behind the engine's interface.
@@ -44,12 +46,13 @@ pub struct IscEvaluator<H: Host = NoHost> {
     /// Name look-ups and the host name.
     pub host: H,
     logs: Vec<LogLine>,
+    commands: Vec<Vec<Vec<u8>>>,
 }
 
 impl IscEvaluator<NoHost> {
     /// An evaluator that resolves no names.
     pub fn new() -> Self {
-        IscEvaluator { host: NoHost, logs: Vec::new() }
+        IscEvaluator { host: NoHost, logs: Vec::new(), commands: Vec::new() }
     }
 }
 
@@ -103,7 +106,7 @@ fn context<'a>(cx: &'a EvalContext<'a>) -> Context<'a> {
 impl<H: Host> IscEvaluator<H> {
     /// An evaluator with a name-resolving host.
     pub fn with_host(host: H) -> Self {
-        IscEvaluator { host, logs: Vec::new() }
+        IscEvaluator { host, logs: Vec::new(), commands: Vec::new() }
     }
 
     /// Runs `f` with an evaluator over `cx`, keeping its log lines.
@@ -112,6 +115,11 @@ impl<H: Host> IscEvaluator<H> {
         let ctx = context(cx);
         let mut ev = Evaluator::new(ctx, &mut self.host, Scopes::new(&mut bindings));
         let r = f(&mut ev);
+        for e in std::mem::take(&mut ev.effects) {
+            if let Effect::Execute(argv) = e {
+                self.commands.push(argv);
+            }
+        }
         for l in ev.take_log() {
             let text = String::from_utf8_lossy(&l.text).into_owned();
             self.logs.push(match l.priority {
@@ -132,9 +140,18 @@ impl<H: Host> ScopeEvaluator for IscEvaluator<H> {
     }
 
     fn execute<'c>(&mut self, cx: &EvalContext<'_>, state: &mut Self::State<'c>, statements: &'c [Statement]) {
-        let IscState { out, input } = state;
+        let IscState { out, input, on_star } = state;
         let input = input.get_or_init(|| input_state(cx));
-        self.with(cx, |ev| ev.execute(Some(input), out, statements));
+        // ISC registers `on` statements in the lease's `on_star` when the
+        // statements run for a lease, and drops them otherwise.
+        let has_lease = cx.lease.is_some();
+        *on_star = self.with(cx, |ev| {
+            if has_lease {
+                ev.on_star = Some(*on_star);
+            }
+            ev.execute(Some(input), out, statements);
+            ev.on_star.unwrap_or(*on_star)
+        });
     }
 
     fn option(&mut self, cx: &EvalContext<'_>, state: &Self::State<'_>, space: SpaceId, code: u32) -> Option<Vec<u8>> {
@@ -243,7 +260,21 @@ impl<H: Host> ScopeEvaluator for IscEvaluator<H> {
         self.with(cx, |ev| ev.data(Opts { input: Some(input), config }, expr))
     }
 
+    fn lease_events<'c>(&self, state: &Self::State<'c>) -> LeaseEvents<'c> {
+        LeaseEvents { commit: state.on_star.commit, expiry: state.on_star.expiry, release: state.on_star.release }
+    }
+
+    fn run_event(&mut self, cx: &EvalContext<'_>, statements: &[Statement]) {
+        let input = input_state(cx);
+        let mut out = OptionState::new();
+        self.with(cx, |ev| ev.execute(Some(&input), &mut out, statements));
+    }
+
     fn take_logs(&mut self) -> Vec<LogLine> {
         std::mem::take(&mut self.logs)
+    }
+
+    fn take_commands(&mut self) -> Vec<Vec<Vec<u8>>> {
+        std::mem::take(&mut self.commands)
     }
 }

@@ -17,8 +17,10 @@
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 use crate::conf::fasthash::FastMap;
+use crate::conf::ast::Statement;
 use crate::conf::model::Config;
 use crate::lease::{BindingState, Lease, NEVER};
 
@@ -86,6 +88,10 @@ pub struct Entry {
     /// The relay agent information stashed with the lease, as received
     /// (the lease file keeps its text form in `lease.agent_options`).
     pub agent_raw: Option<Vec<u8>>,
+    /// `on expiry` statements registered for the lease.
+    pub on_expiry: Option<Arc<[Statement]>>,
+    /// `on release` statements registered for the lease.
+    pub on_release: Option<Arc<[Statement]>>,
     /// An offer of this lease waits for a ping (ISC `lease->state`).
     pub pending: Option<u64>,
     /// When the lease's next event is due (ISC `sort_time`).
@@ -130,6 +136,7 @@ pub struct LeaseDb {
     next_ip_seq: u64,
     unbilled: Vec<ClassRef>,
     expired: Vec<LeaseIdx>,
+    fired: Vec<(LeaseIdx, Arc<[Statement]>)>,
 }
 
 /// The hardware hash key of a lease: type byte then address, as ISC's
@@ -200,6 +207,8 @@ impl LeaseDb {
             ms_null: false,
             billing: None,
             agent_raw: None,
+            on_expiry: None,
+            on_release: None,
             pending: None,
             sort_time: 0,
             queue: None,
@@ -529,6 +538,12 @@ impl LeaseDb {
         commit
     }
 
+    /// `on expiry` / `on release` statements state transitions fired since
+    /// the last call, with their lease.
+    pub fn take_fired(&mut self) -> Vec<(LeaseIdx, Arc<[Statement]>)> {
+        std::mem::take(&mut self.fired)
+    }
+
     /// Billing released by state transitions since the last call; the
     /// caller gives the class slots back.
     pub fn take_unbilled(&mut self) -> Vec<ClassRef> {
@@ -552,6 +567,17 @@ impl LeaseDb {
                 None => cur == Active && next == Released,
             };
         if expiry || release {
+            // One of the two runs; the other is dropped with it.
+            let run = if expiry {
+                e.on_release = None;
+                e.on_expiry.take()
+            } else {
+                e.on_expiry = None;
+                e.on_release.take()
+            };
+            if let Some(stmts) = run {
+                self.fired.push((idx, stmts));
+            }
             if expiry {
                 l.on_release = None;
             } else {

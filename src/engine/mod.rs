@@ -277,6 +277,27 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
         for idx in self.db.take_expired() {
             out.record(self.db.get(idx).lease.clone());
         }
+        for (idx, stmts) in self.db.take_fired() {
+            self.run_lease_event(idx, &stmts, 0, out);
+        }
+    }
+
+    /// Runs `on expiry` / `on release` / `on commit` statements for lease
+    /// `idx` (ISC passes the lease and no packet).
+    fn run_lease_event(&mut self, idx: queue::LeaseIdx, stmts: &[crate::conf::ast::Statement], now: i64, out: &mut Outcome) {
+        let l = &self.db.get(idx).lease;
+        let host_name = self.db.get(idx).host.map(|h| self.config.hosts[h].name.clone());
+        let ev = eval::EvalLease {
+            address: l.ip,
+            ends: l.ends,
+            is_static: false,
+            host_name,
+            hardware: l.hardware.as_ref().map_or_else(Vec::new, |h| [&[h.htype][..], &h.addr].concat()),
+        };
+        let cx = EvalContext { packet: None, lease: Some(&ev), now };
+        self.eval.run_event(&cx, stmts);
+        out.logs.extend(self.eval.take_logs());
+        out.commands.extend(self.eval.take_commands());
     }
 
     fn next_probe_id(&mut self) -> u64 {

@@ -144,6 +144,10 @@ pub struct Outcome {
     /// A ping to send before the offer (the reply then comes from
     /// [`Engine::continue_offer`](super::Engine::continue_offer)).
     pub probe: Option<Probe>,
+    /// Programs the configuration's `execute(...)` statements asked for,
+    /// each as its argument vector (program first), in order. ISC runs
+    /// them and waits for each.
+    pub commands: Vec<Vec<Vec<u8>>>,
 }
 
 impl Outcome {

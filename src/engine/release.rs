@@ -42,7 +42,11 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
     /// pool (to RELEASED first when a failover partner must agree).
     pub(crate) fn release_lease(&mut self, idx: LeaseIdx, now: i64, out: &mut Outcome) {
         let peer = self.pool_peer(self.db.get(idx).pool);
+        if let Some(stmts) = self.db.get_mut(idx).on_release.take() {
+            self.run_lease_event(idx, &stmts, now, out);
+        }
         let e = self.db.get_mut(idx);
+        e.on_expiry = None;
         e.lease.on_expiry = None;
         if matches!(
             e.lease.binding_state,

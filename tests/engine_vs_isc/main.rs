@@ -508,6 +508,7 @@ subnet 10.0.0.0 netmask 255.255.255.0 {
 subnet 10.1.0.0 netmask 255.255.255.0 {
   range 10.1.0.50 10.1.0.60;
   option host-name = concat("h-", binary-to-ascii(16, 8, "-", substring(hardware, 1, 6)));
+  on commit { log(info, concat("commit ", binary-to-ascii(10, 8, ".", leased-address))); }
 }
 host hid {
   host-identifier option agent.remote-id "xyz";

@@ -163,3 +163,35 @@ fn leases_expire_to_free() {
     assert_eq!((l.ip, l.binding_state), (a, BindingState::Free));
     assert_eq!(e.poll_timeout(T0 + 600), None);
 }
+
+#[test]
+fn lease_events_run_at_commit_expiry_and_release() {
+    let conf = "
+authoritative;
+ping-check false;
+default-lease-time 600;
+subnet 10.0.0.0 netmask 255.255.255.0 {
+  range 10.0.0.10 10.0.0.12;
+  on commit {
+    log(info, concat(\"commit \", binary-to-ascii(10, 8, \".\", leased-address)));
+    execute(\"/usr/local/bin/hook\", \"commit\", binary-to-ascii(10, 8, \".\", leased-address));
+  }
+  on expiry { log(info, concat(\"expiry \", binary-to-ascii(10, 8, \".\", leased-address))); }
+  on release { log(info, concat(\"release \", binary-to-ascii(10, 8, \".\", leased-address))); }
+}
+";
+    let mut e = engine(conf);
+    let c = Client::new(1);
+    let offer = send(&mut e, T0, &c.discover());
+    assert!(!lines(&offer).iter().any(|l| l.starts_with("commit")), "no commit for an offer");
+    let ack = send(&mut e, T0, &c.select(ip(10), ip(1)));
+    assert_eq!(lines(&ack)[0], "commit 10.0.0.10");
+    assert_eq!(ack.commands, vec![vec![b"/usr/local/bin/hook".to_vec(), b"commit".to_vec(), b"10.0.0.10".to_vec()]]);
+    let out = e.handle_timeout(T0 + 600);
+    assert_eq!(lines(&out), vec!["expiry 10.0.0.10"]);
+    // A released lease runs its release statements, not the expiry ones.
+    let (b, _) = dora(&mut e, T0 + 700, &Client::new(2));
+    let out = send_from(&mut e, T0 + 710, b, &Client::new(2).msg(Some(MessageType::Release), b, &[]));
+    assert_eq!(lines(&out)[0], format!("release {b}"));
+    assert!(e.handle_timeout(T0 + 2000).logs.is_empty());
+}
