@@ -36,9 +36,13 @@ new_root() {
 	mkdir -p "$R/var/lib/dpkg/info" "$R/var/lib/dpkg/updates" "$R/var/lib/dpkg/triggers"
 	: >"$R/var/lib/dpkg/status"
 }
-dpkg_r() { # dpkg_r ARGS...: dpkg on $R; its output goes to $tmp/dpkg.log
-	PATH="$tmp/rec-bin:$PATH" dpkg --root="$R" --force-script-chrootless --force-depends "$@" \
-		>"$tmp/dpkg.log" 2>&1
+mkdir -p "$tmp/empty"
+# dpkg on $R, its output in $tmp/dpkg.log. It runs where /run/systemd/system exists, as
+# on a host running systemd that installs into another root (mmdebstrap, image builders),
+# so a script that forgot DPKG_ROOT would reach for the (recording) service tools.
+dpkg_r() {
+	PATH="$tmp/rec-bin:$PATH" in_ns "$tmp/empty" dpkg --root="$R" --force-script-chrootless --force-depends \
+		"$@" >"$tmp/dpkg.log" 2>&1
 }
 step() { # step DESCRIPTION DPKG-ARGS...: a dpkg run that must succeed
 	what=$1
