@@ -99,6 +99,7 @@ cat >"$tmp/expected" <<'EOF'
 -rw-r--r-- root/root ./usr/share/doc/dhcpd-rs/copyright
 -rw-r--r-- root/root ./usr/share/doc/dhcpd-rs/examples/dhcpd.service
 -rw-r--r-- root/root ./usr/share/doc/dhcpd-rs/examples/hardening.conf
+-rw-r--r-- root/root ./usr/share/doc/dhcpd-rs/isc-differences.md
 -rw-r--r-- root/root ./usr/share/man/man8/dhcpd.8.gz
 -rwxr-xr-x root/root ./usr/sbin/dhcpd
 EOF

@@ -83,6 +83,7 @@ awk -v list="$work/crates" '$0 == "@CRATES@" { while ((getline l < list) > 0) pr
 install -D -m 0644 "$work/copyright" "$doc/copyright"
 install -D -m 0644 "$repo/packaging/README.md" "$doc/README.Debian"
 install -D -m 0644 "$repo/packaging/systemd/README.md" "$doc/README.systemd.md"
+install -D -m 0644 "$repo/docs/isc-differences.md" "$doc/isc-differences.md"
 install -D -m 0644 "$repo/packaging/systemd/hardening.conf" "$doc/examples/hardening.conf"
 install -D -m 0644 "$repo/packaging/systemd/dhcpd.service" "$doc/examples/dhcpd.service"
 
