@@ -1,0 +1,1 @@
+//! Unit tests of the peer that need no second server.
