@@ -45,8 +45,9 @@ pub enum Event {
     /// Open a TCP connection to the peer, then report it with
     /// `handle_connected` (or `handle_connect_failed`).
     Connect,
-    /// Close this connection; the peer has already forgotten it and expects
-    /// no `handle_disconnected` for it.
+    /// Close this connection once the bytes `poll_transmit` gives (or has
+    /// given) for it are written; the peer has already forgotten it and
+    /// expects no `handle_disconnected` for it.
     Close(LinkId),
     /// ISC would end the process here (`log_fatal`); the line is its text.
     Fatal(String),

@@ -334,7 +334,7 @@ impl Peer {
     /// A connection closed (by the peer or the network).
     pub fn handle_disconnected(&mut self, now: Time, id: LinkId, table: &mut dyn LeaseTable) {
         self.now = now;
-        self.drop_link(now, id, table);
+        self.drop_link(now, id, true, table);
     }
 
     // ---- inputs: data --------------------------------------------------
@@ -561,7 +561,7 @@ impl Peer {
         if self.links.iter().any(|l| l.id == id) {
             self.events.push_back(Event::Close(id));
         }
-        self.drop_link(now, id, table);
+        self.drop_link(now, id, false, table);
     }
 
     /// Forgets a connection closed right after a refusal (never the link).
@@ -572,10 +572,14 @@ impl Peer {
 
     /// A connection is gone: if it was the link, the "disconnect"
     /// transition; in any case a redial in 5 s (ISC's link "disconnect").
-    fn drop_link(&mut self, now: Time, id: LinkId, table: &mut dyn LeaseTable) {
+    fn drop_link(&mut self, now: Time, id: LinkId, closed_by_peer: bool, table: &mut dyn LeaseTable) {
         let known = self.links.iter().any(|l| l.id == id);
         self.links.retain(|l| l.id != id);
-        self.transmits.retain(|(l, _)| *l != id);
+        // What we queued before closing (a DISCONNECT, a refusal) still goes
+        // out; nothing can go out on a connection the other end closed.
+        if closed_by_peer {
+            self.transmits.retain(|(l, _)| *l != id);
+        }
         if !known {
             return;
         }

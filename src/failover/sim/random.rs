@@ -1,0 +1,1 @@
+//! Randomized fault schedules (to come).

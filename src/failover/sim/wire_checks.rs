@@ -1,0 +1,1 @@
+//! Byte-level checks (to come).
