@@ -75,17 +75,25 @@ pub fn run_schedule(seed: u64, secs: Time, pool: u8, clients: u8) -> (Report, Pa
         // Faults.
         if faulty && rng.chance(25) {
             report.faults += 1;
-            match rng.below(4) {
+            match rng.below(5) {
                 0 => pair.reset_links(),
                 1 if partition_until.is_none() => {
                     pair.partitioned = true;
                     partition_until = Some(now + 5 + rng.below(80) as Time);
                 }
+                // The operator declares a dead peer down (never a live one:
+                // partner-down is the operator's promise that it is).
+                2 | 3 if down_until.iter().any(Option::is_some) => {
+                    let i = if down_until[0].is_some() { 1 } else { 0 };
+                    if pair.servers[i].state() == Some(FailoverState::CommunicationsInterrupted) {
+                        pair.with_peer(i, |p, t, now| p.set_state(now, FailoverState::PartnerDown, t));
+                    }
+                }
                 _ => {
                     let i = rng.below(2) as usize;
                     if down_until[i].is_none() && down_until[1 - i].is_none() {
                         pair.crash(i);
-                        down_until[i] = Some(now + 2 + rng.below(40) as Time);
+                        down_until[i] = Some(now + 2 + rng.below(60) as Time);
                     }
                 }
             }
@@ -94,8 +102,10 @@ pub fn run_schedule(seed: u64, secs: Time, pool: u8, clients: u8) -> (Report, Pa
             pair.partitioned = false;
             partition_until = None;
         }
+        // A server comes back only where it can reach its peer, so it learns
+        // of a partner-down before serving again.
         for i in 0..2 {
-            if down_until[i].is_some_and(|t| t <= now || !faulty) {
+            if down_until[i].is_some_and(|t| t <= now || !faulty) && !pair.partitioned {
                 down_until[i] = None;
                 pair.start(i);
             }
