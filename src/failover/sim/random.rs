@@ -75,19 +75,11 @@ pub fn run_schedule(seed: u64, secs: Time, pool: u8, clients: u8) -> (Report, Pa
         // Faults.
         if faulty && rng.chance(25) {
             report.faults += 1;
-            match rng.below(5) {
+            match rng.below(4) {
                 0 => pair.reset_links(),
                 1 if partition_until.is_none() => {
                     pair.partitioned = true;
                     partition_until = Some(now + 5 + rng.below(80) as Time);
-                }
-                // The operator declares a dead peer down (never a live one:
-                // partner-down is the operator's promise that it is).
-                2 | 3 if down_until.iter().any(Option::is_some) => {
-                    let i = if down_until[0].is_some() { 1 } else { 0 };
-                    if pair.servers[i].state() == Some(FailoverState::CommunicationsInterrupted) {
-                        pair.with_peer(i, |p, t, now| p.set_state(now, FailoverState::PartnerDown, t));
-                    }
                 }
                 _ => {
                     let i = rng.below(2) as usize;
@@ -96,6 +88,14 @@ pub fn run_schedule(seed: u64, secs: Time, pool: u8, clients: u8) -> (Report, Pa
                         down_until[i] = Some(now + 2 + rng.below(60) as Time);
                     }
                 }
+            }
+        }
+        // The operator declares a dead peer down, soon after noticing (never
+        // a live one: partner-down is the operator's promise that it is).
+        if faulty && down_until.iter().any(Option::is_some) && rng.chance(150) {
+            let i = if down_until[0].is_some() { 1 } else { 0 };
+            if pair.servers[i].state() == Some(FailoverState::CommunicationsInterrupted) {
+                pair.with_peer(i, |p, t, now| p.set_state(now, FailoverState::PartnerDown, t));
             }
         }
         if partition_until.is_some_and(|t| t <= now || !faulty) {
