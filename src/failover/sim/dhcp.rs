@@ -33,6 +33,8 @@ pub struct SimClient {
     pub held: Option<(Ipv4Addr, Time)>,
     /// The server that gave it.
     pub server: usize,
+    /// When it starts rebinding (T2, 7/8 of the lease): asking any server.
+    pub rebind_at: Time,
     /// When it acts next.
     pub next: Time,
 }
@@ -47,6 +49,7 @@ impl SimClient {
             id: Client { hardware: Some(HardwareAddr { htype: 1, addr: mac }), uid: Some(uid) },
             held: None,
             server: 0,
+            rebind_at: now,
             next: now,
         }
     }

@@ -131,14 +131,37 @@ pub fn run_schedule(seed: u64, secs: Time, pool: u8, clients: u8) -> (Report, Pa
                     cl.next = now + 1 + rng.below(10) as Time;
                 }
                 Some((ip, until)) => {
-                    // Renew with the server that gave it; rebind with either
-                    // once 7/8 of the lease has passed (approximated at T2).
-                    let to = if rng.chance(300) { rng.below(2) as usize } else { cl.server };
-                    match dhcp::renew(&mut pair, to, &cl.id, ip, desired) {
+                    // Renew with the server that gave it until T2, then
+                    // rebind by broadcast: whichever server ACKs first.
+                    let order = if now < cl.rebind_at {
+                        vec![cl.server]
+                    } else {
+                        let first = rng.below(2) as usize;
+                        vec![first, 1 - first]
+                    };
+                    let mut answer = Answer::Silent;
+                    let mut by = cl.server;
+                    for to in order {
+                        match dhcp::renew(&mut pair, to, &cl.id, ip, desired) {
+                            Answer::Silent => {}
+                            Answer::Nak if answer == Answer::Silent => {
+                                answer = Answer::Nak;
+                                by = to;
+                            }
+                            Answer::Nak => {}
+                            a @ Answer::Ack(..) => {
+                                answer = a;
+                                by = to;
+                                break;
+                            }
+                        }
+                    }
+                    match answer {
                         Answer::Ack(ip2, g) => {
-                            truth.ack(now, to, c, ip2, now + g);
+                            truth.ack(now, by, c, ip2, now + g);
                             cl.held = Some((ip2, now + g));
-                            cl.server = to;
+                            cl.server = by;
+                            cl.rebind_at = now + g * 7 / 8;
                             cl.next = now + (g / 2).max(1);
                         }
                         Answer::Nak => {
@@ -163,6 +186,7 @@ pub fn run_schedule(seed: u64, secs: Time, pool: u8, clients: u8) -> (Report, Pa
                             truth.ack(now, to, c, ip, now + g);
                             cl.held = Some((ip, now + g));
                             cl.server = to;
+                            cl.rebind_at = now + g * 7 / 8;
                             cl.next = now + (g / 2).max(1);
                         }
                         None => cl.next = now + 1 + rng.below(3) as Time,
