@@ -75,12 +75,15 @@ pub struct Truth {
     pub violations: Vec<String>,
     /// ACKs seen.
     pub acks: u64,
+    /// Every ACK: (time, server, client, address, end).
+    pub history: Vec<(Time, usize, usize, Ipv4Addr, Time)>,
 }
 
 impl Truth {
     /// Records an ACK of `ip` to client `c` until `end`, checking it first.
     pub fn ack(&mut self, now: Time, server: usize, c: usize, ip: Ipv4Addr, end: Time) {
         self.acks += 1;
+        self.history.push((now, server, c, ip, end));
         let holders = self.holders.entry(ip).or_default();
         for &(other, until) in holders.iter() {
             if other != c && until > now {
@@ -97,6 +100,7 @@ impl Truth {
 
     /// Client `c` stops using `ip` at `now` (release, NAK).
     pub fn drop_binding(&mut self, now: Time, c: usize, ip: Ipv4Addr) {
+        self.history.push((now, 9, c, ip, now));
         if let Some(h) = self.holders.get_mut(&ip) {
             for e in h.iter_mut().filter(|e| e.0 == c) {
                 e.1 = e.1.min(now);
@@ -212,8 +216,10 @@ pub fn run_pool_timers(pair: &mut Pair) {
 pub fn check_tables(pair: &Pair) -> Vec<String> {
     let now = pair.time;
     let mut out = Vec::new();
-    let up: Vec<usize> = (0..2).filter(|&i| pair.servers[i].peer.is_some()).collect();
-    if up.len() < 2 {
+    // A server that answers no client acts on none of its copies, however
+    // stale (a restarted one in recover, say).
+    let serving = (0..2).filter(|&i| serving(pair, i).is_some()).count();
+    if serving < 2 {
         return out;
     }
     let (a, b) = (&pair.servers[0], &pair.servers[1]);

@@ -46,6 +46,8 @@ pub struct Report {
     pub violations: Vec<String>,
     /// Bindings a client held at the end that a server lost.
     pub lost: Vec<String>,
+    /// Every ACK: (time, server, client, address, end).
+    pub history: Vec<(Time, usize, usize, std::net::Ipv4Addr, Time)>,
 }
 
 /// Runs one schedule of `secs` seconds of faults.
@@ -201,6 +203,7 @@ pub fn run_schedule(seed: u64, secs: Time, pool: u8, clients: u8) -> (Report, Pa
     }
     report.violations.append(&mut truth.violations);
     report.acks = truth.acks;
+    report.history = std::mem::take(&mut truth.history);
 
     // Healed and quiet: both normal, and every binding still held is active
     // for its client on both servers.
@@ -223,10 +226,10 @@ pub fn run_schedule(seed: u64, secs: Time, pool: u8, clients: u8) -> (Report, Pa
     (report, pair)
 }
 
-#[test]
-fn random_fault_schedules_keep_every_address_with_one_client() {
+/// Runs schedules `seeds` and fails on the first unsafe one.
+fn check_schedules(seeds: std::ops::RangeInclusive<u64>) -> Report {
     let mut total = Report::default();
-    for seed in 1..=24u64 {
+    for seed in seeds {
         let (pool, clients) = if seed % 2 == 0 { (24, 34) } else { (64, 30) };
         let (r, pair) = run_schedule(seed, 300, pool, clients);
         assert!(
@@ -241,8 +244,23 @@ fn random_fault_schedules_keep_every_address_with_one_client() {
         total.faults += r.faults;
         total.acks += r.acks;
     }
-    assert!(total.faults > 100, "faults {}", total.faults);
-    assert!(total.acks > 5000, "acks {}", total.acks);
+    total
+}
+
+#[test]
+fn random_fault_schedules_keep_every_address_with_one_client() {
+    let total = check_schedules(1..=48);
+    assert!(total.faults > 200, "faults {}", total.faults);
+    assert!(total.acks > 10_000, "acks {}", total.acks);
+}
+
+/// More schedules: `FAILOVER_SIM_SEEDS=5000 cargo test --release -- --ignored many_`.
+#[test]
+#[ignore]
+fn many_random_fault_schedules() {
+    let n = std::env::var("FAILOVER_SIM_SEEDS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    let total = check_schedules(1..=n);
+    println!("{n} schedules, {} faults, {} acks, no violation", total.faults, total.acks);
 }
 
 #[test]
@@ -255,5 +273,39 @@ fn show_schedules() {
         let pd = pair.servers.iter().flat_map(|s| s.moves.iter()).filter(|m| m.2 == FailoverState::PartnerDown).count();
         let rejects = pair.servers.iter().flat_map(|s| s.log.iter()).filter(|l| l.2.contains("rejected")).count();
         println!("seed {seed}: faults {} acks {} moves {moves} pd {pd} rejects {rejects} violations {} lost {}", r.faults, r.acks, r.violations.len(), r.lost.len());
+    }
+}
+
+/// Replays one schedule with its story: `FAILOVER_SIM_SEED=N FAILOVER_SIM_IP=a.b.c.d`.
+#[test]
+#[ignore]
+fn replay_schedule() {
+    let seed: u64 = std::env::var("FAILOVER_SIM_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+    let ip: Option<std::net::Ipv4Addr> = std::env::var("FAILOVER_SIM_IP").ok().and_then(|v| v.parse().ok());
+    let (pool, clients) = if seed % 2 == 0 { (24, 34) } else { (64, 30) };
+    let (r, pair) = run_schedule(seed, 300, pool, clients);
+    println!("{:#?}\n{:#?}", r.violations, r.lost);
+    let mut lines: Vec<(Time, String)> = Vec::new();
+    for (i, s) in pair.servers.iter().enumerate() {
+        for (t, _, l) in &s.log {
+            if ip.map_or(true, |ip| l.contains(&ip.to_string()) || l.contains(" move") || l.contains("disconnected")) {
+                lines.push((*t, format!("[{i}] {l}")));
+            }
+        }
+    }
+    for s in &pair.trace {
+        let m = s.message();
+        if ip.is_some() && m.options.assigned_addr == ip {
+            lines.push((s.time, format!("<{}> {:?} xid {} {:?} ends {:?} tstp {:?} cltt {:?} uid {:?} rej {:?}", s.from, m.kind, m.xid, m.options.binding_status, m.options.lease_expiry.map(|e| e as i64 - T0), m.options.potential_expiry.map(|e| e as i64 - T0), m.options.cltt.map(|e| e as i64 - T0), m.options.client_identifier.map(|u| u[6]), m.options.reject_reason)));
+        }
+    }
+    for &(t, srv, c, a, end) in &r.history {
+        if Some(a) == ip {
+            lines.push((t, format!("ACK by {srv} to client {c} until +{}", end - T0)));
+        }
+    }
+    lines.sort_by_key(|l| l.0);
+    for (t, l) in lines {
+        println!("+{} {l}", t - T0);
     }
 }
