@@ -10,7 +10,10 @@
 //! The checks are ISC's, in ISC's order (reference §1.7): they return the
 //! reject reason and the text ISC puts in the `message` option and its log.
 
+use std::time::Instant;
+
 use crate::lease::Time;
+use crate::time::Now;
 use crate::wire::failover::{Deframer, Message, RejectReason};
 
 /// Names a connection; chosen by the event loop, unique among live ones.
@@ -27,13 +30,18 @@ pub(crate) struct Link {
     /// Next xid for messages that start a transaction.
     pub xid: u32,
     /// When to give up on the handshake (cleared once it completes).
-    pub startup_deadline: Option<Time>,
+    pub startup_deadline: Option<Instant>,
 }
 
 impl Link {
     /// A link that just came up at `now`.
-    pub fn new(id: LinkId, now: Time) -> Link {
-        Link { id, deframer: Deframer::new(), xid: 0, startup_deadline: Some(now + super::timer::LINK_STARTUP_SECS) }
+    pub fn new(id: LinkId, now: Now) -> Link {
+        Link {
+            id,
+            deframer: Deframer::new(),
+            xid: 0,
+            startup_deadline: Some(super::timer::after(now, super::timer::LINK_STARTUP_SECS)),
+        }
     }
 
     /// The next request xid (ISC `link->xid++`).
@@ -189,11 +197,12 @@ mod tests {
 
     #[test]
     fn xids() {
-        let mut l = Link::new(LinkId(1), 0);
-        assert_eq!(l.startup_deadline, Some(15));
+        let now = Now { mono: Instant::now(), wall: 0, wall_micros: 0 };
+        let mut l = Link::new(LinkId(1), now);
+        assert_eq!(l.startup_deadline, Some(now.mono + std::time::Duration::from_secs(15)));
         assert_eq!(l.next_xid(), 0);
         assert_eq!(l.next_update_xid(), 1);
-        let mut l = Link::new(LinkId(2), 0);
+        let mut l = Link::new(LinkId(2), now);
         assert_eq!(l.next_update_xid(), 1);
         assert_eq!(l.next_xid(), 2);
     }

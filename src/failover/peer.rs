@@ -25,6 +25,7 @@ mod updates;
 
 use std::collections::{HashSet, VecDeque};
 use std::net::Ipv4Addr;
+use std::time::Instant;
 
 use crate::failover::binding::Relationship;
 use crate::failover::config::PeerConfig;
@@ -33,9 +34,10 @@ use crate::failover::hash::{Hba, LoadBalance};
 use crate::failover::link::{self, ConnectAckVerdict, Link, LinkId};
 use crate::failover::state::{service_state, FailoverState, Role, ServiceState, StateAt};
 use crate::failover::table::LeaseTable;
-use crate::failover::timer::{Timer, TimerTable, RECONNECT_SECS, RECONNECT_SLOW_SECS};
+use crate::failover::timer::{after, Timer, TimerTable, RECONNECT_SECS, RECONNECT_SLOW_SECS};
 use crate::lease::records::FailoverStateRecord;
 use crate::lease::{BindingState, Time};
+use crate::time::Now;
 use crate::wire::failover::{Message, MessageType, Options, PROTOCOL_VERSION};
 
 /// Why an outbound connection attempt failed, which decides when ISC tries
@@ -101,14 +103,14 @@ pub struct Peer {
     transmits: VecDeque<(LinkId, Vec<u8>)>,
     events: VecDeque<Event>,
     /// The last time given to an input, for message timestamps.
-    now: Time,
+    now: Now,
 }
 
 impl Peer {
     /// A relationship as configured, restored from the lease file's last
     /// `failover peer ... state` record if there is one. `seed` feeds the
     /// jitter ISC adds to pool rebalancing.
-    pub fn new(cfg: PeerConfig, restored: Option<&FailoverStateRecord>, now: Time, seed: u64) -> Peer {
+    pub fn new(cfg: PeerConfig, restored: Option<&FailoverStateRecord>, now: Now, seed: u64) -> Peer {
         let mut me = cfg.me;
         let mut partner = cfg.partner;
         let mut mclt = cfg.mclt;
@@ -250,7 +252,7 @@ impl Peer {
     }
 
     /// When [`Peer::handle_timeout`] must be called next.
-    pub fn poll_timeout(&self) -> Option<Time> {
+    pub fn poll_timeout(&self) -> Option<Instant> {
         let links = self.links.iter().filter_map(|l| l.startup_deadline).min();
         match (self.timers.next(), links) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -263,7 +265,7 @@ impl Peer {
     /// Starts the relationship (ISC `dhcp_failover_startup`): move to
     /// startup, queue every lease the peer has not acknowledged, and ask for
     /// a connection to the peer.
-    pub fn start(&mut self, now: Time, table: &mut dyn LeaseTable) {
+    pub fn start(&mut self, now: Now, table: &mut dyn LeaseTable) {
         self.now = now;
         for ip in table.all_in_update_order() {
             if let Some(l) = table.get(ip) {
@@ -278,14 +280,14 @@ impl Peer {
 
     /// Moves to `state` by operator command (OMAPI `failover-state`
     /// `local-state`), e.g. partner-down.
-    pub fn set_state(&mut self, now: Time, state: FailoverState, table: &mut dyn LeaseTable) {
+    pub fn set_state(&mut self, now: Now, state: FailoverState, table: &mut dyn LeaseTable) {
         self.now = now;
         self.transition(now, state, table);
     }
 
     /// The DHCP engine changed `ip` (an ACK, release, expiry...) and the
     /// peer must learn it: queue a BNDUPD and send what flow control allows.
-    pub fn lease_changed(&mut self, now: Time, ip: Ipv4Addr, table: &mut dyn LeaseTable) {
+    pub fn lease_changed(&mut self, now: Now, ip: Ipv4Addr, table: &mut dyn LeaseTable) {
         self.now = now;
         self.queue_update(ip);
         self.send_updates(table);
@@ -296,7 +298,7 @@ impl Peer {
 
     /// A TCP connection to the peer is up (dialled or accepted). The primary
     /// sends CONNECT on it; either side gives it 15 s to complete.
-    pub fn handle_connected(&mut self, now: Time, id: LinkId) {
+    pub fn handle_connected(&mut self, now: Now, id: LinkId) {
         self.now = now;
         self.links.retain(|l| l.id != id);
         self.links.push(Link::new(id, now));
@@ -304,7 +306,7 @@ impl Peer {
             let xid = self.link_mut(id).map_or(0, Link::next_xid);
             let hba = self.hba;
             let msg = Message::connect(
-                wire_time(now),
+                wire_time(now.wall),
                 xid,
                 self.cfg.name.as_bytes(),
                 self.cfg.max_unacked_updates,
@@ -319,20 +321,20 @@ impl Peer {
     }
 
     /// A dial failed.
-    pub fn handle_connect_failed(&mut self, now: Time, why: ConnectFailure, table: &mut dyn LeaseTable) {
+    pub fn handle_connect_failed(&mut self, now: Now, why: ConnectFailure, table: &mut dyn LeaseTable) {
         self.now = now;
         let delay = match why {
             ConnectFailure::Other => RECONNECT_SLOW_SECS,
             _ => RECONNECT_SECS,
         };
-        self.timers.set(Timer::Reconnect, now + delay);
+        self.timers.set(Timer::Reconnect, after(now, delay));
         if matches!(why, ConnectFailure::Unreachable | ConnectFailure::TimedOut) && self.link_to_peer.is_none() {
             self.disconnect_transition(now, table);
         }
     }
 
     /// A connection closed (by the peer or the network).
-    pub fn handle_disconnected(&mut self, now: Time, id: LinkId, table: &mut dyn LeaseTable) {
+    pub fn handle_disconnected(&mut self, now: Now, id: LinkId, table: &mut dyn LeaseTable) {
         self.now = now;
         self.drop_link(now, id, true, table);
     }
@@ -341,7 +343,7 @@ impl Peer {
 
     /// Bytes read from connection `id`: reassembled into messages and
     /// handled. A framing or protocol error closes the connection, as ISC.
-    pub fn handle_bytes(&mut self, now: Time, id: LinkId, data: &[u8], table: &mut dyn LeaseTable) {
+    pub fn handle_bytes(&mut self, now: Now, id: LinkId, data: &[u8], table: &mut dyn LeaseTable) {
         self.now = now;
         let Some(pos) = self.links.iter().position(|l| l.id == id) else { return };
         let mut deframer = std::mem::take(&mut self.links[pos].deframer);
@@ -373,7 +375,7 @@ impl Peer {
     }
 
     /// One parsed message from connection `id`.
-    pub fn handle_message(&mut self, now: Time, id: LinkId, msg: &Message<'_>, table: &mut dyn LeaseTable) {
+    pub fn handle_message(&mut self, now: Now, id: LinkId, msg: &Message<'_>, table: &mut dyn LeaseTable) {
         self.now = now;
         if !self.links.iter().any(|l| l.id == id) {
             return;
@@ -405,17 +407,17 @@ impl Peer {
             MessageType::Contact | MessageType::Unknown(_) => {}
         }
         if self.link_to_peer == Some(id) {
-            self.timers.set(Timer::Receive, now + Time::from(self.cfg.max_response_delay));
+            self.timers.set(Timer::Receive, after(now, Time::from(self.cfg.max_response_delay)));
         }
     }
 
     /// Deadlines that have passed at `now`.
-    pub fn handle_timeout(&mut self, now: Time, table: &mut dyn LeaseTable) {
+    pub fn handle_timeout(&mut self, now: Now, table: &mut dyn LeaseTable) {
         self.now = now;
         let expired: Vec<LinkId> = self
             .links
             .iter()
-            .filter(|l| l.startup_deadline.is_some_and(|d| d <= now))
+            .filter(|l| l.startup_deadline.is_some_and(|d| d <= now.mono))
             .map(|l| l.id)
             .collect();
         for id in expired {
@@ -423,7 +425,7 @@ impl Peer {
             self.close_link(now, id, table);
         }
         for timer in Timer::VALUES {
-            if !self.timers.expire(timer, now) {
+            if !self.timers.expire(timer, now.mono) {
                 continue;
             }
             match timer {
@@ -440,7 +442,7 @@ impl Peer {
                 Timer::Contact => {
                     if let Some(id) = self.link_to_peer {
                         let xid = self.link_mut(id).map_or(0, Link::next_xid);
-                        self.send(now, id, &Message::header_only(MessageType::Contact, wire_time(now), xid));
+                        self.send(now, id, &Message::header_only(MessageType::Contact, wire_time(now.wall), xid));
                     }
                 }
                 Timer::Receive => {
@@ -464,9 +466,9 @@ impl Peer {
 
     // ---- handshake -----------------------------------------------------
 
-    fn on_connect(&mut self, now: Time, id: LinkId, msg: &Message<'_>) {
+    fn on_connect(&mut self, now: Now, id: LinkId, msg: &Message<'_>) {
         let linked = self.link_to_peer.is_some();
-        let verdict = link::check_connect(msg, &self.cfg.name, now, linked);
+        let verdict = link::check_connect(msg, &self.cfg.name, now.wall, linked);
         let name = self.cfg.name.clone();
         let refusal = verdict.err();
         let matched = refusal.as_ref().map_or(true, link::name_matched);
@@ -482,7 +484,7 @@ impl Peer {
             message: refusal.map(|r| r.1.as_bytes()),
             ..Options::default()
         };
-        let ack = Message { kind: MessageType::ConnectAck, time: wire_time(now), xid: msg.xid, options };
+        let ack = Message { kind: MessageType::ConnectAck, time: wire_time(now.wall), xid: msg.xid, options };
         let bytes = ack.to_vec();
         if let Some((_, text)) = refusal {
             let who = match msg.options.relationship_name {
@@ -517,12 +519,12 @@ impl Peer {
         self.events.push_back(Event::Persist(self.state_record()));
     }
 
-    fn on_connectack(&mut self, now: Time, id: LinkId, msg: &Message<'_>, table: &mut dyn LeaseTable) {
+    fn on_connectack(&mut self, now: Now, id: LinkId, msg: &Message<'_>, table: &mut dyn LeaseTable) {
         if let Some(l) = self.link_mut(id) {
             l.startup_deadline = None;
         }
         let name = self.cfg.name.clone();
-        match link::check_connectack(msg, &name, now, self.link_to_peer.is_some()) {
+        match link::check_connectack(msg, &name, now.wall, self.link_to_peer.is_some()) {
             ConnectAckVerdict::Accept => {}
             ConnectAckVerdict::Refused(reason) => {
                 self.log(Level::Error, format!("Failover CONNECT to {name} rejected: {reason}"));
@@ -532,7 +534,7 @@ impl Peer {
             ConnectAckVerdict::Bad(reason, text) => {
                 self.log(Level::Error, format!("Failover CONNECTACK from {name}: {text}"));
                 let xid = self.link_mut(id).map_or(0, Link::next_xid);
-                let bytes = Message::disconnect(wire_time(now), xid, reason, text.as_bytes()).to_vec();
+                let bytes = Message::disconnect(wire_time(now.wall), xid, reason, text.as_bytes()).to_vec();
                 self.push_bytes(now, id, bytes);
                 self.close_link(now, id, table);
                 return;
@@ -547,7 +549,7 @@ impl Peer {
             self.partner_max_response_delay = n;
         }
         self.arm_contact(now);
-        self.timers.set(Timer::Receive, now + Time::from(self.cfg.max_response_delay));
+        self.timers.set(Timer::Receive, after(now, Time::from(self.cfg.max_response_delay)));
     }
 
     // ---- plumbing ------------------------------------------------------
@@ -557,7 +559,7 @@ impl Peer {
     }
 
     /// Closes a connection we decided to drop.
-    fn close_link(&mut self, now: Time, id: LinkId, table: &mut dyn LeaseTable) {
+    fn close_link(&mut self, now: Now, id: LinkId, table: &mut dyn LeaseTable) {
         if self.links.iter().any(|l| l.id == id) {
             self.events.push_back(Event::Close(id));
         }
@@ -572,7 +574,7 @@ impl Peer {
 
     /// A connection is gone: if it was the link, the "disconnect"
     /// transition; in any case a redial in 5 s (ISC's link "disconnect").
-    fn drop_link(&mut self, now: Time, id: LinkId, closed_by_peer: bool, table: &mut dyn LeaseTable) {
+    fn drop_link(&mut self, now: Now, id: LinkId, closed_by_peer: bool, table: &mut dyn LeaseTable) {
         let known = self.links.iter().any(|l| l.id == id);
         self.links.retain(|l| l.id != id);
         // What we queued before closing (a DISCONNECT, a refusal) still goes
@@ -586,22 +588,22 @@ impl Peer {
         if self.link_to_peer == Some(id) {
             self.disconnect_transition(now, table);
         }
-        self.timers.set(Timer::Reconnect, now + RECONNECT_SECS);
+        self.timers.set(Timer::Reconnect, after(now, RECONNECT_SECS));
     }
 
-    fn arm_contact(&mut self, now: Time) {
+    fn arm_contact(&mut self, now: Now) {
         let every = Time::from(self.partner_max_response_delay / 3).max(1);
-        self.timers.set(Timer::Contact, now + every);
+        self.timers.set(Timer::Contact, after(now, every));
     }
 
     /// Queues a message on a connection; messages on the link re-arm the
     /// CONTACT timer, as ISC's `dhcp_failover_put_message` does.
-    fn send(&mut self, now: Time, id: LinkId, msg: &Message<'_>) {
+    fn send(&mut self, now: Now, id: LinkId, msg: &Message<'_>) {
         let bytes = msg.to_vec();
         self.push_bytes(now, id, bytes);
     }
 
-    fn push_bytes(&mut self, now: Time, id: LinkId, bytes: Result<Vec<u8>, crate::wire::failover::EmitError>) {
+    fn push_bytes(&mut self, now: Now, id: LinkId, bytes: Result<Vec<u8>, crate::wire::failover::EmitError>) {
         match bytes {
             Ok(b) => {
                 self.transmits.push_back((id, b));

@@ -2,13 +2,20 @@
 //! [`Timer`], so the event loop arms a single wake-up (the quinn-proto
 //! `TimerTable` shape).
 //!
+//! Deadlines are monotonic instants, so a step of the wall clock neither
+//! fires nor delays them; ISC's one absolute failover deadline (stos +
+//! MCLT, a wall time) is converted when it is armed.
+//!
 //! ISC schedules each of these with `add_timeout(function, state)`, and a
 //! second `add_timeout` for the same pair moves the deadline; setting an
 //! entry here behaves the same. The per-connection "link startup" timer is
 //! kept on each link (see `link.rs`), since several links may be starting
 //! at once.
 
+use std::time::{Duration, Instant};
+
 use crate::lease::Time;
+use crate::time::Now;
 
 /// A timer of one failover relationship.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -63,20 +70,30 @@ pub const RECONNECT_SLOW_SECS: Time = 90;
 /// Delay before queued BNDACKs are flushed.
 pub const ACK_FLUSH_SECS: Time = 2;
 
+/// The instant `secs` seconds after `now` (none before `now`).
+pub fn after(now: Now, secs: Time) -> Instant {
+    now.mono + Duration::from_secs(secs.max(0) as u64)
+}
+
+/// The instant the wall-clock time `wall` will be reached, seen from `now`.
+pub fn at_wall(now: Now, wall: Time) -> Instant {
+    after(now, wall - now.wall)
+}
+
 /// One optional deadline per [`Timer`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TimerTable {
-    data: [Option<Time>; 8],
+    data: [Option<Instant>; 8],
 }
 
 impl TimerTable {
     /// Arms (or moves) `timer` to `at`.
-    pub fn set(&mut self, timer: Timer, at: Time) {
+    pub fn set(&mut self, timer: Timer, at: Instant) {
         self.data[timer as usize] = Some(at);
     }
 
     /// The deadline of `timer`, if armed.
-    pub fn get(&self, timer: Timer) -> Option<Time> {
+    pub fn get(&self, timer: Timer) -> Option<Instant> {
         self.data[timer as usize]
     }
 
@@ -86,7 +103,7 @@ impl TimerTable {
     }
 
     /// Whether `timer` is armed and due at `now`; disarms it if so.
-    pub fn expire(&mut self, timer: Timer, now: Time) -> bool {
+    pub fn expire(&mut self, timer: Timer, now: Instant) -> bool {
         match self.data[timer as usize] {
             Some(at) if at <= now => {
                 self.data[timer as usize] = None;
@@ -97,7 +114,7 @@ impl TimerTable {
     }
 
     /// The earliest armed deadline.
-    pub fn next(&self) -> Option<Time> {
+    pub fn next(&self) -> Option<Instant> {
         self.data.iter().flatten().min().copied()
     }
 }
@@ -108,21 +125,31 @@ mod tests {
 
     #[test]
     fn table_keeps_one_deadline_per_timer() {
+        let t0 = Instant::now();
+        let at = |s: u64| t0 + Duration::from_secs(s);
         let mut t = TimerTable::default();
         assert_eq!(t.next(), None);
-        t.set(Timer::Contact, 10);
-        t.set(Timer::Receive, 20);
-        t.set(Timer::Contact, 30);
-        assert_eq!(t.next(), Some(20));
-        assert!(!t.expire(Timer::Receive, 19));
-        assert!(t.expire(Timer::Receive, 20));
-        assert!(!t.expire(Timer::Receive, 20));
-        assert_eq!(t.next(), Some(30));
+        t.set(Timer::Contact, at(10));
+        t.set(Timer::Receive, at(20));
+        t.set(Timer::Contact, at(30));
+        assert_eq!(t.next(), Some(at(20)));
+        assert!(!t.expire(Timer::Receive, at(19)));
+        assert!(t.expire(Timer::Receive, at(20)));
+        assert!(!t.expire(Timer::Receive, at(20)));
+        assert_eq!(t.next(), Some(at(30)));
         t.stop(Timer::Contact);
         assert_eq!(t.next(), None);
         assert_eq!(Timer::VALUES.len(), t.data.len());
         for (i, v) in Timer::VALUES.iter().enumerate() {
             assert_eq!(*v as usize, i);
         }
+    }
+
+    #[test]
+    fn wall_deadlines_become_instants() {
+        let now = Now { mono: Instant::now(), wall: 1000, wall_micros: 0 };
+        assert_eq!(after(now, 5), now.mono + Duration::from_secs(5));
+        assert_eq!(after(now, -5), now.mono);
+        assert_eq!(at_wall(now, 1060), now.mono + Duration::from_secs(60));
     }
 }

@@ -12,7 +12,8 @@ use crate::failover::state::{
     Reaction, Role,
 };
 use crate::failover::table::LeaseTable;
-use crate::failover::timer::{Timer, STARTUP_SECS};
+use crate::failover::timer::{after, at_wall, Timer, STARTUP_SECS};
+use crate::time::Now;
 use crate::lease::{BindingState, Time};
 use crate::wire::failover::{Message, MessageType, SERVER_FLAG_STARTUP};
 
@@ -20,7 +21,7 @@ use FailoverState as S;
 
 impl Peer {
     /// Enters `new`, with every side effect ISC attaches to it.
-    pub(super) fn transition(&mut self, now: Time, new: FailoverState, table: &mut dyn LeaseTable) {
+    pub(super) fn transition(&mut self, now: Now, new: FailoverState, table: &mut dyn LeaseTable) {
         let old = self.me;
         if matches!(old, S::Normal | S::PotentialConflict | S::PartnerDown) {
             self.rescind_updates();
@@ -28,10 +29,10 @@ impl Peer {
         // stos is kept across startup and into recover-wait, so a restarted
         // server's MCLT wait counts from before the restart.
         if new != S::RecoverWait && new != S::Startup && old != S::Startup {
-            self.stos = now;
+            self.stos = now.wall;
         }
         if new == S::Recover && old == S::Shutdown && self.partner == S::PartnerDown && self.pending_updates() == 0 {
-            self.stos = now - Time::from(self.mclt);
+            self.stos = now.wall - Time::from(self.mclt);
         }
         self.me = new;
         if new == S::Startup && old != S::Startup {
@@ -53,7 +54,7 @@ impl Peer {
         }
         match new {
             S::CommunicationsInterrupted if self.cfg.auto_partner_down > 0 => {
-                self.timers.set(Timer::AutoPartnerDown, now + Time::from(self.cfg.auto_partner_down));
+                self.timers.set(Timer::AutoPartnerDown, after(now, Time::from(self.cfg.auto_partner_down)));
             }
             S::Normal => {
                 self.timers.stop(Timer::PoolRebalance);
@@ -70,11 +71,11 @@ impl Peer {
                     self.send_update_request(now);
                 }
             }
-            S::Startup => self.timers.set(Timer::Startup, now + STARTUP_SECS),
+            S::Startup => self.timers.set(Timer::Startup, after(now, STARTUP_SECS)),
             S::RecoverWait => {
                 let done = self.stos + Time::from(self.mclt);
-                if done > now {
-                    self.timers.set(Timer::RecoverDone, done);
+                if done > now.wall {
+                    self.timers.set(Timer::RecoverDone, at_wall(now, done));
                 } else {
                     self.transition(now, S::RecoverDone, table);
                 }
@@ -101,7 +102,7 @@ impl Peer {
     }
 
     /// The link is gone (or startup timed out): ISC's "disconnect".
-    pub(super) fn disconnect_transition(&mut self, now: Time, table: &mut dyn LeaseTable) {
+    pub(super) fn disconnect_transition(&mut self, now: Now, table: &mut dyn LeaseTable) {
         if self.link_to_peer.take().is_some() {
             let line = format!("peer {}: disconnected", self.cfg.name);
             self.log(Level::Info, line);
@@ -139,39 +140,39 @@ impl Peer {
 
     /// Sends STATE: my state (the saved one while in startup), the STARTUP
     /// flag, my stos.
-    pub(super) fn send_state(&mut self, now: Time) {
+    pub(super) fn send_state(&mut self, now: Now) {
         let Some(id) = self.link_to_peer else { return };
         let xid = self.link_mut(id).map_or(0, |l| l.next_xid());
         let startup = self.me == S::Startup;
-        let msg = Message::state(wire_time(now), xid, to_wire(self.effective_state()), startup, wire_time(self.stos));
+        let msg = Message::state(wire_time(now.wall), xid, to_wire(self.effective_state()), startup, wire_time(self.stos));
         self.send(now, id, &msg);
     }
 
     /// Sends UPDREQ (or UPDREQALL again if one is still unanswered).
-    pub(super) fn send_update_request(&mut self, now: Time) {
+    pub(super) fn send_update_request(&mut self, now: Now) {
         if self.cur_upd == Some(MessageType::UpdReqAll) {
             return self.send_update_request_all(now);
         }
         let Some(id) = self.link_to_peer else { return };
         let xid = self.link_mut(id).map_or(0, |l| l.next_xid());
-        self.send(now, id, &Message::header_only(MessageType::UpdReq, wire_time(now), xid));
+        self.send(now, id, &Message::header_only(MessageType::UpdReq, wire_time(now.wall), xid));
         self.cur_upd = Some(MessageType::UpdReq);
         let line = format!("Sent update request message to {}", self.cfg.name);
         self.log(Level::Info, line);
     }
 
     /// Sends UPDREQALL.
-    pub(super) fn send_update_request_all(&mut self, now: Time) {
+    pub(super) fn send_update_request_all(&mut self, now: Now) {
         let Some(id) = self.link_to_peer else { return };
         let xid = self.link_mut(id).map_or(0, |l| l.next_xid());
-        self.send(now, id, &Message::header_only(MessageType::UpdReqAll, wire_time(now), xid));
+        self.send(now, id, &Message::header_only(MessageType::UpdReqAll, wire_time(now.wall), xid));
         self.cur_upd = Some(MessageType::UpdReqAll);
         let line = format!("Sent update request all message to {}", self.cfg.name);
         self.log(Level::Info, line);
     }
 
     /// A STATE message from the peer.
-    pub(super) fn on_state(&mut self, now: Time, msg: &Message<'_>, table: &mut dyn LeaseTable) {
+    pub(super) fn on_state(&mut self, now: Now, msg: &Message<'_>, table: &mut dyn LeaseTable) {
         let name = self.cfg.name.clone();
         let code = msg.options.server_state.map_or(0, u8::from);
         let peer_startup = msg.options.server_flags.unwrap_or(0) & SERVER_FLAG_STARTUP != 0;
@@ -193,7 +194,7 @@ impl Peer {
             }
         }
         self.partner = new;
-        self.partner_stos = now;
+        self.partner_stos = now.wall;
         self.log(Level::Info, event::peer_moves(&name, previous, new));
         if self.me == S::Normal && new == S::Normal {
             self.log(Level::Info, event::both_normal(&name));
@@ -256,7 +257,7 @@ impl Peer {
     }
 
     /// UPDDONE: the peer has sent everything we asked for.
-    pub(super) fn on_update_done(&mut self, now: Time, table: &mut dyn LeaseTable) {
+    pub(super) fn on_update_done(&mut self, now: Now, table: &mut dyn LeaseTable) {
         let name = self.cfg.name.clone();
         self.log(Level::Info, format!("failover peer {name}: peer update completed."));
         self.cur_upd = None;
@@ -281,9 +282,9 @@ impl Peer {
             S::ConflictDone => self.log(Level::Error, "Spurious update-done message.".into()),
             S::Recover => {
                 let done = self.stos + Time::from(self.mclt);
-                if done > now && self.partner != S::Recover && self.partner != S::RecoverDone {
+                if done > now.wall && self.partner != S::Recover && self.partner != S::RecoverDone {
                     self.transition(now, S::RecoverWait, table);
-                    self.timers.set(Timer::RecoverDone, done);
+                    self.timers.set(Timer::RecoverDone, at_wall(now, done));
                 } else {
                     self.transition(now, S::RecoverDone, table);
                 }

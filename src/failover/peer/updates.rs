@@ -13,8 +13,9 @@ use crate::failover::binding::peer_wants_lease;
 use crate::failover::event::Level;
 use crate::failover::state::FailoverState;
 use crate::failover::table::{LeaseTable, PoolId};
-use crate::failover::timer::{Timer, ACK_FLUSH_SECS};
+use crate::failover::timer::{after, at_wall, Timer, ACK_FLUSH_SECS};
 use crate::failover::update::{apply_ack, apply_update, BindUpdate, Reject, UpdateContext};
+use crate::time::Now;
 use crate::lease::{BindingState, Time};
 use crate::wire::failover::{Message, MessageType, RejectReason};
 
@@ -57,7 +58,7 @@ impl Peer {
             let mut lease = lease.clone();
             let xid = self.link_mut(id).map_or(1, |l| l.next_update_xid());
             let upd = BindUpdate::from_lease(&lease, self.cfg.role);
-            self.send(now, id, &upd.to_message(wire_time(now), xid));
+            self.send(now, id, &upd.to_message(wire_time(now.wall), xid));
             self.in_flight.push(InFlight { ip, xid, sent: lease.binding_state });
             // The peer may act on this even if no ack comes back, so the
             // state it may have is the state we sent (ISC's rewind).
@@ -76,30 +77,30 @@ impl Peer {
         };
         let now = self.now;
         for (xid, ip) in std::mem::take(&mut self.to_ack) {
-            self.send(now, id, &Message::bind_ack(wire_time(now), xid, ip, None));
+            self.send(now, id, &Message::bind_ack(wire_time(now.wall), xid, ip, None));
         }
         self.timers.stop(Timer::AckFlush);
     }
 
     /// Queues a positive BNDACK; flushes at half the peer's window or 2 s.
-    fn queue_ack(&mut self, now: Time, xid: u32, ip: Ipv4Addr) {
+    fn queue_ack(&mut self, now: Now, xid: u32, ip: Ipv4Addr) {
         self.to_ack.push((xid, ip));
         if self.to_ack.len() as u64 >= u64::from(self.partner_max_unacked / 2) {
             self.send_acks();
         }
         if !self.to_ack.is_empty() {
-            self.timers.set(Timer::AckFlush, now + ACK_FLUSH_SECS);
+            self.timers.set(Timer::AckFlush, after(now, ACK_FLUSH_SECS));
         }
     }
 
-    fn send_reject(&mut self, now: Time, xid: u32, ip: Ipv4Addr, reject: &Reject) {
+    fn send_reject(&mut self, now: Now, xid: u32, ip: Ipv4Addr, reject: &Reject) {
         let Some(id) = self.link_to_peer else { return };
-        let msg = Message::bind_ack(wire_time(now), xid, ip, Some((reject.reason, reject.message.as_bytes())));
+        let msg = Message::bind_ack(wire_time(now.wall), xid, ip, Some((reject.reason, reject.message.as_bytes())));
         self.send(now, id, &msg);
     }
 
     /// A BNDUPD from the peer.
-    pub(super) fn on_bind_update(&mut self, now: Time, msg: &Message<'_>, table: &mut dyn LeaseTable) {
+    pub(super) fn on_bind_update(&mut self, now: Now, msg: &Message<'_>, table: &mut dyn LeaseTable) {
         let upd = match BindUpdate::from_message(msg) {
             Ok(u) => u,
             Err(r) => {
@@ -113,7 +114,7 @@ impl Peer {
         };
         let rel = self.relationship();
         let in_flight = self.in_flight.iter().find(|f| f.ip == upd.ip).map(|f| f.sent);
-        let ctx = UpdateContext { rel: &rel, hba: self.hba.as_ref(), in_flight, now };
+        let ctx = UpdateContext { rel: &rel, hba: self.hba.as_ref(), in_flight, now: now.wall };
         let applied = match apply_update(lease, &upd, &ctx) {
             Ok(a) => a,
             Err(r) => {
@@ -143,7 +144,7 @@ impl Peer {
     }
 
     /// A BNDACK from the peer.
-    pub(super) fn on_bind_ack(&mut self, now: Time, msg: &Message<'_>, table: &mut dyn LeaseTable) {
+    pub(super) fn on_bind_ack(&mut self, now: Now, msg: &Message<'_>, table: &mut dyn LeaseTable) {
         let name = self.cfg.name.clone();
         let ip = msg.options.assigned_addr.unwrap_or(Ipv4Addr::UNSPECIFIED);
         if table.get(ip).is_none() {
@@ -190,10 +191,10 @@ impl Peer {
         self.pool_check(now, table);
     }
 
-    fn send_update_done_msg(&mut self, now: Time) {
+    fn send_update_done_msg(&mut self, now: Now) {
         let Some(id) = self.link_to_peer else { return };
         let xid = self.updxid;
-        self.send(now, id, &Message::header_only(MessageType::UpdDone, wire_time(now), xid));
+        self.send(now, id, &Message::header_only(MessageType::UpdDone, wire_time(now.wall), xid));
         let line = format!("Sent update done message to {}", self.cfg.name);
         self.log(Level::Info, line);
         self.updxid = self.updxid.wrapping_sub(1);
@@ -215,7 +216,7 @@ impl Peer {
     }
 
     /// UPDREQ or UPDREQALL from the peer.
-    pub(super) fn on_update_request(&mut self, now: Time, msg: &Message<'_>, all: bool, table: &mut dyn LeaseTable) {
+    pub(super) fn on_update_request(&mut self, now: Now, msg: &Message<'_>, all: bool, table: &mut dyn LeaseTable) {
         let name = self.cfg.name.clone();
         if self.send_update_done.take().is_some() {
             self.log(
@@ -240,12 +241,12 @@ impl Peer {
     }
 
     /// POOLREQ: balance now, answer with the number of leases given.
-    pub(super) fn on_pool_request(&mut self, now: Time, msg: &Message<'_>, table: &mut dyn LeaseTable) {
+    pub(super) fn on_pool_request(&mut self, now: Now, msg: &Message<'_>, table: &mut dyn LeaseTable) {
         self.timers.stop(Timer::PoolRebalance);
         self.sched_balance = None;
         let queued = self.dobalance(now, false, table);
         if let Some(id) = self.link_to_peer {
-            self.send(now, id, &Message::pool_resp(wire_time(now), msg.xid, queued as u32));
+            self.send(now, id, &Message::pool_resp(wire_time(now.wall), msg.xid, queued as u32));
         }
         if queued > 0 {
             self.send_updates(table);
@@ -259,7 +260,7 @@ impl Peer {
     }
 
     /// The scheduled rebalance: may ask the peer with POOLREQ.
-    pub(super) fn pool_rebalance(&mut self, now: Time, table: &mut dyn LeaseTable) {
+    pub(super) fn pool_rebalance(&mut self, now: Now, table: &mut dyn LeaseTable) {
         self.sched_balance = None;
         if self.dobalance(now, true, table) > 0 {
             self.send_updates(table);
@@ -269,11 +270,11 @@ impl Peer {
     /// One balancing run over every pool (ISC `dhcp_failover_pool_dobalance`);
     /// returns the number of leases given. With `may_request` a pool short
     /// of leases makes us send POOLREQ afterwards.
-    pub(super) fn dobalance(&mut self, now: Time, may_request: bool, table: &mut dyn LeaseTable) -> usize {
+    pub(super) fn dobalance(&mut self, now: Now, may_request: bool, table: &mut dyn LeaseTable) -> usize {
         if self.me != FailoverState::Normal {
             return 0;
         }
-        self.last_balance = now;
+        self.last_balance = now.wall;
         let role = self.cfg.role;
         let mine = crate::failover::binding::my_free_state(role);
         let mut queued = 0;
@@ -310,7 +311,7 @@ impl Peer {
         if send_request {
             if let Some(id) = self.link_to_peer {
                 let xid = self.link_mut(id).map_or(0, |l| l.next_xid());
-                self.send(now, id, &Message::header_only(MessageType::PoolReq, wire_time(now), xid));
+                self.send(now, id, &Message::header_only(MessageType::PoolReq, wire_time(now.wall), xid));
             }
         }
         queued
@@ -318,14 +319,14 @@ impl Peer {
 
     /// Moves a lease of my free state to the peer's (a balancing gift or
     /// MAC affinity) and queues the BNDUPD.
-    fn give_to_peer(&mut self, now: Time, ip: Ipv4Addr, table: &mut dyn LeaseTable) {
+    fn give_to_peer(&mut self, now: Now, ip: Ipv4Addr, table: &mut dyn LeaseTable) {
         let Some(lease) = table.get(ip) else { return };
         let mut lease = lease.clone();
         let to = crate::failover::binding::my_free_state(crate::failover::binding::other(self.cfg.role));
         lease.binding_state = to;
         lease.next_binding_state = to;
-        lease.tstp = now;
-        lease.starts = now;
+        lease.tstp = now.wall;
+        lease.starts = now.wall;
         lease.atsfp = 0;
         lease.client_hostname = None;
         table.put(lease);
@@ -333,14 +334,14 @@ impl Peer {
     }
 
     /// Reschedules the rebalance of every pool (`dhcp_failover_state_pool_check`).
-    pub(super) fn pool_check(&mut self, now: Time, table: &mut dyn LeaseTable) {
+    pub(super) fn pool_check(&mut self, now: Now, table: &mut dyn LeaseTable) {
         for p in 0..table.pools().len() {
             self.pool_check_one(now, PoolId(p), table);
         }
     }
 
     /// ISC `dhcp_failover_pool_check`: only ever moves the rebalance earlier.
-    fn pool_check_one(&mut self, now: Time, pool: PoolId, table: &mut dyn LeaseTable) {
+    fn pool_check_one(&mut self, now: Now, pool: PoolId, table: &mut dyn LeaseTable) {
         if self.me != FailoverState::Normal {
             return;
         }
@@ -350,7 +351,7 @@ impl Peer {
             table.oldest(pool, BindingState::Backup),
             self.cfg.role,
             &self.cfg.balance,
-            now,
+            now.wall,
             self.last_balance,
             jitter,
         );
@@ -358,6 +359,6 @@ impl Peer {
             return;
         }
         self.sched_balance = Some(at);
-        self.timers.set(Timer::PoolRebalance, at);
+        self.timers.set(Timer::PoolRebalance, at_wall(now, at));
     }
 }

@@ -23,6 +23,7 @@ mod wire_checks;
 
 use std::collections::VecDeque;
 use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
 
 use crate::failover::config::PeerConfig;
 use crate::failover::event::{Event, Level};
@@ -32,6 +33,7 @@ use crate::failover::state::{FailoverState, Role};
 use crate::failover::table::{MemLeaseTable, PoolInfo};
 use crate::lease::records::FailoverStateRecord;
 use crate::lease::Time;
+use crate::time::Now;
 use crate::wire::failover::{Message, MessageType, Packet};
 
 /// The virtual time tests start at (close to the seen captures' clock).
@@ -116,8 +118,10 @@ impl Sent {
 
 /// Two servers, the network between them and the clock.
 pub struct Pair {
-    /// Virtual time (both servers' clocks).
+    /// Virtual wall-clock time (both servers' clocks), whole seconds.
     pub time: Time,
+    /// The monotonic instant that stands for [`T0`].
+    base: Instant,
     /// Server 0 is the primary, server 1 the secondary.
     pub servers: [Server; 2],
     conns: Vec<Conn>,
@@ -164,6 +168,7 @@ impl Pair {
     pub fn with_configs(primary: PeerConfig, secondary: PeerConfig, n: u8, seed: u64) -> Pair {
         Pair {
             time: T0,
+            base: Instant::now(),
             servers: [Server::new(primary, test_table(n)), Server::new(secondary, test_table(n))],
             conns: Vec::new(),
             next_link: 1,
@@ -174,13 +179,26 @@ impl Pair {
         }
     }
 
+    /// The current time as the peers receive it.
+    pub fn now(&self) -> Now {
+        let secs = u64::try_from(self.time - T0).expect("time before T0");
+        Now { mono: self.base + Duration::from_secs(secs), wall: self.time, wall_micros: 0 }
+    }
+
+    /// A peer deadline as virtual wall time (deadlines are whole seconds).
+    fn wall_of(&self, at: Instant) -> Time {
+        let d = at.saturating_duration_since(self.base);
+        T0 + d.as_secs() as Time + Time::from(d.subsec_nanos() > 0)
+    }
+
     /// Starts (or restarts) server `i` from its durable table and record.
     pub fn start(&mut self, i: usize) {
+        let now = self.now();
         let s = &mut self.servers[i];
         s.restarts += 1;
         let seed = self.seed ^ (i as u64 + 1) ^ (s.restarts << 8);
-        let mut peer = Peer::new(s.cfg.clone(), s.persisted.as_ref(), self.time, seed);
-        peer.start(self.time, &mut s.table);
+        let mut peer = Peer::new(s.cfg.clone(), s.persisted.as_ref(), now, seed);
+        peer.start(now, &mut s.table);
         s.peer = Some(peer);
         self.flush(i);
     }
@@ -215,8 +233,8 @@ impl Pair {
     }
 
     /// Runs `f` on server `i`'s peer and table, then flushes its outputs.
-    pub fn with_peer(&mut self, i: usize, f: impl FnOnce(&mut Peer, &mut MemLeaseTable, Time)) {
-        let now = self.time;
+    pub fn with_peer(&mut self, i: usize, f: impl FnOnce(&mut Peer, &mut MemLeaseTable, Now)) {
+        let now = self.now();
         let s = &mut self.servers[i];
         if let Some(p) = s.peer.as_mut() {
             f(p, &mut s.table, now);
@@ -332,21 +350,23 @@ impl Pair {
         moved
     }
 
+    /// Whether server `i` has a deadline due now.
+    fn due(&self, i: usize) -> bool {
+        let Some(at) = self.servers[i].peer.as_ref().and_then(Peer::poll_timeout) else { return false };
+        self.wall_of(at) <= self.time
+    }
+
     /// Runs everything due at the current time until nothing moves.
     pub fn settle(&mut self) {
         for _ in 0..100_000 {
             self.run_dials();
             for i in 0..2 {
-                let now = self.time;
-                let due = self.servers[i].peer.as_ref().and_then(Peer::poll_timeout).is_some_and(|t| t <= now);
-                if due {
+                if self.due(i) {
                     self.with_peer(i, |p, t, now| p.handle_timeout(now, t));
                 }
             }
             let due_dials = self.dials.iter().any(|&(_, at)| at <= self.time);
-            let due_timers = (0..2).any(|i| {
-                self.servers[i].peer.as_ref().and_then(Peer::poll_timeout).is_some_and(|t| t <= self.time)
-            });
+            let due_timers = (0..2).any(|i| self.due(i));
             if !self.deliver() && !due_dials && !due_timers {
                 return;
             }
@@ -357,8 +377,9 @@ impl Pair {
     /// The next time anything is scheduled.
     pub fn next_wakeup(&self) -> Option<Time> {
         let timers = self.servers.iter().filter_map(|s| s.peer.as_ref().and_then(Peer::poll_timeout));
+        let timers: Vec<Time> = timers.map(|at| self.wall_of(at)).collect();
         let dials = self.dials.iter().map(|&(_, at)| at);
-        timers.chain(dials).min()
+        timers.into_iter().chain(dials).min()
     }
 
     /// Settles, then advances the clock to `until` through every wake-up.

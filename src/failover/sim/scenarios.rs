@@ -1,8 +1,6 @@
 //! Scripted runs of a pair through the sequences the reference saw ISC go
 //! through (§1.10 "Observed sequences"), checked against ISC's log lines.
 
-use std::net::Ipv4Addr;
-
 use super::dhcp::{self, Answer, SimClient};
 use super::{Pair, T0};
 use crate::failover::binding;
@@ -242,13 +240,12 @@ fn partner_down_while_linked_resolves_potential_conflict() {
 #[test]
 fn dueling_updates_primary_wins_a_tie() {
     let mut pair = normal_pair(10);
-    let mut c = SimClient::new(1, pair.time);
     // Find a client the primary serves.
     let mut n = 1;
-    let (ip, _) = loop {
-        c = SimClient::new(n, pair.time);
-        if let Answer::Ack(ip, g) = dhcp::discover(&mut pair, 0, &c.id, 600) {
-            break (ip, g);
+    let (c, ip) = loop {
+        let c = SimClient::new(n, pair.time);
+        if let Answer::Ack(ip, _) = dhcp::discover(&mut pair, 0, &c.id, 600) {
+            break (c, ip);
         }
         n += 1;
     };
@@ -270,7 +267,6 @@ fn dueling_updates_primary_wins_a_tie() {
     let l0 = pair.servers[0].table.get(ip).unwrap().clone();
     let l1 = pair.servers[1].table.get(ip).unwrap().clone();
     assert_eq!((l0.ends, l0.binding_state), (l1.ends, l1.binding_state));
-    let _ = Ipv4Addr::UNSPECIFIED;
 }
 
 #[test]
