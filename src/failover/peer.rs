@@ -429,11 +429,13 @@ impl Peer {
                 continue;
             }
             match timer {
-                Timer::Startup => {
-                    if self.me == FailoverState::Startup {
-                        self.disconnect_transition(now, table);
-                    }
-                }
+                // ISC forgets the link here but leaves it open and silent;
+                // we close it, which makes the same transition and redials.
+                Timer::Startup if self.me == FailoverState::Startup => match self.link_to_peer {
+                    Some(id) => self.close_link(now, id, table),
+                    None => self.disconnect_transition(now, table),
+                },
+                Timer::Startup => {}
                 Timer::Reconnect => {
                     if self.link_to_peer.is_none() {
                         self.events.push_back(Event::Connect);
