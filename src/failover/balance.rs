@@ -67,7 +67,12 @@ pub fn plan(role: Role, counts: PoolCounts, s: &BalanceSettings) -> Plan {
         0 => -1,
         p => p,
     };
-    Plan { lts, thresh, hold, panic }
+    Plan {
+        lts,
+        thresh,
+        hold,
+        panic,
+    }
 }
 
 /// A lease on my free queue, as the walk sees it.
@@ -128,7 +133,11 @@ pub fn balancing_line(pool: u64, network: &str, counts: PoolCounts, plan: &Plan,
         counts.backup,
         plan.lts,
         plan.hold,
-        if requesting { "  (requesting peer rebalance!)" } else { "" }
+        if requesting {
+            "  (requesting peer rebalance!)"
+        } else {
+            ""
+        }
     )
 }
 
@@ -186,37 +195,82 @@ pub fn next_balance(
 mod tests {
     use super::*;
 
-    const DEFAULTS: BalanceSettings =
-        BalanceSettings { max_lease_misbalance: 15, max_lease_ownership: 10, min_balance: 60, max_balance: 3600 };
+    const DEFAULTS: BalanceSettings = BalanceSettings {
+        max_lease_misbalance: 15,
+        max_lease_ownership: 10,
+        min_balance: 60,
+        max_balance: 3600,
+    };
 
     fn virgin(n: u8) -> Vec<Candidate> {
-        (0..n).map(|i| Candidate { ip: Ipv4Addr::new(10, 50, 0, i), used: false, peer_wants: false }).collect()
+        (0..n)
+            .map(|i| Candidate {
+                ip: Ipv4Addr::new(10, 50, 0, i),
+                used: false,
+                peer_wants: false,
+            })
+            .collect()
     }
 
     #[test]
     fn seen_fresh_pool_of_twenty() {
-        let counts = PoolCounts { lease_count: 20, free: 20, backup: 0 };
+        let counts = PoolCounts {
+            lease_count: 20,
+            free: 20,
+            backup: 0,
+        };
         let p = plan(Role::Primary, counts, &DEFAULTS);
-        assert_eq!(p, Plan { lts: 10, thresh: 3, hold: 2, panic: -6 });
+        assert_eq!(
+            p,
+            Plan {
+                lts: 10,
+                thresh: 3,
+                hold: 2,
+                panic: -6
+            }
+        );
         assert_eq!(
             balancing_line(0x55a1_2dd8_4ee0, "10.50.0.0/24", counts, &p, false),
             "balancing pool 55a12dd84ee0 10.50.0.0/24  total 20  free 20  backup 0  lts 10  max-own (+/-)2"
         );
         let (gifts, lts) = choose_gifts(&virgin(20), &p);
         assert_eq!((gifts.len(), lts), (10, 0));
-        let after = PoolCounts { lease_count: 20, free: 10, backup: 10 };
+        let after = PoolCounts {
+            lease_count: 20,
+            free: 10,
+            backup: 10,
+        };
         assert_eq!(
             balanced_line(0x55a1_2dd8_4ee0, "10.50.0.0/24", after, lts, p.thresh),
-            (false, "balanced pool 55a12dd84ee0 10.50.0.0/24  total 20  free 10  backup 10  lts 0  max-misbal 3".into())
+            (
+                false,
+                "balanced pool 55a12dd84ee0 10.50.0.0/24  total 20  free 10  backup 10  lts 0  max-misbal 3".into()
+            )
         );
     }
 
     #[test]
     fn c_division_truncates_toward_zero() {
-        let p = plan(Role::Primary, PoolCounts { lease_count: 3, free: 0, backup: 3 }, &DEFAULTS);
+        let p = plan(
+            Role::Primary,
+            PoolCounts {
+                lease_count: 3,
+                free: 0,
+                backup: 3,
+            },
+            &DEFAULTS,
+        );
         assert_eq!(p.lts, -1);
         assert_eq!(p.panic, -1);
-        let p = plan(Role::Secondary, PoolCounts { lease_count: 9, free: 2, backup: 7 }, &DEFAULTS);
+        let p = plan(
+            Role::Secondary,
+            PoolCounts {
+                lease_count: 9,
+                free: 2,
+                backup: 7,
+            },
+            &DEFAULTS,
+        );
         assert_eq!(p.lts, 2);
     }
 
@@ -227,23 +281,47 @@ mod tests {
             c.used = true;
         }
         q[7].peer_wants = true;
-        let p = Plan { lts: 5, thresh: 2, hold: 2, panic: -4 };
+        let p = Plan {
+            lts: 5,
+            thresh: 2,
+            hold: 2,
+            panic: -4,
+        };
         let (gifts, lts) = choose_gifts(&q, &p);
         // Pass 1 gives 10.50.0.7; pass 2 gives used leases until lts <= hold.
-        assert_eq!(gifts, vec![Ipv4Addr::new(10, 50, 0, 0), Ipv4Addr::new(10, 50, 0, 1), Ipv4Addr::new(10, 50, 0, 7)]);
+        assert_eq!(
+            gifts,
+            vec![
+                Ipv4Addr::new(10, 50, 0, 0),
+                Ipv4Addr::new(10, 50, 0, 1),
+                Ipv4Addr::new(10, 50, 0, 7)
+            ]
+        );
         assert_eq!(lts, 2);
         // A first pass that reaches -hold stops everything.
         let mut q = virgin(4);
         for c in q.iter_mut() {
             c.peer_wants = true;
         }
-        let (gifts, lts) = choose_gifts(&q, &Plan { lts: 1, thresh: 0, hold: 1, panic: -1 });
+        let (gifts, lts) = choose_gifts(
+            &q,
+            &Plan {
+                lts: 1,
+                thresh: 0,
+                hold: 1,
+                panic: -1,
+            },
+        );
         assert_eq!((gifts.len(), lts), (2, -1));
     }
 
     #[test]
     fn imbalanced_is_an_error_line() {
-        let c = PoolCounts { lease_count: 100, free: 90, backup: 0 };
+        let c = PoolCounts {
+            lease_count: 100,
+            free: 90,
+            backup: 0,
+        };
         let (err, line) = balanced_line(1, "net", c, 45, 14);
         assert!(err);
         assert!(line.starts_with("IMBALANCED pool 1 net  total 100"));
@@ -253,14 +331,31 @@ mod tests {
 
     #[test]
     fn hoarding() {
-        assert!(secondary_not_hoarding(PoolCounts { lease_count: 20, free: 10, backup: 10 }, 10));
-        assert!(!secondary_not_hoarding(PoolCounts { lease_count: 20, free: 6, backup: 14 }, 10));
+        assert!(secondary_not_hoarding(
+            PoolCounts {
+                lease_count: 20,
+                free: 10,
+                backup: 10
+            },
+            10
+        ));
+        assert!(!secondary_not_hoarding(
+            PoolCounts {
+                lease_count: 20,
+                free: 6,
+                backup: 14
+            },
+            10
+        ));
     }
 
     #[test]
     fn schedule() {
         // Virgin leases (ends 0 is in the past: age = now): capped by max-balance.
-        assert_eq!(next_balance(Some(0), Some(0), Role::Primary, &DEFAULTS, 100_000, 0, 3), 100_000 + 3600 + 3);
+        assert_eq!(
+            next_balance(Some(0), Some(0), Role::Primary, &DEFAULTS, 100_000, 0, 3),
+            100_000 + 3600 + 3
+        );
         // Oldest free 1000 s old: 150 s, doubled for my own side; backup 400 s old: 60 s.
         let at = next_balance(Some(99_000), Some(99_600), Role::Primary, &DEFAULTS, 100_000, 0, 0);
         assert_eq!(at, 100_060);

@@ -295,7 +295,13 @@ mod tests {
     use std::net::Ipv4Addr;
 
     fn rel(role: Role, me: FailoverState) -> Relationship {
-        Relationship { role, me, partner: FailoverState::Normal, stos: 1000, mclt: 60 }
+        Relationship {
+            role,
+            me,
+            partner: FailoverState::Normal,
+            stos: 1000,
+            mclt: 60,
+        }
     }
 
     fn lease(state: BindingState) -> Lease {
@@ -317,7 +323,10 @@ mod tests {
     fn ack_sets_iscs_times() {
         let r = rel(Role::Primary, FailoverState::Normal);
         let mut l = lease(B::Free);
-        let c = Client { uid: Some(vec![1, 2]), hardware: None };
+        let c = Client {
+            uid: Some(vec![1, 2]),
+            hardware: None,
+        };
         let now = 0x6b03_d000;
         assert_eq!(ack(&mut l, &c, 600, &r, now), 60);
         assert_eq!((l.starts, l.ends, l.tstp, l.cltt), (now, now + 60, now + 630, now));
@@ -345,7 +354,11 @@ mod tests {
         rl.rewind_binding_state = Some(B::Free);
         assert!(!may_allocate(&rl, &pc, now));
         // Not serving at all in recover.
-        assert!(!may_allocate(&lease(B::Free), &rel(Role::Primary, FailoverState::Recover), now));
+        assert!(!may_allocate(
+            &lease(B::Free),
+            &rel(Role::Primary, FailoverState::Recover),
+            now
+        ));
         // Partner-down: the peer's leases after max(tsfp, stos) + MCLT.
         let pd = rel(Role::Primary, FailoverState::PartnerDown);
         let mut b = lease(B::Backup);
@@ -362,16 +375,28 @@ mod tests {
     fn timer_rules() {
         let mut a = lease(B::Active);
         a.ends = 100;
-        assert_eq!(timer_transition(&a, &rel(Role::Secondary, FailoverState::Normal), 200), None);
-        assert_eq!(timer_transition(&a, &rel(Role::Primary, FailoverState::Normal), 200), Some(B::Expired));
-        assert_eq!(timer_transition(&a, &rel(Role::Primary, FailoverState::Normal), 99), None);
+        assert_eq!(
+            timer_transition(&a, &rel(Role::Secondary, FailoverState::Normal), 200),
+            None
+        );
+        assert_eq!(
+            timer_transition(&a, &rel(Role::Primary, FailoverState::Normal), 200),
+            Some(B::Expired)
+        );
+        assert_eq!(
+            timer_transition(&a, &rel(Role::Primary, FailoverState::Normal), 99),
+            None
+        );
         let pd = rel(Role::Primary, FailoverState::PartnerDown);
         let mut e = a.clone();
         expire(&mut e, &pd);
         assert_eq!((e.binding_state, e.tstp, e.tsfp), (B::Expired, 100, 1060));
         assert_eq!(timer_transition(&e, &pd, 1059), None);
         assert_eq!(timer_transition(&e, &pd, 1060), Some(B::Free));
-        assert_eq!(timer_transition(&e, &rel(Role::Primary, FailoverState::CommunicationsInterrupted), 9999), None);
+        assert_eq!(
+            timer_transition(&e, &rel(Role::Primary, FailoverState::CommunicationsInterrupted), 9999),
+            None
+        );
     }
 
     #[test]
@@ -383,7 +408,10 @@ mod tests {
         assert!(peer_wants_lease(&l, Some(&hba), Role::Primary));
         assert!(!peer_wants_lease(&l, Some(&hba), Role::Secondary));
         l.uid = None;
-        l.hardware = Some(HardwareAddr { htype: 1, addr: vec![0x3a, 0x05, 0xf8, 0x0d, 0x0c, 0xc2] }); // 15
+        l.hardware = Some(HardwareAddr {
+            htype: 1,
+            addr: vec![0x3a, 0x05, 0xf8, 0x0d, 0x0c, 0xc2],
+        }); // 15
         assert!(!peer_wants_lease(&l, Some(&hba), Role::Primary));
         assert!(!peer_wants_lease(&l, None, Role::Secondary));
     }

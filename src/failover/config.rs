@@ -76,8 +76,14 @@ impl PeerConfig {
             },
             auto_partner_down: peer.auto_partner_down,
             vendor_class: DEFAULT_VENDOR_CLASS.to_string(),
-            me: StateAt { state: peer.me.state.state, since: at(peer.me.state.since) },
-            partner: StateAt { state: peer.partner.state.state, since: at(peer.partner.state.since) },
+            me: StateAt {
+                state: peer.me.state.state,
+                since: at(peer.me.state.since),
+            },
+            partner: StateAt {
+                state: peer.partner.state.state,
+                since: at(peer.partner.state.since),
+            },
         }
     }
 
@@ -105,8 +111,14 @@ impl PeerConfig {
             },
             auto_partner_down: 0,
             vendor_class: DEFAULT_VENDOR_CLASS.to_string(),
-            me: StateAt { state: FailoverState::Recover, since: now },
-            partner: StateAt { state: FailoverState::Unknown, since: now },
+            me: StateAt {
+                state: FailoverState::Recover,
+                since: now,
+            },
+            partner: StateAt {
+                state: FailoverState::Unknown,
+                since: now,
+            },
         }
     }
 }
@@ -122,13 +134,28 @@ mod tests {
         let mut p = FailoverPeer::new("fo".into(), PeerScope::Root, GroupId::default());
         p.role = Role::Secondary;
         p.apply_defaults();
-        p.partner.state = StateRecord { state: FailoverState::PartnerDown, since: StateSince::At(77) };
+        p.partner.state = StateRecord {
+            state: FailoverState::PartnerDown,
+            since: StateSince::At(77),
+        };
         let c = PeerConfig::from_conf(&p, 1000);
         assert_eq!(c.max_unacked_updates, 100);
         assert_eq!(c.max_response_delay, 20);
         assert_eq!(c.balance.min_balance, 60);
-        assert_eq!(c.me, StateAt { state: FailoverState::Recover, since: 1000 });
-        assert_eq!(c.partner, StateAt { state: FailoverState::PartnerDown, since: 77 });
+        assert_eq!(
+            c.me,
+            StateAt {
+                state: FailoverState::Recover,
+                since: 1000
+            }
+        );
+        assert_eq!(
+            c.partner,
+            StateAt {
+                state: FailoverState::PartnerDown,
+                since: 77
+            }
+        );
         assert_eq!(c.role, Role::Secondary);
     }
 }

@@ -128,7 +128,10 @@ pub fn check_connectack(msg: &Message<'_>, name: &str, now: Time, linked: bool) 
     if peer_name != name.as_bytes() {
         return ConnectAckVerdict::Bad(
             RejectReason::InvalidPartner,
-            format!("remote failover relationship name {} does not match", String::from_utf8_lossy(peer_name)),
+            format!(
+                "remote failover relationship name {} does not match",
+                String::from_utf8_lossy(peer_name)
+            ),
         );
     }
     if linked {
@@ -156,17 +159,38 @@ mod tests {
         assert_eq!(check_connect(&connect(1000), "fo", 1000, false), Ok(()));
         let mut m = connect(1000);
         m.options.relationship_name = None;
-        assert_eq!(check_connect(&m, "fo", 1000, true).unwrap_err().1, "missing relationship-name");
-        assert_eq!(check_connect(&connect(1000), "other", 1000, true).unwrap_err().1, "unknown failover relationship name");
-        assert_eq!(check_connect(&connect(1061), "fo", 1000, true).unwrap_err().0, RejectReason::TimeMismatch);
-        assert_eq!(check_connect(&connect(1060), "fo", 1000, true).unwrap_err().0, RejectReason::DupConnection);
+        assert_eq!(
+            check_connect(&m, "fo", 1000, true).unwrap_err().1,
+            "missing relationship-name"
+        );
+        assert_eq!(
+            check_connect(&connect(1000), "other", 1000, true).unwrap_err().1,
+            "unknown failover relationship name"
+        );
+        assert_eq!(
+            check_connect(&connect(1061), "fo", 1000, true).unwrap_err().0,
+            RejectReason::TimeMismatch
+        );
+        assert_eq!(
+            check_connect(&connect(1060), "fo", 1000, true).unwrap_err().0,
+            RejectReason::DupConnection
+        );
         let mut m = connect(1000);
         m.options.hba = Some(&HBA[..31]);
-        assert_eq!(check_connect(&m, "fo", 1000, true).unwrap_err(), (RejectReason::HbaConflict, "invalid HBA"));
+        assert_eq!(
+            check_connect(&m, "fo", 1000, true).unwrap_err(),
+            (RejectReason::HbaConflict, "invalid HBA")
+        );
         let mut m = connect(1000);
         m.options.mclt = None;
-        assert_eq!(check_connect(&m, "fo", 1000, false).unwrap_err(), (RejectReason::InvalidMclt, "no MCLT provided"));
-        assert!(!name_matched(&(RejectReason::InvalidPartner, "unknown failover relationship name")));
+        assert_eq!(
+            check_connect(&m, "fo", 1000, false).unwrap_err(),
+            (RejectReason::InvalidMclt, "no MCLT provided")
+        );
+        assert!(!name_matched(&(
+            RejectReason::InvalidPartner,
+            "unknown failover relationship name"
+        )));
         assert!(name_matched(&(RejectReason::DupConnection, "already connected")));
     }
 
@@ -176,9 +200,16 @@ mod tests {
             kind: MessageType::ConnectAck,
             time,
             xid: 0,
-            options: Options { relationship_name: name, reject_reason: reason, ..Options::default() },
+            options: Options {
+                relationship_name: name,
+                reject_reason: reason,
+                ..Options::default()
+            },
         };
-        assert_eq!(check_connectack(&ack(Some(b"fo"), None, 5), "fo", 5, false), ConnectAckVerdict::Accept);
+        assert_eq!(
+            check_connectack(&ack(Some(b"fo"), None, 5), "fo", 5, false),
+            ConnectAckVerdict::Accept
+        );
         assert_eq!(
             check_connectack(&ack(None, None, 5), "fo", 5, false),
             ConnectAckVerdict::Bad(RejectReason::InvalidPartner, "missing relationship-name".into())
@@ -189,15 +220,28 @@ mod tests {
         );
         assert_eq!(
             check_connectack(&ack(Some(b"xx"), None, 5), "fo", 5, false),
-            ConnectAckVerdict::Bad(RejectReason::InvalidPartner, "remote failover relationship name xx does not match".into())
+            ConnectAckVerdict::Bad(
+                RejectReason::InvalidPartner,
+                "remote failover relationship name xx does not match".into()
+            )
         );
-        assert!(matches!(check_connectack(&ack(Some(b"fo"), None, 5), "fo", 5, true), ConnectAckVerdict::Bad(RejectReason::DupConnection, _)));
-        assert!(matches!(check_connectack(&ack(Some(b"fo"), None, 100), "fo", 5, false), ConnectAckVerdict::Bad(RejectReason::TimeMismatch, _)));
+        assert!(matches!(
+            check_connectack(&ack(Some(b"fo"), None, 5), "fo", 5, true),
+            ConnectAckVerdict::Bad(RejectReason::DupConnection, _)
+        ));
+        assert!(matches!(
+            check_connectack(&ack(Some(b"fo"), None, 100), "fo", 5, false),
+            ConnectAckVerdict::Bad(RejectReason::TimeMismatch, _)
+        ));
     }
 
     #[test]
     fn xids() {
-        let now = Now { mono: Instant::now(), wall: 0, wall_micros: 0 };
+        let now = Now {
+            mono: Instant::now(),
+            wall: 0,
+            wall_micros: 0,
+        };
         let mut l = Link::new(LinkId(1), now);
         assert_eq!(l.startup_deadline, Some(now.mono + std::time::Duration::from_secs(15)));
         assert_eq!(l.next_xid(), 0);

@@ -169,12 +169,18 @@ impl Peer {
 
     /// My state and when I entered it.
     pub fn state(&self) -> StateAt {
-        StateAt { state: self.me, since: self.stos }
+        StateAt {
+            state: self.me,
+            since: self.stos,
+        }
     }
 
     /// The peer's state as last heard, and when we heard it.
     pub fn partner_state(&self) -> StateAt {
-        StateAt { state: self.partner, since: self.partner_stos }
+        StateAt {
+            state: self.partner,
+            since: self.partner_stos,
+        }
     }
 
     /// The MCLT in force.
@@ -224,8 +230,14 @@ impl Peer {
     pub fn state_record(&self) -> FailoverStateRecord {
         FailoverStateRecord {
             peer: self.cfg.name.clone(),
-            me: Some(StateAt { state: self.effective_state(), since: self.stos }),
-            partner: Some(StateAt { state: self.partner, since: self.partner_stos }),
+            me: Some(StateAt {
+                state: self.effective_state(),
+                since: self.stos,
+            }),
+            partner: Some(StateAt {
+                state: self.partner,
+                since: self.partner_stos,
+            }),
             mclt: (self.cfg.role == Role::Secondary).then_some(self.mclt),
         }
     }
@@ -345,7 +357,9 @@ impl Peer {
     /// handled. A framing or protocol error closes the connection, as ISC.
     pub fn handle_bytes(&mut self, now: Now, id: LinkId, data: &[u8], table: &mut dyn LeaseTable) {
         self.now = now;
-        let Some(pos) = self.links.iter().position(|l| l.id == id) else { return };
+        let Some(pos) = self.links.iter().position(|l| l.id == id) else {
+            return;
+        };
         let mut deframer = std::mem::take(&mut self.links[pos].deframer);
         deframer.push(data);
         loop {
@@ -407,7 +421,8 @@ impl Peer {
             MessageType::Contact | MessageType::Unknown(_) => {}
         }
         if self.link_to_peer == Some(id) {
-            self.timers.set(Timer::Receive, after(now, Time::from(self.cfg.max_response_delay)));
+            self.timers
+                .set(Timer::Receive, after(now, Time::from(self.cfg.max_response_delay)));
         }
     }
 
@@ -444,7 +459,11 @@ impl Peer {
                 Timer::Contact => {
                     if let Some(id) = self.link_to_peer {
                         let xid = self.link_mut(id).map_or(0, Link::next_xid);
-                        self.send(now, id, &Message::header_only(MessageType::Contact, wire_time(now.wall), xid));
+                        self.send(
+                            now,
+                            id,
+                            &Message::header_only(MessageType::Contact, wire_time(now.wall), xid),
+                        );
                     }
                 }
                 Timer::Receive => {
@@ -476,7 +495,11 @@ impl Peer {
         let matched = refusal.as_ref().map_or(true, link::name_matched);
         let tls = msg.options.tls_request.is_some().then_some(0u8);
         let options = Options {
-            relationship_name: if matched { Some(name.as_bytes()) } else { msg.options.relationship_name },
+            relationship_name: if matched {
+                Some(name.as_bytes())
+            } else {
+                msg.options.relationship_name
+            },
             max_unacked: matched.then_some(self.cfg.max_unacked_updates),
             receive_timer: matched.then_some(self.cfg.max_response_delay),
             vendor_class: Some(self.cfg.vendor_class.as_bytes()),
@@ -486,7 +509,12 @@ impl Peer {
             message: refusal.map(|r| r.1.as_bytes()),
             ..Options::default()
         };
-        let ack = Message { kind: MessageType::ConnectAck, time: wire_time(now.wall), xid: msg.xid, options };
+        let ack = Message {
+            kind: MessageType::ConnectAck,
+            time: wire_time(now.wall),
+            xid: msg.xid,
+            options,
+        };
         let bytes = ack.to_vec();
         if let Some((_, text)) = refusal {
             let who = match msg.options.relationship_name {
@@ -551,7 +579,8 @@ impl Peer {
             self.partner_max_response_delay = n;
         }
         self.arm_contact(now);
-        self.timers.set(Timer::Receive, after(now, Time::from(self.cfg.max_response_delay)));
+        self.timers
+            .set(Timer::Receive, after(now, Time::from(self.cfg.max_response_delay)));
     }
 
     // ---- plumbing ------------------------------------------------------

@@ -25,17 +25,31 @@ struct One {
 impl One {
     fn new(role: Role) -> One {
         let base = Instant::now();
-        let now = Now { mono: base, wall: T0, wall_micros: 0 };
+        let now = Now {
+            mono: base,
+            wall: T0,
+            wall_micros: 0,
+        };
         let mut table = test_table(20);
         let mut peer = Peer::new(test_config(role), None, now, 1);
         peer.start(now, &mut table);
-        let mut one = One { peer, table, base, time: T0, events: Vec::new() };
+        let mut one = One {
+            peer,
+            table,
+            base,
+            time: T0,
+            events: Vec::new(),
+        };
         one.drain();
         one
     }
 
     fn now(&self) -> Now {
-        Now { mono: self.base + Duration::from_secs((self.time - T0) as u64), wall: self.time, wall_micros: 0 }
+        Now {
+            mono: self.base + Duration::from_secs((self.time - T0) as u64),
+            wall: self.time,
+            wall_micros: 0,
+        }
     }
 
     fn advance(&mut self, secs: Time) {
@@ -53,7 +67,8 @@ impl One {
 
     fn feed(&mut self, msg: &Message<'_>) -> Vec<Vec<u8>> {
         let now = self.now();
-        self.peer.handle_bytes(now, LINK, &msg.to_vec().unwrap(), &mut self.table);
+        self.peer
+            .handle_bytes(now, LINK, &msg.to_vec().unwrap(), &mut self.table);
         self.drain()
     }
 
@@ -62,7 +77,7 @@ impl One {
     }
 
     fn closed(&self) -> bool {
-        self.events.iter().any(|e| *e == Event::Close(LINK))
+        self.events.contains(&Event::Close(LINK))
     }
 
     /// A secondary whose link to the primary is up.
@@ -124,9 +139,15 @@ fn second_connect_is_a_silent_duplicate() {
     one.peer.handle_bytes(now, LinkId(2), &bytes, &mut one.table);
     let out = one.drain();
     let ack = parse(&out[0]);
-    assert_eq!((ack.options.reject_reason, ack.options.message), (Some(RejectReason::DupConnection), Some(&b"already connected"[..])));
+    assert_eq!(
+        (ack.options.reject_reason, ack.options.message),
+        (Some(RejectReason::DupConnection), Some(&b"already connected"[..]))
+    );
     assert!(one.events.contains(&Event::Close(LinkId(2))));
-    assert!(!one.events.iter().any(|e| matches!(e, Event::Log(_, l) if l.contains("already connected"))));
+    assert!(!one
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::Log(_, l) if l.contains("already connected"))));
     assert!(one.peer.is_linked());
 }
 
@@ -275,7 +296,12 @@ fn ack_with_the_wrong_xid_is_logged_and_ignored() {
     one.feed(&Message::bind_ack(T0 as u32, m.xid + 1000, ip, None));
     assert!(one.logged(&format!("bind update on {ip} got ack from fo-test: xid mismatch.")));
     assert_eq!(one.peer.pending_updates(), 20);
-    one.feed(&Message::bind_ack(T0 as u32, m.xid, ip, Some((RejectReason::LessCritBindInfo, b"no"))));
+    one.feed(&Message::bind_ack(
+        T0 as u32,
+        m.xid,
+        ip,
+        Some((RejectReason::LessCritBindInfo, b"no")),
+    ));
     assert!(one.logged(&format!("bind update on {ip} from fo-test rejected: no")));
     assert_eq!(one.peer.pending_updates(), 19);
 }
@@ -291,7 +317,11 @@ fn negative_poolreq_answer() {
     one.feed(&state_msg(ServerState::Normal, false));
     assert_eq!(one.peer.state().state, FailoverState::Normal);
     let out = one.feed(&Message::header_only(MessageType::PoolReq, T0 as u32, 44));
-    let resp = out.iter().map(|b| parse(b)).find(|m| m.kind == MessageType::PoolResp).unwrap();
+    let resp = out
+        .iter()
+        .map(|b| parse(b))
+        .find(|m| m.kind == MessageType::PoolResp)
+        .unwrap();
     assert_eq!((resp.xid, resp.options.addresses_transferred), (44, Some(0)));
     assert!(one.logged(
         "peer fo-test: Got POOLREQ, answering negatively!  Peer may be out of leases or database inconsistent."
@@ -302,15 +332,31 @@ fn negative_poolreq_answer() {
 
 #[test]
 fn state_is_restored_from_the_lease_file_record() {
-    let now = Now { mono: Instant::now(), wall: T0 + 500, wall_micros: 0 };
+    let now = Now {
+        mono: Instant::now(),
+        wall: T0 + 500,
+        wall_micros: 0,
+    };
     let rec = FailoverStateRecord {
         peer: "fo-test".into(),
-        me: Some(StateAt { state: FailoverState::PartnerDown, since: T0 + 100 }),
-        partner: Some(StateAt { state: FailoverState::Normal, since: T0 + 50 }),
+        me: Some(StateAt {
+            state: FailoverState::PartnerDown,
+            since: T0 + 100,
+        }),
+        partner: Some(StateAt {
+            state: FailoverState::Normal,
+            since: T0 + 50,
+        }),
         mclt: Some(77),
     };
     let p = Peer::new(test_config(Role::Secondary), Some(&rec), now, 1);
-    assert_eq!(p.state(), StateAt { state: FailoverState::PartnerDown, since: T0 + 100 });
+    assert_eq!(
+        p.state(),
+        StateAt {
+            state: FailoverState::PartnerDown,
+            since: T0 + 100
+        }
+    );
     assert_eq!(p.partner_state().state, FailoverState::Normal);
     assert_eq!(p.mclt(), 77);
     assert_eq!(p.state_record(), rec);
@@ -339,10 +385,12 @@ fn shutdown_to_recover_with_peer_in_partner_down_skips_the_wait() {
 #[test]
 fn persisted_records_follow_every_change() {
     let one = One::linked_secondary();
-    let records: Vec<&FailoverStateRecord> =
-        one.events.iter().filter_map(|e| if let Event::Persist(r) = e { Some(r) } else { None }).collect();
+    let records: Vec<&FailoverStateRecord> = one
+        .events
+        .iter()
+        .filter_map(|e| if let Event::Persist(r) = e { Some(r) } else { None })
+        .collect();
     // Entering startup writes the saved state; adopting the primary's MCLT writes it.
     assert_eq!(records[0].me.unwrap().state, FailoverState::Recover);
     assert_eq!(records.last().unwrap().mclt, Some(60));
 }
-

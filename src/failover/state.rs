@@ -164,9 +164,7 @@ pub fn react_to_peer(c: PeerChange) -> Reaction {
             S::Normal => R::PoolCheck,
             S::PartnerDown if c.in_startup => R::Move(S::Recover),
             S::PartnerDown => R::Move(S::PotentialConflict),
-            S::PotentialConflict | S::ResolutionInterrupted | S::ConflictDone => {
-                R::ErrorThenShutdown(transition(p, n))
-            }
+            S::PotentialConflict | S::ResolutionInterrupted | S::ConflictDone => R::ErrorThenShutdown(transition(p, n)),
             S::Recover | S::Shutdown => R::Move(S::PartnerDown),
             S::Paused => R::Move(S::CommunicationsInterrupted),
             _ => R::Nothing,
@@ -181,9 +179,9 @@ pub fn react_to_peer(c: PeerChange) -> Reaction {
             _ => R::Nothing,
         },
         S::PotentialConflict => match n {
-            S::Normal => R::ErrorThenShutdown(
-                " moves to normal during conflict resolution - panic, shutting down.".into(),
-            ),
+            S::Normal => {
+                R::ErrorThenShutdown(" moves to normal during conflict resolution - panic, shutting down.".into())
+            }
             S::ConflictDone => R::UpdateRequestAfterConflictDone,
             S::Recover => R::Move(S::Recover),
             S::Shutdown => R::Move(S::PartnerDown),
@@ -209,9 +207,7 @@ pub fn react_to_peer(c: PeerChange) -> Reaction {
         },
         S::CommunicationsInterrupted => match n {
             S::Recover => R::Move(S::PartnerDown),
-            S::Normal | S::CommunicationsInterrupted | S::RecoverDone | S::RecoverWait => {
-                R::SendUpdatesThenNormal
-            }
+            S::Normal | S::CommunicationsInterrupted | S::RecoverDone | S::RecoverWait => R::SendUpdatesThenNormal,
             S::PotentialConflict | S::PartnerDown | S::ResolutionInterrupted | S::ConflictDone => {
                 R::Move(S::PotentialConflict)
             }
@@ -265,7 +261,14 @@ mod tests {
     use super::*;
 
     fn change(me: S, previous: S, new: S) -> PeerChange {
-        PeerChange { me, in_startup: false, previous, new, peer_startup: false, role: Role::Primary }
+        PeerChange {
+            me,
+            in_startup: false,
+            previous,
+            new,
+            peer_startup: false,
+            role: Role::Primary,
+        }
     }
 
     #[test]
@@ -279,7 +282,10 @@ mod tests {
             service_state(S::CommunicationsInterrupted, S::ConflictDone),
             (ServiceState::NotResponding, " (peer demands: resolving conflicts)")
         );
-        assert_eq!(service_state(S::Recover, S::Normal), (ServiceState::NotResponding, " (recovering)"));
+        assert_eq!(
+            service_state(S::Recover, S::Normal),
+            (ServiceState::NotResponding, " (recovering)")
+        );
         assert_eq!(service_state(S::Startup, S::Unknown).0, ServiceState::Startup);
         assert!(service_state(S::PartnerDown, S::Recover).0.serves());
         assert!(!service_state(S::RecoverDone, S::Normal).0.serves());
@@ -287,11 +293,24 @@ mod tests {
 
     #[test]
     fn disconnect_table() {
-        assert_eq!(after_disconnect(S::Normal), Disconnect::Move(S::CommunicationsInterrupted));
-        assert_eq!(after_disconnect(S::PotentialConflict), Disconnect::Move(S::ResolutionInterrupted));
+        assert_eq!(
+            after_disconnect(S::Normal),
+            Disconnect::Move(S::CommunicationsInterrupted)
+        );
+        assert_eq!(
+            after_disconnect(S::PotentialConflict),
+            Disconnect::Move(S::ResolutionInterrupted)
+        );
         assert_eq!(after_disconnect(S::Unknown), Disconnect::Move(S::ResolutionInterrupted));
         assert_eq!(after_disconnect(S::ConflictDone), Disconnect::StayRescind);
-        for s in [S::PartnerDown, S::Recover, S::RecoverWait, S::RecoverDone, S::Shutdown, S::Paused] {
+        for s in [
+            S::PartnerDown,
+            S::Recover,
+            S::RecoverWait,
+            S::RecoverDone,
+            S::Shutdown,
+            S::Paused,
+        ] {
             assert_eq!(after_disconnect(s), Disconnect::Stay, "{s}");
         }
     }
@@ -299,8 +318,14 @@ mod tests {
     #[test]
     fn peer_reactions_follow_iscs_table() {
         use Reaction as R;
-        assert_eq!(react_to_peer(change(S::Normal, S::Normal, S::Shutdown)), R::Move(S::PartnerDown));
-        assert_eq!(react_to_peer(change(S::Normal, S::Normal, S::PartnerDown)), R::Move(S::PotentialConflict));
+        assert_eq!(
+            react_to_peer(change(S::Normal, S::Normal, S::Shutdown)),
+            R::Move(S::PartnerDown)
+        );
+        assert_eq!(
+            react_to_peer(change(S::Normal, S::Normal, S::PartnerDown)),
+            R::Move(S::PotentialConflict)
+        );
         let mut c = change(S::Normal, S::Normal, S::PartnerDown);
         c.in_startup = true;
         assert_eq!(react_to_peer(c), R::Move(S::Recover));
@@ -308,8 +333,14 @@ mod tests {
             react_to_peer(change(S::Normal, S::Normal, S::ConflictDone)),
             R::ErrorThenShutdown(": Invalid state transition normal to conflict-done.".into())
         );
-        assert_eq!(react_to_peer(change(S::Recover, S::Unknown, S::Recover)), R::RequestFullUpdate);
-        assert_eq!(react_to_peer(change(S::Recover, S::Normal, S::PartnerDown)), R::SendUpdateRequestAll);
+        assert_eq!(
+            react_to_peer(change(S::Recover, S::Unknown, S::Recover)),
+            R::RequestFullUpdate
+        );
+        assert_eq!(
+            react_to_peer(change(S::Recover, S::Normal, S::PartnerDown)),
+            R::SendUpdateRequestAll
+        );
         assert_eq!(
             react_to_peer(change(S::CommunicationsInterrupted, S::Unknown, S::Recover)),
             R::Move(S::PartnerDown)
@@ -318,19 +349,31 @@ mod tests {
             react_to_peer(change(S::CommunicationsInterrupted, S::Normal, S::Normal)),
             R::SendUpdatesThenNormal
         );
-        assert_eq!(react_to_peer(change(S::PartnerDown, S::Recover, S::RecoverDone)), R::Move(S::Normal));
+        assert_eq!(
+            react_to_peer(change(S::PartnerDown, S::Recover, S::RecoverDone)),
+            R::Move(S::Normal)
+        );
         let mut c = change(S::PartnerDown, S::Normal, S::Normal);
         c.peer_startup = true;
         assert_eq!(react_to_peer(c), R::Nothing);
         c.peer_startup = false;
         assert_eq!(react_to_peer(c), R::Move(S::PotentialConflict));
-        assert_eq!(react_to_peer(change(S::RecoverDone, S::Recover, S::RecoverDone)), R::BothRecoverDone);
+        assert_eq!(
+            react_to_peer(change(S::RecoverDone, S::Recover, S::RecoverDone)),
+            R::BothRecoverDone
+        );
         assert_eq!(
             react_to_peer(change(S::PotentialConflict, S::PotentialConflict, S::ConflictDone)),
             R::UpdateRequestAfterConflictDone
         );
-        assert!(matches!(react_to_peer(change(S::ConflictDone, S::Normal, S::Recover)), R::Fatal(_)));
-        assert_eq!(react_to_peer(change(S::RecoverWait, S::Normal, S::Shutdown)), R::Nothing);
+        assert!(matches!(
+            react_to_peer(change(S::ConflictDone, S::Normal, S::Recover)),
+            R::Fatal(_)
+        ));
+        assert_eq!(
+            react_to_peer(change(S::RecoverWait, S::Normal, S::Shutdown)),
+            R::Nothing
+        );
     }
 
     #[test]

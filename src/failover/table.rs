@@ -191,7 +191,10 @@ mod tests {
     fn table() -> MemLeaseTable {
         let mut t = MemLeaseTable::new();
         t.add_pool(
-            PoolInfo { log_id: 1, network: "10.0.0.0/24".into() },
+            PoolInfo {
+                log_id: 1,
+                network: "10.0.0.0/24".into(),
+            },
             (1..=6).map(|i| Ipv4Addr::new(10, 0, 0, i)),
         );
         t
@@ -201,7 +204,11 @@ mod tests {
     fn counts_queues_and_update_order() {
         let mut t = table();
         let ip = |i| Ipv4Addr::new(10, 0, 0, i);
-        for (i, s, ends) in [(2, BindingState::Backup, 5), (3, BindingState::Active, 9), (4, BindingState::Free, 7)] {
+        for (i, s, ends) in [
+            (2, BindingState::Backup, 5),
+            (3, BindingState::Active, 9),
+            (4, BindingState::Free, 7),
+        ] {
             let mut l = t.get(ip(i)).unwrap().clone();
             l.binding_state = s;
             l.ends = ends;
@@ -210,7 +217,14 @@ mod tests {
         let mut r = t.get(ip(6)).unwrap().clone();
         r.reserved = true;
         t.put(r);
-        assert_eq!(t.counts(PoolId(0)), PoolCounts { lease_count: 6, free: 3, backup: 1 });
+        assert_eq!(
+            t.counts(PoolId(0)),
+            PoolCounts {
+                lease_count: 6,
+                free: 3,
+                backup: 1
+            }
+        );
         assert_eq!(t.queue(PoolId(0), BindingState::Free), vec![ip(1), ip(5), ip(4)]);
         assert_eq!(t.oldest(PoolId(0), BindingState::Backup), Some(5));
         assert_eq!(t.all_in_update_order(), vec![ip(1), ip(5), ip(4), ip(3), ip(2), ip(6)]);

@@ -147,7 +147,11 @@ mod tests {
 
     #[test]
     fn wall_deadlines_become_instants() {
-        let now = Now { mono: Instant::now(), wall: 1000, wall_micros: 0 };
+        let now = Now {
+            mono: Instant::now(),
+            wall: 1000,
+            wall_micros: 0,
+        };
         assert_eq!(after(now, 5), now.mono + Duration::from_secs(5));
         assert_eq!(after(now, -5), now.mono);
         assert_eq!(at_wall(now, 1060), now.mono + Duration::from_secs(60));

@@ -106,7 +106,12 @@ impl BindUpdate {
             ip_flags: self.flags,
             ..Options::default()
         };
-        Message { kind: MessageType::BndUpd, time, xid, options }
+        Message {
+            kind: MessageType::BndUpd,
+            time,
+            xid,
+            options,
+        }
     }
 
     /// Reads a received BNDUPD; `Err` is ISC's rejection when the address or
@@ -145,7 +150,10 @@ pub struct Reject {
 impl Reject {
     /// A refusal with ISC's text.
     pub fn new(reason: RejectReason, message: impl Into<String>) -> Reject {
-        Reject { reason, message: message.into() }
+        Reject {
+            reason,
+            message: message.into(),
+        }
     }
 }
 
@@ -238,7 +246,10 @@ pub fn apply_update(lease: &Lease, upd: &BindUpdate, ctx: &UpdateContext<'_>) ->
     let now = ctx.now;
     let role = ctx.rel.role;
     let Some(new) = BindingState::from_code(upd.state) else {
-        return Err(Reject::new(RejectReason::MiscReject, format!("unknown binding state {}", upd.state)));
+        return Err(Reject::new(
+            RejectReason::MiscReject,
+            format!("unknown binding state {}", upd.state),
+        ));
     };
     let their_cltt = upd.cltt.unwrap_or(0);
 
@@ -270,13 +281,19 @@ pub fn apply_update(lease: &Lease, upd: &BindUpdate, ctx: &UpdateContext<'_>) ->
     let mut changed_ident = false;
     match &upd.chaddr {
         Some(_) if new == B::Abandoned => {
-            return Err(Reject::new(RejectReason::MiscReject, "BNDUPD to ABANDONED with a CHADDR"));
+            return Err(Reject::new(
+                RejectReason::MiscReject,
+                "BNDUPD to ABANDONED with a CHADDR",
+            ));
         }
         Some(c) if c.len() > HARDWARE_ADDR_MAX + 1 => {
             return Err(Reject::new(RejectReason::MiscReject, "chaddr too long"));
         }
         Some(c) => {
-            let hw = HardwareAddr { htype: c.first().copied().unwrap_or(0), addr: c.get(1..).unwrap_or(&[]).to_vec() };
+            let hw = HardwareAddr {
+                htype: c.first().copied().unwrap_or(0),
+                addr: c.get(1..).unwrap_or(&[]).to_vec(),
+            };
             changed_ident |= lt.hardware.as_ref() != Some(&hw);
             lt.hardware = Some(hw);
         }
@@ -292,7 +309,10 @@ pub fn apply_update(lease: &Lease, upd: &BindUpdate, ctx: &UpdateContext<'_>) ->
     }
     match &upd.uid {
         Some(_) if new == B::Abandoned => {
-            return Err(Reject::new(RejectReason::MiscReject, "BNDUPD to ABANDONED with client-id"));
+            return Err(Reject::new(
+                RejectReason::MiscReject,
+                "BNDUPD to ABANDONED with client-id",
+            ));
         }
         Some(u) => {
             changed_ident |= lt.uid.as_ref() != Some(u);
@@ -327,7 +347,10 @@ pub fn apply_update(lease: &Lease, upd: &BindUpdate, ctx: &UpdateContext<'_>) ->
                 return Err(Reject::new(RejectReason::IpNotReserved, "Address is not reserved."));
             }
             if flags & IP_FLAG_BOOTP != 0 && in_my_free && !lease.bootp {
-                return Err(Reject::new(RejectReason::MiscReject, "Address is not allocated to BOOTP."));
+                return Err(Reject::new(
+                    RejectReason::MiscReject,
+                    "Address is not allocated to BOOTP.",
+                ));
             }
             lt.reserved = flags & IP_FLAG_RESERVE != 0;
             lt.bootp = flags & IP_FLAG_BOOTP != 0;
@@ -346,7 +369,10 @@ pub fn apply_update(lease: &Lease, upd: &BindUpdate, ctx: &UpdateContext<'_>) ->
     if allowed != new {
         return Err(Reject::new(
             RejectReason::FatalConflict,
-            format!("{}: invalid state transition: {} to {}", lease.ip, lease.binding_state, new),
+            format!(
+                "{}: invalid state transition: {} to {}",
+                lease.ip, lease.binding_state, new
+            ),
         ));
     }
 
@@ -367,7 +393,11 @@ pub fn apply_update(lease: &Lease, upd: &BindUpdate, ctx: &UpdateContext<'_>) ->
     lt.binding_state = stored;
     lt.next_binding_state = if stored == B::Active { B::Expired } else { stored };
     lt.rewind_binding_state = Some(stored);
-    Ok(Applied { lease: lt, cancelled_mine, send_to_backup })
+    Ok(Applied {
+        lease: lt,
+        cancelled_mine,
+        send_to_backup,
+    })
 }
 
 fn same_identity(lease: &Lease, upd: &BindUpdate) -> bool {
@@ -391,7 +421,11 @@ pub fn apply_ack(lease: &mut Lease, sent: BindingState, role: Role, hba: Option<
     lease.tsfp = lease.tstp;
     lease.atsfp = lease.tstp;
     if matches!(sent, B::Expired | B::Released | B::Reset) {
-        let free = if role == Role::Secondary && lease.reserved { B::Backup } else { B::Free };
+        let free = if role == Role::Secondary && lease.reserved {
+            B::Backup
+        } else {
+            B::Free
+        };
         lease.binding_state = free;
         lease.next_binding_state = free;
         lease.rewind_binding_state = Some(free);

@@ -9,17 +9,29 @@ const T: Time = 0x6b03_d000;
 
 fn hex(s: &str) -> Vec<u8> {
     let digits: Vec<u8> = s.bytes().filter(u8::is_ascii_hexdigit).collect();
-    digits.chunks(2).map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap()).collect()
+    digits
+        .chunks(2)
+        .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap())
+        .collect()
 }
 
 fn rel(role: Role, me: FailoverState) -> Relationship {
-    Relationship { role, me, partner: FailoverState::Normal, stos: 0, mclt: 60 }
+    Relationship {
+        role,
+        me,
+        partner: FailoverState::Normal,
+        stos: 0,
+        mclt: 60,
+    }
 }
 
 fn client() -> Client {
     Client {
         uid: Some(hex("01aabbccddee01")),
-        hardware: Some(HardwareAddr { htype: 1, addr: hex("3a05f80d0cc2") }),
+        hardware: Some(HardwareAddr {
+            htype: 1,
+            addr: hex("3a05f80d0cc2"),
+        }),
     }
 }
 
@@ -45,7 +57,10 @@ fn bndupd_for_a_fresh_ack_is_iscs_seen_bytes() {
 #[test]
 fn bndupd_for_a_virgin_free_lease_is_49_bytes() {
     let l = Lease::new(Ipv4Addr::new(10, 50, 0, 100));
-    let wire = BindUpdate::from_lease(&l, Role::Secondary).to_message(0x6b03_cf00, 1).to_vec().unwrap();
+    let wire = BindUpdate::from_lease(&l, Role::Secondary)
+        .to_message(0x6b03_cf00, 1)
+        .to_vec()
+        .unwrap();
     let seen = hex("0031 03 0c 6b03cf00 00000001 0002 0004 0a320064 0003 0001 01 000d 0004 00000000 0012 0004 00000000 0019 0004 00000000");
     assert_eq!(wire, seen);
 }
@@ -59,7 +74,10 @@ fn reserved_leases_are_offered_in_the_peers_free_state() {
     l.binding_state = B::Backup;
     l.bootp = true;
     let u = BindUpdate::from_lease(&l, Role::Secondary);
-    assert_eq!((u.state, u.flags), (B::Free.code(), Some(IP_FLAG_RESERVE | IP_FLAG_BOOTP)));
+    assert_eq!(
+        (u.state, u.flags),
+        (B::Free.code(), Some(IP_FLAG_RESERVE | IP_FLAG_BOOTP))
+    );
 }
 
 #[test]
@@ -98,18 +116,42 @@ fn normal_state_checks() {
     }
     l.binding_state = B::Active;
     l.ends = 2000;
-    assert_eq!(normal_transition_check(&l, Role::Primary, B::Released, 0, now), B::Released);
-    assert_eq!(normal_transition_check(&l, Role::Primary, B::Expired, 0, now), B::Active);
-    assert_eq!(normal_transition_check(&l, Role::Secondary, B::Expired, 0, now), B::Active);
+    assert_eq!(
+        normal_transition_check(&l, Role::Primary, B::Released, 0, now),
+        B::Released
+    );
+    assert_eq!(
+        normal_transition_check(&l, Role::Primary, B::Expired, 0, now),
+        B::Active
+    );
+    assert_eq!(
+        normal_transition_check(&l, Role::Secondary, B::Expired, 0, now),
+        B::Active
+    );
     l.ends = now + EXPIRY_SKEW;
-    assert_eq!(normal_transition_check(&l, Role::Secondary, B::Expired, 0, now), B::Expired);
-    assert_eq!(normal_transition_check(&l, Role::Secondary, B::Free, now + 1, now), B::Active);
+    assert_eq!(
+        normal_transition_check(&l, Role::Secondary, B::Expired, 0, now),
+        B::Expired
+    );
+    assert_eq!(
+        normal_transition_check(&l, Role::Secondary, B::Free, now + 1, now),
+        B::Active
+    );
     assert_eq!(normal_transition_check(&l, Role::Secondary, B::Free, now, now), B::Free);
     l.binding_state = B::Expired;
-    assert_eq!(normal_transition_check(&l, Role::Primary, B::Backup, now + 1, now), B::Expired);
-    assert_eq!(normal_transition_check(&l, Role::Primary, B::Active, now + 1, now), B::Active);
+    assert_eq!(
+        normal_transition_check(&l, Role::Primary, B::Backup, now + 1, now),
+        B::Expired
+    );
+    assert_eq!(
+        normal_transition_check(&l, Role::Primary, B::Active, now + 1, now),
+        B::Active
+    );
     l.binding_state = B::Backup;
-    assert_eq!(normal_transition_check(&l, Role::Secondary, B::Backup, 0, now), B::Backup);
+    assert_eq!(
+        normal_transition_check(&l, Role::Secondary, B::Backup, 0, now),
+        B::Backup
+    );
     assert_eq!(conflict_transition_check(&l, B::Active, now), B::Active);
     l.binding_state = B::Active;
     l.ends = now + 100;
@@ -119,7 +161,12 @@ fn normal_state_checks() {
 }
 
 fn ctx<'a>(r: &'a Relationship, in_flight: Option<BindingState>, now: Time) -> UpdateContext<'a> {
-    UpdateContext { rel: r, hba: None, in_flight, now }
+    UpdateContext {
+        rel: r,
+        hba: None,
+        in_flight,
+        now,
+    }
 }
 
 #[test]
@@ -129,7 +176,10 @@ fn active_update_installs_the_binding_with_its_times() {
     let upd = BindUpdate::from_lease(&active_lease(), Role::Primary);
     let out = apply_update(&mine, &upd, &ctx(&r, None, T)).unwrap();
     let l = out.lease;
-    assert_eq!((l.binding_state, l.starts, l.ends, l.tsfp, l.atsfp), (B::Active, T, T + 60, T + 630, T + 630));
+    assert_eq!(
+        (l.binding_state, l.starts, l.ends, l.tsfp, l.atsfp),
+        (B::Active, T, T + 60, T + 630, T + 630)
+    );
     assert_eq!(l.uid, client().uid);
     assert_eq!(l.hardware, client().hardware);
     assert_eq!(l.cltt, T);
@@ -147,7 +197,16 @@ fn expired_update_is_stored_free_and_may_go_to_backup() {
     theirs.binding_state = B::Expired;
     theirs.cltt = T;
     let upd = BindUpdate::from_lease(&theirs, Role::Secondary);
-    let out = apply_update(&mine, &upd, &UpdateContext { rel: &r, hba: Some(&hba), in_flight: None, now: T + 1 });
+    let out = apply_update(
+        &mine,
+        &upd,
+        &UpdateContext {
+            rel: &r,
+            hba: Some(&hba),
+            in_flight: None,
+            now: T + 1,
+        },
+    );
     // Expired from the secondary on an ACTIVE primary lease: ISC refuses.
     assert_eq!(out.unwrap_err().reason, RejectReason::FatalConflict);
     let r2 = rel(Role::Secondary, FailoverState::Normal);
@@ -156,7 +215,16 @@ fn expired_update_is_stored_free_and_may_go_to_backup() {
     let mut released = theirs.clone();
     released.binding_state = B::Released;
     let upd = BindUpdate::from_lease(&released, Role::Secondary);
-    let out = apply_update(&mine, &upd, &UpdateContext { rel: &r, hba: Some(&hba), in_flight: None, now: T + 1 });
+    let out = apply_update(
+        &mine,
+        &upd,
+        &UpdateContext {
+            rel: &r,
+            hba: Some(&hba),
+            in_flight: None,
+            now: T + 1,
+        },
+    );
     let out = out.unwrap();
     assert_eq!(out.lease.binding_state, B::Free);
     assert!(out.send_to_backup);
@@ -170,8 +238,12 @@ fn invalid_transition_text_is_iscs() {
     theirs.binding_state = B::Backup;
     theirs.tstp = T + 1000;
     // At the lease's end, so our own "outdated" rule does not decide first.
-    let err = apply_update(&mine, &BindUpdate::from_lease(&theirs, Role::Secondary), &ctx(&r, None, mine.ends))
-        .unwrap_err();
+    let err = apply_update(
+        &mine,
+        &BindUpdate::from_lease(&theirs, Role::Secondary),
+        &ctx(&r, None, mine.ends),
+    )
+    .unwrap_err();
     assert_eq!(err.reason, RejectReason::FatalConflict);
     assert_eq!(err.message, "10.50.0.110: invalid state transition: active to backup");
 }
@@ -182,7 +254,10 @@ fn chaddr_rules() {
     let mine = Lease::new(Ipv4Addr::new(10, 50, 0, 110));
     let mut upd = BindUpdate::from_lease(&active_lease(), Role::Primary);
     upd.chaddr = None;
-    assert_eq!(apply_update(&mine, &upd, &ctx(&r, None, T)).unwrap_err().message, "BNDUPD without CHADDR");
+    assert_eq!(
+        apply_update(&mine, &upd, &ctx(&r, None, T)).unwrap_err().message,
+        "BNDUPD without CHADDR"
+    );
     upd.state = B::Abandoned.code();
     upd.uid = None;
     let out = apply_update(&mine, &upd, &ctx(&r, None, T)).unwrap();
@@ -193,7 +268,10 @@ fn chaddr_rules() {
         "BNDUPD to ABANDONED with a CHADDR"
     );
     upd.state = 42;
-    assert_eq!(apply_update(&mine, &upd, &ctx(&r, None, T)).unwrap_err().reason, RejectReason::MiscReject);
+    assert_eq!(
+        apply_update(&mine, &upd, &ctx(&r, None, T)).unwrap_err().reason,
+        RejectReason::MiscReject
+    );
 }
 
 #[test]
@@ -207,7 +285,11 @@ fn dueling_update_loses_to_my_better_one() {
     assert_eq!(err.reason, RejectReason::LessCritBindInfo);
     assert_eq!(err.message, "incoming update is less critical than outgoing update");
     let r2 = rel(Role::Secondary, FailoverState::Normal);
-    let out = apply_update(&mine, &BindUpdate::from_lease(&theirs, Role::Primary), &ctx(&r2, Some(B::Free), T));
+    let out = apply_update(
+        &mine,
+        &BindUpdate::from_lease(&theirs, Role::Primary),
+        &ctx(&r2, Some(B::Free), T),
+    );
     assert!(out.unwrap().cancelled_mine);
 }
 
@@ -220,14 +302,23 @@ fn older_transaction_never_overwrites_a_live_binding() {
     ack(&mut mine, &client(), 600, &r, T + 30);
     let mut stale = active_lease();
     stale.binding_state = B::Expired;
-    let err = apply_update(&mine, &BindUpdate::from_lease(&stale, Role::Primary), &ctx(&r, None, T + 40)).unwrap_err();
+    let err = apply_update(
+        &mine,
+        &BindUpdate::from_lease(&stale, Role::Primary),
+        &ctx(&r, None, T + 40),
+    )
+    .unwrap_err();
     assert_eq!(err.reason, RejectReason::OutdatedBindInfo);
     // An ISC echo of the same binding without CLTT is accepted.
     let mut echo = BindUpdate::from_lease(&mine, Role::Primary);
     echo.cltt = None;
     assert!(apply_update(&mine, &echo, &ctx(&r, None, T + 40)).is_ok());
     // Once the binding is over, the expiry is accepted.
-    let ok = apply_update(&mine, &BindUpdate::from_lease(&stale, Role::Primary), &ctx(&r, None, mine.ends));
+    let ok = apply_update(
+        &mine,
+        &BindUpdate::from_lease(&stale, Role::Primary),
+        &ctx(&r, None, mine.ends),
+    );
     assert_eq!(ok.unwrap().lease.binding_state, B::Free);
 }
 

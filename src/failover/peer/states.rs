@@ -13,8 +13,8 @@ use crate::failover::state::{
 };
 use crate::failover::table::LeaseTable;
 use crate::failover::timer::{after, at_wall, Timer, STARTUP_SECS};
-use crate::time::Now;
 use crate::lease::{BindingState, Time};
+use crate::time::Now;
 use crate::wire::failover::{Message, MessageType, SERVER_FLAG_STARTUP};
 
 use FailoverState as S;
@@ -54,7 +54,10 @@ impl Peer {
         }
         match new {
             S::CommunicationsInterrupted if self.cfg.auto_partner_down > 0 => {
-                self.timers.set(Timer::AutoPartnerDown, after(now, Time::from(self.cfg.auto_partner_down)));
+                self.timers.set(
+                    Timer::AutoPartnerDown,
+                    after(now, Time::from(self.cfg.auto_partner_down)),
+                );
             }
             S::Normal => {
                 self.timers.stop(Timer::PoolRebalance);
@@ -66,10 +69,8 @@ impl Peer {
                     self.log(Level::Info, format!("Sending updates to {name}."));
                 }
             }
-            S::PotentialConflict => {
-                if self.cfg.role == Role::Primary || self.partner == S::ConflictDone {
-                    self.send_update_request(now);
-                }
+            S::PotentialConflict if self.cfg.role == Role::Primary || self.partner == S::ConflictDone => {
+                self.send_update_request(now);
             }
             S::Startup => self.timers.set(Timer::Startup, after(now, STARTUP_SECS)),
             S::RecoverWait => {
@@ -80,11 +81,7 @@ impl Peer {
                     self.transition(now, S::RecoverDone, table);
                 }
             }
-            S::Recover => {
-                if self.link_to_peer.is_some() {
-                    self.send_update_request_all(now);
-                }
-            }
+            S::Recover if self.link_to_peer.is_some() => self.send_update_request_all(now),
             S::PartnerDown => {
                 let rel = self.relationship();
                 for p in 0..table.pools().len() {
@@ -144,7 +141,13 @@ impl Peer {
         let Some(id) = self.link_to_peer else { return };
         let xid = self.link_mut(id).map_or(0, |l| l.next_xid());
         let startup = self.me == S::Startup;
-        let msg = Message::state(wire_time(now.wall), xid, to_wire(self.effective_state()), startup, wire_time(self.stos));
+        let msg = Message::state(
+            wire_time(now.wall),
+            xid,
+            to_wire(self.effective_state()),
+            startup,
+            wire_time(self.stos),
+        );
         self.send(now, id, &msg);
     }
 
@@ -155,7 +158,11 @@ impl Peer {
         }
         let Some(id) = self.link_to_peer else { return };
         let xid = self.link_mut(id).map_or(0, |l| l.next_xid());
-        self.send(now, id, &Message::header_only(MessageType::UpdReq, wire_time(now.wall), xid));
+        self.send(
+            now,
+            id,
+            &Message::header_only(MessageType::UpdReq, wire_time(now.wall), xid),
+        );
         self.cur_upd = Some(MessageType::UpdReq);
         let line = format!("Sent update request message to {}", self.cfg.name);
         self.log(Level::Info, line);
@@ -165,7 +172,11 @@ impl Peer {
     pub(super) fn send_update_request_all(&mut self, now: Now) {
         let Some(id) = self.link_to_peer else { return };
         let xid = self.link_mut(id).map_or(0, |l| l.next_xid());
-        self.send(now, id, &Message::header_only(MessageType::UpdReqAll, wire_time(now.wall), xid));
+        self.send(
+            now,
+            id,
+            &Message::header_only(MessageType::UpdReqAll, wire_time(now.wall), xid),
+        );
         self.cur_upd = Some(MessageType::UpdReqAll);
         let line = format!("Sent update request all message to {}", self.cfg.name);
         self.log(Level::Info, line);
@@ -185,7 +196,11 @@ impl Peer {
         if new == previous {
             match repeat_is_processed(self.me) {
                 None => {
-                    let target = if self.saved == S::ResolutionInterrupted { S::PotentialConflict } else { self.saved };
+                    let target = if self.saved == S::ResolutionInterrupted {
+                        S::PotentialConflict
+                    } else {
+                        self.saved
+                    };
                     self.transition(now, target, table);
                     return;
                 }
@@ -200,7 +215,10 @@ impl Peer {
             self.log(Level::Info, event::both_normal(&name));
         }
         self.events.push_back(Event::Persist(self.state_record()));
-        self.events.push_back(Event::PeerStateChanged { from: previous, to: new });
+        self.events.push_back(Event::PeerStateChanged {
+            from: previous,
+            to: new,
+        });
 
         let reaction = react_to_peer(PeerChange {
             me: self.effective_state(),
@@ -215,7 +233,10 @@ impl Peer {
             Reaction::Move(s) => self.transition(now, s, table),
             Reaction::PoolCheck => self.pool_check(now, table),
             Reaction::RequestFullUpdate => {
-                self.log(Level::Info, format!("failover peer {name}: requesting full update from peer"));
+                self.log(
+                    Level::Info,
+                    format!("failover peer {name}: requesting full update from peer"),
+                );
                 if self.me == S::Recover {
                     self.send_update_request_all(now);
                 }
@@ -296,6 +317,9 @@ impl Peer {
     /// Whether a lease state sits on ISC's expired queue (always re-sent on
     /// an update request).
     pub(super) fn on_expired_queue(state: BindingState) -> bool {
-        matches!(state, BindingState::Expired | BindingState::Released | BindingState::Reset)
+        matches!(
+            state,
+            BindingState::Expired | BindingState::Released | BindingState::Reset
+        )
     }
 }

@@ -15,8 +15,8 @@ use crate::failover::state::FailoverState;
 use crate::failover::table::{LeaseTable, PoolId};
 use crate::failover::timer::{after, at_wall, Timer, ACK_FLUSH_SECS};
 use crate::failover::update::{apply_ack, apply_update, BindUpdate, Reject, UpdateContext};
-use crate::time::Now;
 use crate::lease::{BindingState, Time};
+use crate::time::Now;
 use crate::wire::failover::{Message, MessageType, RejectReason};
 
 impl Peer {
@@ -59,7 +59,11 @@ impl Peer {
             let xid = self.link_mut(id).map_or(1, |l| l.next_update_xid());
             let upd = BindUpdate::from_lease(&lease, self.cfg.role);
             self.send(now, id, &upd.to_message(wire_time(now.wall), xid));
-            self.in_flight.push(InFlight { ip, xid, sent: lease.binding_state });
+            self.in_flight.push(InFlight {
+                ip,
+                xid,
+                sent: lease.binding_state,
+            });
             // The peer may act on this even if no ack comes back, so the
             // state it may have is the state we sent (ISC's rewind).
             if lease.rewind_binding_state != Some(lease.binding_state) {
@@ -95,7 +99,12 @@ impl Peer {
 
     fn send_reject(&mut self, now: Now, xid: u32, ip: Ipv4Addr, reject: &Reject) {
         let Some(id) = self.link_to_peer else { return };
-        let msg = Message::bind_ack(wire_time(now.wall), xid, ip, Some((reject.reason, reject.message.as_bytes())));
+        let msg = Message::bind_ack(
+            wire_time(now.wall),
+            xid,
+            ip,
+            Some((reject.reason, reject.message.as_bytes())),
+        );
         self.send(now, id, &msg);
     }
 
@@ -114,7 +123,12 @@ impl Peer {
         };
         let rel = self.relationship();
         let in_flight = self.in_flight.iter().find(|f| f.ip == upd.ip).map(|f| f.sent);
-        let ctx = UpdateContext { rel: &rel, hba: self.hba.as_ref(), in_flight, now: now.wall };
+        let ctx = UpdateContext {
+            rel: &rel,
+            hba: self.hba.as_ref(),
+            in_flight,
+            now: now.wall,
+        };
         let applied = match apply_update(lease, &upd, &ctx) {
             Ok(a) => a,
             Err(r) => {
@@ -148,7 +162,10 @@ impl Peer {
         let name = self.cfg.name.clone();
         let ip = msg.options.assigned_addr.unwrap_or(Ipv4Addr::UNSPECIFIED);
         if table.get(ip).is_none() {
-            self.log(Level::Info, format!("bind update on {ip} got ack from {name}: no such lease."));
+            self.log(
+                Level::Info,
+                format!("bind update on {ip} got ack from {name}: no such lease."),
+            );
             return;
         }
         let mut send_to_backup = false;
@@ -157,13 +174,19 @@ impl Peer {
                 Some(m) => String::from_utf8_lossy(m).into_owned(),
                 None => reason.to_string(),
             };
-            self.log(Level::Error, format!("bind update on {ip} from {name} rejected: {text}"));
+            self.log(
+                Level::Error,
+                format!("bind update on {ip} from {name} rejected: {text}"),
+            );
             self.forget_in_flight(ip);
         } else {
             match self.in_flight.iter().find(|f| f.ip == ip).copied() {
                 None => {}
                 Some(f) if f.xid != msg.xid => {
-                    self.log(Level::Info, format!("bind update on {ip} got ack from {name}: xid mismatch."));
+                    self.log(
+                        Level::Info,
+                        format!("bind update on {ip} got ack from {name}: xid mismatch."),
+                    );
                     return;
                 }
                 Some(f) => {
@@ -194,7 +217,11 @@ impl Peer {
     fn send_update_done_msg(&mut self, now: Now) {
         let Some(id) = self.link_to_peer else { return };
         let xid = self.updxid;
-        self.send(now, id, &Message::header_only(MessageType::UpdDone, wire_time(now.wall), xid));
+        self.send(
+            now,
+            id,
+            &Message::header_only(MessageType::UpdDone, wire_time(now.wall), xid),
+        );
         let line = format!("Sent update done message to {}", self.cfg.name);
         self.log(Level::Info, line);
         self.updxid = self.updxid.wrapping_sub(1);
@@ -246,7 +273,11 @@ impl Peer {
         self.sched_balance = None;
         let queued = self.dobalance(now, false, table);
         if let Some(id) = self.link_to_peer {
-            self.send(now, id, &Message::pool_resp(wire_time(now.wall), msg.xid, queued as u32));
+            self.send(
+                now,
+                id,
+                &Message::pool_resp(wire_time(now.wall), msg.xid, queued as u32),
+            );
         }
         if queued > 0 {
             self.send_updates(table);
@@ -311,7 +342,11 @@ impl Peer {
         if send_request {
             if let Some(id) = self.link_to_peer {
                 let xid = self.link_mut(id).map_or(0, |l| l.next_xid());
-                self.send(now, id, &Message::header_only(MessageType::PoolReq, wire_time(now.wall), xid));
+                self.send(
+                    now,
+                    id,
+                    &Message::header_only(MessageType::PoolReq, wire_time(now.wall), xid),
+                );
             }
         }
         queued

@@ -46,7 +46,10 @@ impl SimClient {
         let mut uid = vec![1];
         uid.extend_from_slice(&mac);
         SimClient {
-            id: Client { hardware: Some(HardwareAddr { htype: 1, addr: mac }), uid: Some(uid) },
+            id: Client {
+                hardware: Some(HardwareAddr { htype: 1, addr: mac }),
+                uid: Some(uid),
+            },
             held: None,
             server: 0,
             rebind_at: now,
@@ -117,7 +120,9 @@ fn serving(pair: &Pair, i: usize) -> Option<ServiceState> {
 
 /// DISCOVER then REQUEST from a client without an address, sent to server `i`.
 pub fn discover(pair: &mut Pair, i: usize, client: &Client, desired: Time) -> Answer {
-    let Some(service) = serving(pair, i) else { return Answer::Silent };
+    let Some(service) = serving(pair, i) else {
+        return Answer::Silent;
+    };
     let now = pair.time;
     let s = &pair.servers[i];
     let peer = s.peer();
@@ -135,12 +140,22 @@ pub fn discover(pair: &mut Pair, i: usize, client: &Client, desired: Time) -> An
     }
     let rel = peer.relationship();
     // The client's own live lease first, then the oldest allocatable one.
-    let mut candidates: Vec<_> = s.table.leases().filter(|l| client.holds(l) && l.binding_state == BindingState::Active && l.ends > now).collect();
+    let mut candidates: Vec<_> = s
+        .table
+        .leases()
+        .filter(|l| client.holds(l) && l.binding_state == BindingState::Active && l.ends > now)
+        .collect();
     if candidates.is_empty() {
-        candidates = s.table.leases().filter(|l| binding::may_allocate(l, &rel, now)).collect();
+        candidates = s
+            .table
+            .leases()
+            .filter(|l| binding::may_allocate(l, &rel, now))
+            .collect();
         candidates.sort_by_key(|l| (l.binding_state == BindingState::Abandoned, l.ends, l.ip));
     }
-    let Some(ip) = candidates.first().map(|l| l.ip) else { return Answer::Silent };
+    let Some(ip) = candidates.first().map(|l| l.ip) else {
+        return Answer::Silent;
+    };
     grant(pair, i, ip, client, desired)
 }
 
@@ -163,12 +178,18 @@ pub fn renew(pair: &mut Pair, i: usize, client: &Client, ip: Ipv4Addr, desired: 
     let now = pair.time;
     let s = &pair.servers[i];
     let rel = s.peer().relationship();
-    let Some(lease) = s.table.get(ip) else { return Answer::Nak };
+    let Some(lease) = s.table.get(ip) else {
+        return Answer::Nak;
+    };
     if lease.binding_state == BindingState::Active {
         if client.holds(lease) && lease.ends > now {
             return grant(pair, i, ip, client, desired);
         }
-        return if client.holds(lease) { Answer::Silent } else { Answer::Nak };
+        return if client.holds(lease) {
+            Answer::Silent
+        } else {
+            Answer::Nak
+        };
     }
     if binding::may_allocate(lease, &rel, now) {
         return grant(pair, i, ip, client, desired);
@@ -196,7 +217,9 @@ pub fn release(pair: &mut Pair, i: usize, client: &Client, ip: Ipv4Addr) {
 pub fn run_pool_timers(pair: &mut Pair) {
     let now = pair.time;
     for i in 0..2 {
-        let Some(peer) = pair.servers[i].peer.as_ref() else { continue };
+        let Some(peer) = pair.servers[i].peer.as_ref() else {
+            continue;
+        };
         let rel = peer.relationship();
         let mut changed = Vec::new();
         let leases: Vec<_> = pair.servers[i].table.leases().cloned().collect();
@@ -229,7 +252,13 @@ pub fn check_tables(pair: &Pair) -> Vec<String> {
         let Some(lb) = b.table.get(la.ip) else { continue };
         let live = |l: &crate::lease::Lease| l.binding_state == BindingState::Active && l.ends > now;
         if live(la) && live(lb) && (la.uid != lb.uid || la.hardware != lb.hardware) {
-            out.push(format!("+{}: {} active for two clients ({:?} / {:?})", now - super::T0, la.ip, la.uid, lb.uid));
+            out.push(format!(
+                "+{}: {} active for two clients ({:?} / {:?})",
+                now - super::T0,
+                la.ip,
+                la.uid,
+                lb.uid
+            ));
         }
         if !partner_down && binding::may_allocate(la, &ra, now) && binding::may_allocate(lb, &rb, now) {
             out.push(format!(

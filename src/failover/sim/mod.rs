@@ -58,7 +58,15 @@ pub struct Server {
 
 impl Server {
     fn new(cfg: PeerConfig, table: MemLeaseTable) -> Server {
-        Server { peer: None, table, persisted: None, cfg, log: Vec::new(), moves: Vec::new(), restarts: 0 }
+        Server {
+            peer: None,
+            table,
+            persisted: None,
+            cfg,
+            log: Vec::new(),
+            moves: Vec::new(),
+            restarts: 0,
+        }
     }
 
     /// The peer (panics if the server is down: a test bug).
@@ -78,7 +86,11 @@ impl Server {
 
     /// Index of the first log line equal to `line` at or after `from`.
     pub fn log_pos(&self, line: &str, from: usize) -> Option<usize> {
-        self.log.iter().skip(from).position(|(_, _, l)| l == line).map(|p| p + from)
+        self.log
+            .iter()
+            .skip(from)
+            .position(|(_, _, l)| l == line)
+            .map(|p| p + from)
     }
 }
 
@@ -151,7 +163,10 @@ pub fn test_config(role: Role) -> PeerConfig {
 pub fn test_table(n: u8) -> MemLeaseTable {
     let mut t = MemLeaseTable::new();
     t.add_pool(
-        PoolInfo { log_id: 0x55a1_2dd8_4ee0, network: "10.50.0.0/24".into() },
+        PoolInfo {
+            log_id: 0x55a1_2dd8_4ee0,
+            network: "10.50.0.0/24".into(),
+        },
         (0..n).map(|i| Ipv4Addr::new(10, 50, 0, 100 + i)),
     );
     t
@@ -169,7 +184,10 @@ impl Pair {
         Pair {
             time: T0,
             base: Instant::now(),
-            servers: [Server::new(primary, test_table(n)), Server::new(secondary, test_table(n))],
+            servers: [
+                Server::new(primary, test_table(n)),
+                Server::new(secondary, test_table(n)),
+            ],
             conns: Vec::new(),
             next_link: 1,
             partitioned: false,
@@ -182,7 +200,11 @@ impl Pair {
     /// The current time as the peers receive it.
     pub fn now(&self) -> Now {
         let secs = u64::try_from(self.time - T0).expect("time before T0");
-        Now { mono: self.base + Duration::from_secs(secs), wall: self.time, wall_micros: 0 }
+        Now {
+            mono: self.base + Duration::from_secs(secs),
+            wall: self.time,
+            wall_micros: 0,
+        }
     }
 
     /// A peer deadline as virtual wall time (deadlines are whole seconds).
@@ -246,13 +268,19 @@ impl Pair {
     fn flush(&mut self, i: usize) {
         loop {
             let now = self.time;
-            let Some(peer) = self.servers[i].peer.as_mut() else { return };
+            let Some(peer) = self.servers[i].peer.as_mut() else {
+                return;
+            };
             if let Some(ev) = peer.poll_event() {
                 self.on_event(i, ev);
                 continue;
             }
             if let Some((link, bytes)) = peer.poll_transmit() {
-                self.trace.push(Sent { time: now, from: i, bytes: bytes.clone() });
+                self.trace.push(Sent {
+                    time: now,
+                    from: i,
+                    bytes: bytes.clone(),
+                });
                 if let Some(c) = self.conns.iter_mut().find(|c| c.ends[i] == link && c.open[i]) {
                     c.to[1 - i].push_back(bytes);
                 }
@@ -309,7 +337,12 @@ impl Pair {
                 self.next_link += 2;
                 let mut ends = [a, a];
                 ends[j] = b;
-                self.conns.push(Conn { ends, to: [VecDeque::new(), VecDeque::new()], open: [true, true], closing: [false, false] });
+                self.conns.push(Conn {
+                    ends,
+                    to: [VecDeque::new(), VecDeque::new()],
+                    open: [true, true],
+                    closing: [false, false],
+                });
                 // The acceptor learns of it first, as a listener would.
                 self.with_peer(j, |p, _, now| p.handle_connected(now, b));
                 self.with_peer(i, |p, _, now| p.handle_connected(now, a));
@@ -352,7 +385,9 @@ impl Pair {
 
     /// Whether server `i` has a deadline due now.
     fn due(&self, i: usize) -> bool {
-        let Some(at) = self.servers[i].peer.as_ref().and_then(Peer::poll_timeout) else { return false };
+        let Some(at) = self.servers[i].peer.as_ref().and_then(Peer::poll_timeout) else {
+            return false;
+        };
         self.wall_of(at) <= self.time
     }
 
@@ -376,7 +411,10 @@ impl Pair {
 
     /// The next time anything is scheduled.
     pub fn next_wakeup(&self) -> Option<Time> {
-        let timers = self.servers.iter().filter_map(|s| s.peer.as_ref().and_then(Peer::poll_timeout));
+        let timers = self
+            .servers
+            .iter()
+            .filter_map(|s| s.peer.as_ref().and_then(Peer::poll_timeout));
         let timers: Vec<Time> = timers.map(|at| self.wall_of(at)).collect();
         let dials = self.dials.iter().map(|&(_, at)| at);
         timers.into_iter().chain(dials).min()
@@ -431,7 +469,10 @@ impl Pair {
 
     /// Messages of `kind` sent by server `from`.
     pub fn sent(&self, from: usize, kind: MessageType) -> Vec<&Sent> {
-        self.trace.iter().filter(|s| s.from == from && s.kind() == kind).collect()
+        self.trace
+            .iter()
+            .filter(|s| s.from == from && s.kind() == kind)
+            .collect()
     }
 
     /// Dumps both logs (for failing tests).

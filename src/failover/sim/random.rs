@@ -62,7 +62,9 @@ pub fn run_schedule(seed: u64, secs: Time, pool: u8, clients: u8) -> (Report, Pa
     let mut pair = Pair::with_configs(p, s, pool, seed);
     pair.start(0);
     pair.start(1);
-    pair.run_until_cond(120, |p| p.states() == [Some(FailoverState::Normal), Some(FailoverState::Normal)]);
+    pair.run_until_cond(120, |p| {
+        p.states() == [Some(FailoverState::Normal), Some(FailoverState::Normal)]
+    });
 
     let mut truth = Truth::default();
     let mut report = Report::default();
@@ -106,9 +108,9 @@ pub fn run_schedule(seed: u64, secs: Time, pool: u8, clients: u8) -> (Report, Pa
         }
         // A server comes back only where it can reach its peer, so it learns
         // of a partner-down before serving again.
-        for i in 0..2 {
-            if down_until[i].is_some_and(|t| t <= now || !faulty) && !pair.partitioned {
-                down_until[i] = None;
+        for (i, until) in down_until.iter_mut().enumerate() {
+            if until.is_some_and(|t| t <= now || !faulty) && !pair.partitioned {
+                *until = None;
                 pair.start(i);
             }
         }
@@ -208,7 +210,9 @@ pub fn run_schedule(seed: u64, secs: Time, pool: u8, clients: u8) -> (Report, Pa
     // Healed and quiet: both normal, and every binding still held is active
     // for its client on both servers.
     if pair.states() != [Some(FailoverState::Normal), Some(FailoverState::Normal)] {
-        report.violations.push(format!("not back to normal: {:?}", pair.states()));
+        report
+            .violations
+            .push(format!("not back to normal: {:?}", pair.states()));
     }
     let now = pair.time;
     for (c, cl) in clients.iter().enumerate() {
@@ -219,7 +223,11 @@ pub fn run_schedule(seed: u64, secs: Time, pool: u8, clients: u8) -> (Report, Pa
         for i in 0..2 {
             let l = pair.servers[i].table.get(ip).unwrap();
             if l.binding_state != BindingState::Active || !cl.id.holds(l) {
-                report.lost.push(format!("client {c} holds {ip} until +{} but server {i} has {}", until - T0, l.binding_state));
+                report.lost.push(format!(
+                    "client {c} holds {ip} until +{} but server {i} has {}",
+                    until - T0,
+                    l.binding_state
+                ));
             }
         }
     }
@@ -258,9 +266,15 @@ fn random_fault_schedules_keep_every_address_with_one_client() {
 #[test]
 #[ignore]
 fn many_random_fault_schedules() {
-    let n = std::env::var("FAILOVER_SIM_SEEDS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    let n = std::env::var("FAILOVER_SIM_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
     let total = check_schedules(1..=n);
-    println!("{n} schedules, {} faults, {} acks, no violation", total.faults, total.acks);
+    println!(
+        "{n} schedules, {} faults, {} acks, no violation",
+        total.faults, total.acks
+    );
 }
 
 #[test]
@@ -270,9 +284,25 @@ fn show_schedules() {
         let pool = if seed % 3 == 0 { 36 } else { 64 };
         let (r, pair) = run_schedule(seed, 300, pool, 30);
         let moves: usize = pair.servers.iter().map(|s| s.moves.len()).sum();
-        let pd = pair.servers.iter().flat_map(|s| s.moves.iter()).filter(|m| m.2 == FailoverState::PartnerDown).count();
-        let rejects = pair.servers.iter().flat_map(|s| s.log.iter()).filter(|l| l.2.contains("rejected")).count();
-        println!("seed {seed}: faults {} acks {} moves {moves} pd {pd} rejects {rejects} violations {} lost {}", r.faults, r.acks, r.violations.len(), r.lost.len());
+        let pd = pair
+            .servers
+            .iter()
+            .flat_map(|s| s.moves.iter())
+            .filter(|m| m.2 == FailoverState::PartnerDown)
+            .count();
+        let rejects = pair
+            .servers
+            .iter()
+            .flat_map(|s| s.log.iter())
+            .filter(|l| l.2.contains("rejected"))
+            .count();
+        println!(
+            "seed {seed}: faults {} acks {} moves {moves} pd {pd} rejects {rejects} violations {} lost {}",
+            r.faults,
+            r.acks,
+            r.violations.len(),
+            r.lost.len()
+        );
     }
 }
 
@@ -280,7 +310,10 @@ fn show_schedules() {
 #[test]
 #[ignore]
 fn replay_schedule() {
-    let seed: u64 = std::env::var("FAILOVER_SIM_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+    let seed: u64 = std::env::var("FAILOVER_SIM_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
     let ip: Option<std::net::Ipv4Addr> = std::env::var("FAILOVER_SIM_IP").ok().and_then(|v| v.parse().ok());
     let (pool, clients) = if seed % 2 == 0 { (24, 34) } else { (64, 30) };
     let (r, pair) = run_schedule(seed, 300, pool, clients);
@@ -288,7 +321,9 @@ fn replay_schedule() {
     let mut lines: Vec<(Time, String)> = Vec::new();
     for (i, s) in pair.servers.iter().enumerate() {
         for (t, _, l) in &s.log {
-            if ip.map_or(true, |ip| l.contains(&ip.to_string()) || l.contains(" move") || l.contains("disconnected")) {
+            if ip.map_or(true, |ip| {
+                l.contains(&ip.to_string()) || l.contains(" move") || l.contains("disconnected")
+            }) {
                 lines.push((*t, format!("[{i}] {l}")));
             }
         }
@@ -296,7 +331,21 @@ fn replay_schedule() {
     for s in &pair.trace {
         let m = s.message();
         if ip.is_some() && m.options.assigned_addr == ip {
-            lines.push((s.time, format!("<{}> {:?} xid {} {:?} ends {:?} tstp {:?} cltt {:?} uid {:?} rej {:?}", s.from, m.kind, m.xid, m.options.binding_status, m.options.lease_expiry.map(|e| e as i64 - T0), m.options.potential_expiry.map(|e| e as i64 - T0), m.options.cltt.map(|e| e as i64 - T0), m.options.client_identifier.map(|u| u[6]), m.options.reject_reason)));
+            lines.push((
+                s.time,
+                format!(
+                    "<{}> {:?} xid {} {:?} ends {:?} tstp {:?} cltt {:?} uid {:?} rej {:?}",
+                    s.from,
+                    m.kind,
+                    m.xid,
+                    m.options.binding_status,
+                    m.options.lease_expiry.map(|e| e as i64 - T0),
+                    m.options.potential_expiry.map(|e| e as i64 - T0),
+                    m.options.cltt.map(|e| e as i64 - T0),
+                    m.options.client_identifier.map(|u| u[6]),
+                    m.options.reject_reason
+                ),
+            ));
         }
     }
     for &(t, srv, c, a, end) in &r.history {

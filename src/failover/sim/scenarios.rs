@@ -32,7 +32,12 @@ pub fn normal_pair(n: u8) -> Pair {
     pair.start(0);
     pair.start(1);
     let ok = pair.run_until_cond(120, |p| p.states() == [Some(S::Normal), Some(S::Normal)]);
-    assert!(ok, "fresh pair did not reach normal: {:?}\n{}", pair.states(), pair.dump());
+    assert!(
+        ok,
+        "fresh pair did not reach normal: {:?}\n{}",
+        pair.states(),
+        pair.dump()
+    );
     pair.run_for(5);
     pair
 }
@@ -63,7 +68,11 @@ fn fresh_pair_reaches_normal_through_recover() {
     // UPDREQALL both ways (ISC sends two), each answered by an UPDDONE
     // echoing the xid of a request from the other side.
     for i in 0..2 {
-        let reqs: Vec<u32> = pair.sent(1 - i, MessageType::UpdReqAll).iter().map(|s| s.message().xid).collect();
+        let reqs: Vec<u32> = pair
+            .sent(1 - i, MessageType::UpdReqAll)
+            .iter()
+            .map(|s| s.message().xid)
+            .collect();
         assert!(reqs.len() >= 2, "server {} sent {} UPDREQALL", 1 - i, reqs.len());
         let dones = pair.sent(i, MessageType::UpdDone);
         assert!(!dones.is_empty());
@@ -78,14 +87,15 @@ fn fresh_pair_reaches_normal_through_recover() {
     };
     assert!(free_updates(0) >= 20 && free_updates(1) >= 20);
     // The primary then gave half the free leases away as BACKUP.
-    assert!(pair.servers[0].logged(
-        "balancing pool 55a12dd84ee0 10.50.0.0/24  total 20  free 20  backup 0  lts 10  max-own (+/-)2"
-    ));
+    assert!(pair.servers[0]
+        .logged("balancing pool 55a12dd84ee0 10.50.0.0/24  total 20  free 20  backup 0  lts 10  max-own (+/-)2"));
     assert!(pair.servers[0]
         .logged("balanced pool 55a12dd84ee0 10.50.0.0/24  total 20  free 10  backup 10  lts 0  max-misbal 3"));
-    let backups = pair.sent(0, MessageType::BndUpd).iter().filter(|s| {
-        s.message().options.binding_status == Some(crate::wire::failover::BindingState::Backup)
-    }).count();
+    let backups = pair
+        .sent(0, MessageType::BndUpd)
+        .iter()
+        .filter(|s| s.message().options.binding_status == Some(crate::wire::failover::BindingState::Backup))
+        .count();
     assert_eq!(backups, 10);
     for i in 0..2 {
         let c = pair.servers[i].table.counts(PoolId(0));
@@ -110,7 +120,10 @@ fn both_dial_but_one_link_wins() {
     let mut p = pair;
     p.run_for(60);
     let later = p.sent(0, MessageType::Contact).len() + p.sent(1, MessageType::Contact).len();
-    assert!(later >= contacts + 10, "keepalives every 10 s each way: {contacts} -> {later}");
+    assert!(
+        later >= contacts + 10,
+        "keepalives every 10 s each way: {contacts} -> {later}"
+    );
     assert_eq!(p.states(), [Some(S::Normal), Some(S::Normal)]);
 }
 
@@ -126,9 +139,20 @@ fn restart_of_one_side_returns_to_normal() {
     assert!(ok, "{:?}\n{}", pair.states(), pair.dump());
     let log0 = &pair.servers[0];
     assert!(log0.log_pos(&format!("peer {NAME}: disconnected"), mark[0]).is_some());
-    assert!(log0.log_pos(&line("I move from normal to communications-interrupted"), mark[0]).is_some());
-    assert!(log0.log_pos(&line("I move from communications-interrupted to normal"), mark[0]).is_some());
-    assert_in_order(&pair, 1, &[line("I move from normal to startup"), line("I move from startup to normal")]);
+    assert!(log0
+        .log_pos(&line("I move from normal to communications-interrupted"), mark[0])
+        .is_some());
+    assert!(log0
+        .log_pos(&line("I move from communications-interrupted to normal"), mark[0])
+        .is_some());
+    assert_in_order(
+        &pair,
+        1,
+        &[
+            line("I move from normal to startup"),
+            line("I move from startup to normal"),
+        ],
+    );
     let _ = mark[1];
 }
 
@@ -137,7 +161,10 @@ fn lost_connection_interrupts_and_heals() {
     let mut pair = normal_pair(10);
     pair.reset_links();
     pair.settle();
-    assert_eq!(pair.states(), [Some(S::CommunicationsInterrupted), Some(S::CommunicationsInterrupted)]);
+    assert_eq!(
+        pair.states(),
+        [Some(S::CommunicationsInterrupted), Some(S::CommunicationsInterrupted)]
+    );
     // Redial after 5 s.
     let ok = pair.run_until_cond(10, |p| p.states() == [Some(S::Normal), Some(S::Normal)]);
     assert!(ok, "{}", pair.dump());
@@ -149,7 +176,9 @@ fn partition_times_out_on_receive_timer_then_heals() {
     let mut pair = normal_pair(10);
     pair.partitioned = true;
     let t = pair.time;
-    let ok = pair.run_until_cond(60, |p| p.states() == [Some(S::CommunicationsInterrupted), Some(S::CommunicationsInterrupted)]);
+    let ok = pair.run_until_cond(60, |p| {
+        p.states() == [Some(S::CommunicationsInterrupted), Some(S::CommunicationsInterrupted)]
+    });
     assert!(ok);
     // max-response-delay (30 s) after the last message heard, a CONTACT at
     // most 10 s before the partition.
@@ -187,7 +216,12 @@ fn partner_down_then_recover_waits_mclt() {
     let pd_since = pair.servers[0].peer().state().since;
     // The secondary's BACKUP leases become the primary's only after MCLT.
     let rel = pair.servers[0].peer().relationship();
-    let backup = pair.servers[0].table.leases().find(|l| l.binding_state == BindingState::Backup).unwrap().clone();
+    let backup = pair.servers[0]
+        .table
+        .leases()
+        .find(|l| l.binding_state == BindingState::Backup)
+        .unwrap()
+        .clone();
     assert!(!binding::may_allocate(&backup, &rel, pd_since + 60));
     assert!(binding::may_allocate(&backup, &rel, pd_since + 61));
     // Restart the secondary soon enough that its old stos + MCLT lies ahead.
@@ -221,7 +255,14 @@ fn partner_down_while_linked_resolves_potential_conflict() {
     pair.with_peer(0, |p, t, now| p.set_state(now, S::PartnerDown, t));
     let ok = pair.run_until_cond(30, |p| p.states() == [Some(S::Normal), Some(S::Normal)]);
     assert!(ok, "{}", pair.dump());
-    assert_in_order(&pair, 1, &[line("I move from normal to potential-conflict"), line("I move from potential-conflict to normal")]);
+    assert_in_order(
+        &pair,
+        1,
+        &[
+            line("I move from normal to potential-conflict"),
+            line("I move from potential-conflict to normal"),
+        ],
+    );
     assert_in_order(
         &pair,
         0,
@@ -258,12 +299,13 @@ fn dueling_updates_primary_wins_a_tie() {
     assert!(matches!(dhcp::renew(&mut pair, 1, &c.id, ip, 200), Answer::Ack(..)));
     pair.partitioned = false;
     pair.settle();
-    let rejected = format!(
-        "bind update on {ip} from {NAME} rejected: incoming update is less critical than outgoing update"
-    );
+    let rejected =
+        format!("bind update on {ip} from {NAME} rejected: incoming update is less critical than outgoing update");
     assert!(pair.servers[1].logged(&rejected), "{}", pair.dump());
     let acks = pair.sent(0, MessageType::BndAck);
-    assert!(acks.iter().any(|a| a.message().options.reject_reason == Some(RejectReason::LessCritBindInfo)));
+    assert!(acks
+        .iter()
+        .any(|a| a.message().options.reject_reason == Some(RejectReason::LessCritBindInfo)));
     let l0 = pair.servers[0].table.get(ip).unwrap().clone();
     let l1 = pair.servers[1].table.get(ip).unwrap().clone();
     assert_eq!((l0.ends, l0.binding_state), (l1.ends, l1.binding_state));
@@ -276,6 +318,15 @@ fn show_fresh_pair_log() {
     println!("{}", pair.dump());
     for s in &pair.trace {
         let m = s.message();
-        println!("+{} {} {:?} xid {} {:?} {:?} {:?}", s.time - T0, s.from, m.kind, m.xid, m.options.assigned_addr, m.options.binding_status, m.options.reject_reason);
+        println!(
+            "+{} {} {:?} xid {} {:?} {:?} {:?}",
+            s.time - T0,
+            s.from,
+            m.kind,
+            m.xid,
+            m.options.assigned_addr,
+            m.options.binding_status,
+            m.options.reject_reason
+        );
     }
 }

@@ -13,7 +13,10 @@ use std::net::Ipv4Addr;
 
 fn hex(s: &str) -> Vec<u8> {
     let digits: Vec<u8> = s.bytes().filter(u8::is_ascii_hexdigit).collect();
-    digits.chunks(2).map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap()).collect()
+    digits
+        .chunks(2)
+        .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap())
+        .collect()
 }
 
 fn ascii(s: &str) -> String {
@@ -56,7 +59,11 @@ fn handshake_bytes_are_iscs() {
         ascii("fo-test"),
         ascii("isc-4.4.3-P1")
     ));
-    assert_eq!(same_but_time_and_xid(ack, &seen_ack), (0x6b03_cef4, 0), "CONNECTACK echoes CONNECT's xid");
+    assert_eq!(
+        same_but_time_and_xid(ack, &seen_ack),
+        (0x6b03_cef4, 0),
+        "CONNECTACK echoes CONNECT's xid"
+    );
 
     // The primary's first STATE: recover (saved) with the STARTUP flag, xid 1.
     let state = pair.sent(0, MessageType::State)[0];
@@ -66,8 +73,16 @@ fn handshake_bytes_are_iscs() {
     // Requests and their UPDDONE answers are bare headers; UPDDONE echoes
     // the xid of the UPDREQALL it answers.
     for i in 0..2 {
-        let reqs: Vec<u32> = pair.sent(i, MessageType::UpdReqAll).iter().map(|s| s.message().xid).collect();
-        for s in pair.sent(i, MessageType::UpdReqAll).into_iter().chain(pair.sent(1 - i, MessageType::UpdDone)) {
+        let reqs: Vec<u32> = pair
+            .sent(i, MessageType::UpdReqAll)
+            .iter()
+            .map(|s| s.message().xid)
+            .collect();
+        for s in pair
+            .sent(i, MessageType::UpdReqAll)
+            .into_iter()
+            .chain(pair.sent(1 - i, MessageType::UpdDone))
+        {
             assert_eq!(s.bytes.len(), 12);
             assert_eq!(s.bytes[..4], [0x00, 0x0c, u8::from(s.kind()), 0x0c]);
         }
@@ -85,7 +100,10 @@ fn handshake_bytes_are_iscs() {
     let primary_upd = pair.sent(0, MessageType::BndUpd)[0];
     let (_, pxid) = same_but_time_and_xid(primary_upd, &seen_upd);
     let acks = pair.sent(1, MessageType::BndAck);
-    let ack = acks.iter().find(|a| a.message().xid == pxid).expect("BNDACK for the primary's first BNDUPD");
+    let ack = acks
+        .iter()
+        .find(|a| a.message().xid == pxid)
+        .expect("BNDACK for the primary's first BNDUPD");
     let seen_bndack = hex("0014 04 0c 6b03cf02 00000001 0002 0004 0a320064");
     same_but_time_and_xid(ack, &seen_bndack);
 }
@@ -97,7 +115,10 @@ fn bndupd_after_an_ack_is_iscs() {
     let ip = Ipv4Addr::new(10, 50, 0, 110);
     let client = Client {
         uid: Some(hex("01aabbccddee01")),
-        hardware: Some(HardwareAddr { htype: 1, addr: hex("3a05f80d0cc2") }),
+        hardware: Some(HardwareAddr {
+            htype: 1,
+            addr: hex("3a05f80d0cc2"),
+        }),
     };
     let s = &mut pair.servers[0];
     let rel = s.peer().relationship();
@@ -106,7 +127,10 @@ fn bndupd_after_an_ack_is_iscs() {
     s.table.put(lease);
     let before = pair.trace.len();
     pair.with_peer(0, |p, t, now| p.lease_changed(now, ip, t));
-    let upd = pair.trace[before..].iter().find(|s| s.kind() == MessageType::BndUpd).unwrap();
+    let upd = pair.trace[before..]
+        .iter()
+        .find(|s| s.kind() == MessageType::BndUpd)
+        .unwrap();
     let seen = hex(
         "004f 03 0c 6b03d000 00000005 0002 0004 0a32006e 0003 0001 02 0004 0007 01aabbccddee01
          0005 0007 013a05f80d0cc2 000d 0004 6b03d03c 0012 0004 6b03d276 0019 0004 6b03d000
@@ -117,10 +141,16 @@ fn bndupd_after_an_ack_is_iscs() {
     // The secondary stores it with ISC's times (and, unlike ISC, the CLTT).
     pair.settle();
     let l = pair.servers[1].table.get(ip).unwrap();
-    assert_eq!((l.ends, l.tsfp, l.starts, l.cltt), (0x6b03_d03c, 0x6b03_d276, 0x6b03_d000, 0x6b03_d000));
+    assert_eq!(
+        (l.ends, l.tsfp, l.starts, l.cltt),
+        (0x6b03_d03c, 0x6b03_d276, 0x6b03_d000, 0x6b03_d000)
+    );
     // BNDACK after 2 s when nothing else is queued [seen: 2.0 s].
     pair.run_for(3);
-    let ack = pair.trace[before..].iter().find(|s| s.kind() == MessageType::BndAck && s.from == 1).unwrap();
+    let ack = pair.trace[before..]
+        .iter()
+        .find(|s| s.kind() == MessageType::BndAck && s.from == 1)
+        .unwrap();
     assert_eq!(ack.time, 0x6b03_d000 + 2);
     assert_eq!(ack.bytes.len(), 20);
 }
