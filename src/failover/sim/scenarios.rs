@@ -330,3 +330,25 @@ fn show_fresh_pair_log() {
         );
     }
 }
+
+#[test]
+fn persisted_state_survives_the_lease_file_and_a_restart() {
+    use crate::lease::{file, write};
+    let mut pair = normal_pair(10);
+    let rec = pair.servers[1].persisted.clone().unwrap();
+    let mut text = Vec::new();
+    write::failover_state(&mut text, &rec, &write::WriteOptions::default()).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(text.starts_with("\nfailover peer \"fo-test\" state {\n  my state normal at "), "{text}");
+    assert!(text.contains("\n  partner state normal at ") && text.ends_with("\n  mclt 60;\n}\n"), "{text}");
+    let log = file::read_lease_file("dhcpd.leases", text.as_bytes(), file::ReadOptions::at(pair.time)).unwrap();
+    let back = log.state().failover.pop().unwrap();
+    assert_eq!(back, rec);
+    // A restart from that record keeps the state and its start time.
+    pair.crash(1);
+    pair.servers[1].persisted = Some(back);
+    pair.run_for(3);
+    pair.start(1);
+    assert!(pair.run_until_cond(30, |p| p.states() == [Some(S::Normal), Some(S::Normal)]));
+    assert_in_order(&pair, 1, &[line("I move from normal to startup"), line("I move from startup to normal")]);
+}
