@@ -48,8 +48,9 @@ pub enum ConnectFailure {
     Unreachable,
     /// The attempt timed out: as `Unreachable`.
     TimedOut,
-    /// Refused: the peer is not listening (yet). ISC schedules nothing for
-    /// this; we redial in 5 s, so a restarting peer is found quickly.
+    /// Refused: the peer is not listening (yet). ISC's code re-dials only
+    /// after the two errors above; we redial in 5 s, so a restarting peer
+    /// is found quickly from both sides.
     Refused,
     /// Any other error (no local address...): redial in 90 s, as ISC.
     Other,
