@@ -42,8 +42,11 @@ pub enum Event {
         /// New state.
         to: FailoverState,
     },
-    /// Open a TCP connection to the peer, then report it with
-    /// `handle_connected` (or `handle_connect_failed`).
+    /// Open a TCP connection to the peer (from our configured `address`,
+    /// the only source ISC's listener accepts), then report it with
+    /// `handle_connected` or `handle_connect_failed`. A request while a
+    /// dial is still pending may be dropped; keep dials short (a few
+    /// seconds) so a partition shows up as `TimedOut`.
     Connect,
     /// Close this connection once the bytes `poll_transmit` gives (or has
     /// given) for it are written; the peer has already forgotten it and
