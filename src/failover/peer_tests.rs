@@ -394,3 +394,63 @@ fn persisted_records_follow_every_change() {
     assert_eq!(records[0].me.unwrap().state, FailoverState::Recover);
     assert_eq!(records.last().unwrap().mclt, Some(60));
 }
+
+fn hex(s: &str) -> Vec<u8> {
+    let digits: Vec<u8> = s.bytes().filter(u8::is_ascii_hexdigit).collect();
+    digits
+        .chunks(2)
+        .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap())
+        .collect()
+}
+
+/// ISC 4.4.3-P1's CONNECT for `fo-test` (reference §1.5, [seen]).
+fn isc_connect() -> Vec<u8> {
+    hex(&format!(
+        "006d 05 0c 6b03cef4 00000000 0016 0007 666f2d74657374 000e 0004 0000000a 0013 0004 0000001e \
+         001c 000c 6973632d342e342e332d5031 0014 0001 01 001b 0001 00 000f 0004 0000003c 000b 0020 {}{}",
+        "ff".repeat(16),
+        "00".repeat(16)
+    ))
+}
+
+#[test]
+fn iscs_own_connect_is_accepted_and_its_settings_adopted() {
+    let mut one = One::new(Role::Secondary);
+    one.time = 0x6b03_cef4;
+    let now = one.now();
+    one.peer.handle_connected(now, LINK);
+    one.peer.handle_bytes(now, LINK, &isc_connect(), &mut one.table);
+    let out = one.drain();
+    assert_eq!(kinds(&out), [MessageType::ConnectAck, MessageType::State]);
+    assert_eq!(parse(&out[0]).options.reject_reason, None);
+    assert_eq!(one.peer.mclt(), 60);
+    // The HBA came with CONNECT: split 128, so bucket 99 is the primary's.
+    let lb = one.peer.load_balance(false);
+    assert!(!lb.is_mine(0, &hex("01aabbccddee01")));
+    assert!(lb.is_mine(0, &hex("01aabbccddee04")));
+}
+
+#[test]
+fn iscs_connectack_and_state_are_accepted() {
+    let mut one = One::new(Role::Primary);
+    one.time = 0x6b03_cef4;
+    let now = one.now();
+    one.peer.handle_connected(now, LINK);
+    assert_eq!(one.drain(), vec![isc_connect()], "our CONNECT is ISC's, byte for byte");
+    let ack = hex(
+        "0041 06 0c 6b03cef5 00000000 0016 0007 666f2d74657374 000e 0004 0000000a 0013 0004 0000001e \
+         001c 000c 6973632d342e342e332d5031 0014 0001 01 001a 0001 00",
+    );
+    one.time += 1;
+    let now = one.now();
+    one.peer.handle_bytes(now, LINK, &ack, &mut one.table);
+    assert_eq!(kinds(&one.drain()), [MessageType::State]);
+    assert!(one.peer.is_linked());
+    let state = hex("001e 0a 0c 6b03cef6 00000001 0018 0001 06 0017 0001 01 0019 0004 6b03ce00");
+    one.peer.handle_bytes(now, LINK, &state, &mut one.table);
+    let out = one.drain();
+    assert!(one.logged("failover peer fo-test: peer moves from unknown-state to recover"));
+    assert!(one.logged("failover peer fo-test: requesting full update from peer"));
+    assert_eq!(one.peer.state().state, FailoverState::Recover);
+    assert!(kinds(&out).contains(&MessageType::UpdReqAll));
+}

@@ -134,6 +134,9 @@ pub struct Pair {
     pub time: Time,
     /// The monotonic instant that stands for [`T0`].
     base: Instant,
+    /// How far each server's wall clock is from [`Pair::time`] (a skewed or
+    /// stepped clock; monotonic time is shared).
+    pub clock_offset: [Time; 2],
     /// Server 0 is the primary, server 1 the secondary.
     pub servers: [Server; 2],
     conns: Vec<Conn>,
@@ -184,6 +187,7 @@ impl Pair {
         Pair {
             time: T0,
             base: Instant::now(),
+            clock_offset: [0, 0],
             servers: [
                 Server::new(primary, test_table(n)),
                 Server::new(secondary, test_table(n)),
@@ -207,6 +211,13 @@ impl Pair {
         }
     }
 
+    /// The time as server `i` sees it.
+    pub fn now_for(&self, i: usize) -> Now {
+        let mut now = self.now();
+        now.wall += self.clock_offset[i];
+        now
+    }
+
     /// A peer deadline as virtual wall time (deadlines are whole seconds).
     fn wall_of(&self, at: Instant) -> Time {
         let d = at.saturating_duration_since(self.base);
@@ -215,7 +226,7 @@ impl Pair {
 
     /// Starts (or restarts) server `i` from its durable table and record.
     pub fn start(&mut self, i: usize) {
-        let now = self.now();
+        let now = self.now_for(i);
         let s = &mut self.servers[i];
         s.restarts += 1;
         let seed = self.seed ^ (i as u64 + 1) ^ (s.restarts << 8);
@@ -256,7 +267,7 @@ impl Pair {
 
     /// Runs `f` on server `i`'s peer and table, then flushes its outputs.
     pub fn with_peer(&mut self, i: usize, f: impl FnOnce(&mut Peer, &mut MemLeaseTable, Now)) {
-        let now = self.now();
+        let now = self.now_for(i);
         let s = &mut self.servers[i];
         if let Some(p) = s.peer.as_mut() {
             f(p, &mut s.table, now);

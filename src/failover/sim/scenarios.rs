@@ -339,8 +339,14 @@ fn persisted_state_survives_the_lease_file_and_a_restart() {
     let mut text = Vec::new();
     write::failover_state(&mut text, &rec, &write::WriteOptions::default()).unwrap();
     let text = String::from_utf8(text).unwrap();
-    assert!(text.starts_with("\nfailover peer \"fo-test\" state {\n  my state normal at "), "{text}");
-    assert!(text.contains("\n  partner state normal at ") && text.ends_with("\n  mclt 60;\n}\n"), "{text}");
+    assert!(
+        text.starts_with("\nfailover peer \"fo-test\" state {\n  my state normal at "),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n  partner state normal at ") && text.ends_with("\n  mclt 60;\n}\n"),
+        "{text}"
+    );
     let log = file::read_lease_file("dhcpd.leases", text.as_bytes(), file::ReadOptions::at(pair.time)).unwrap();
     let back = log.state().failover.pop().unwrap();
     assert_eq!(back, rec);
@@ -350,5 +356,53 @@ fn persisted_state_survives_the_lease_file_and_a_restart() {
     pair.run_for(3);
     pair.start(1);
     assert!(pair.run_until_cond(30, |p| p.states() == [Some(S::Normal), Some(S::Normal)]));
-    assert_in_order(&pair, 1, &[line("I move from normal to startup"), line("I move from startup to normal")]);
+    assert_in_order(
+        &pair,
+        1,
+        &[
+            line("I move from normal to startup"),
+            line("I move from startup to normal"),
+        ],
+    );
+}
+
+#[test]
+fn clocks_too_far_apart_refuse_the_connection() {
+    let mut pair = Pair::new(4, 5);
+    pair.clock_offset[1] = 90;
+    pair.start(0);
+    pair.start(1);
+    pair.run_for(30);
+    assert!(
+        pair.servers[1].logged("Failover CONNECT from fo-test: time offset too large"),
+        "{}",
+        pair.dump()
+    );
+    assert!(
+        pair.servers[0].logged("Failover CONNECT to fo-test rejected: Connection rejected, time mismatch too great.")
+    );
+    // Startup ended alone after 15 s; neither side ever linked.
+    assert_eq!(pair.states(), [Some(S::Recover), Some(S::Recover)]);
+    assert!(pair.sent(1, MessageType::State).is_empty());
+}
+
+#[test]
+fn a_wall_clock_step_moves_no_deadline() {
+    let mut pair = normal_pair(4);
+    // The secondary's wall clock jumps back an hour while linked: the
+    // protocol checks clocks only in the handshake, and every keepalive and
+    // timeout runs on the monotonic clock.
+    pair.clock_offset[1] = -3600;
+    pair.run_for(300);
+    assert_eq!(pair.states(), [Some(S::Normal), Some(S::Normal)]);
+    assert!(!pair.servers[0].logged(&format!("timeout waiting for failover peer {NAME}")));
+    // A new connection is refused until the clocks agree again.
+    pair.reset_links();
+    pair.run_for(30);
+    assert_eq!(
+        pair.states(),
+        [Some(S::CommunicationsInterrupted), Some(S::CommunicationsInterrupted)]
+    );
+    pair.clock_offset[1] = 0;
+    assert!(pair.run_until_cond(30, |p| p.states() == [Some(S::Normal), Some(S::Normal)]));
 }
