@@ -82,7 +82,7 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
                 if let Chosen::Dynamic(i) = &lease {
                     let pool = self.db.get(*i).pool;
                     if let (Some(p), Some(pi)) = (self.pool_peer(pool), pool.and_then(|p| config.pools[p].failover_peer)) {
-                        if matches!(p.service, ServiceState::NotResponding | ServiceState::ServiceStartup) {
+                        if matches!(p.service, ServiceState::NotResponding | ServiceState::Startup) {
                             out.info(format!("{msg}: not responding{}", p.nrr));
                             return;
                         }

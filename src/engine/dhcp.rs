@@ -213,7 +213,7 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
         }
         let Some(chosen) = lease else { return };
         if let Some(p) = self.pool_peer(self.chosen_pool(Some(&chosen))) {
-            if matches!(p.service, ServiceState::NotResponding | ServiceState::ServiceStartup) {
+            if matches!(p.service, ServiceState::NotResponding | ServiceState::Startup) {
                 out.info(format!("{msg}: not responding{}", p.nrr));
                 return;
             }
@@ -273,7 +273,7 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
         if let Some(Chosen::Dynamic(i)) = &lease {
             let pool = self.db.get(*i).pool;
             if let Some(p) = self.pool_peer(pool) {
-                if matches!(p.service, ServiceState::NotResponding | ServiceState::ServiceStartup) {
+                if matches!(p.service, ServiceState::NotResponding | ServiceState::Startup) {
                     out.info(format!("{msg}: not responding{}", p.nrr));
                     return;
                 }

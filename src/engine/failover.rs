@@ -11,21 +11,7 @@
 
 use crate::lease::{BindingState, Lease};
 
-/// ISC's `service_state` of a relationship.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ServiceState {
-    /// Both servers serve (NORMAL): load balancing applies.
-    Cooperating,
-    /// Serving alone without knowing the partner is down
-    /// (COMMUNICATIONS-INTERRUPTED and the like).
-    NotCooperating,
-    /// Not serving (e.g. RECOVER, POTENTIAL-CONFLICT).
-    NotResponding,
-    /// Waiting out STARTUP.
-    ServiceStartup,
-    /// PARTNER-DOWN: serving everything, after MCLT.
-    PartnerDown,
-}
+pub use crate::failover::ServiceState;
 
 /// A relationship as the engine needs to see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,6 +42,39 @@ pub trait FailoverHooks {
     /// ISC `load_balance_mine`: whether this server answers a DISCOVER
     /// with these `secs`, client identifier and hardware address.
     fn load_balance_mine(&self, peer: usize, secs: u16, client_id: Option<&[u8]>, chaddr: &[u8], hlen: u8) -> bool;
+}
+
+/// The crate's failover peers, indexed like `FailoverConfig::peers`.
+impl FailoverHooks for [crate::failover::Peer] {
+    fn status(&self, peer: usize) -> Option<PeerStatus> {
+        let p = self.get(peer)?;
+        let (service, nrr) = p.service();
+        let rel = p.relationship();
+        Some(PeerStatus {
+            name: p.name().to_string(),
+            primary: rel.role == crate::failover::Role::Primary,
+            service,
+            me_partner_down: rel.me == crate::failover::FailoverState::PartnerDown,
+            stos: rel.stos,
+            mclt: rel.mclt,
+            nrr: nrr.to_string(),
+        })
+    }
+
+    fn load_balance_mine(&self, peer: usize, secs: u16, client_id: Option<&[u8]>, chaddr: &[u8], hlen: u8) -> bool {
+        let Some(p) = self.get(peer) else { return true };
+        p.load_balance(false).is_mine(secs, crate::failover::hash::packet_key(client_id, chaddr, hlen))
+    }
+}
+
+impl FailoverHooks for Vec<crate::failover::Peer> {
+    fn status(&self, peer: usize) -> Option<PeerStatus> {
+        self.as_slice().status(peer)
+    }
+
+    fn load_balance_mine(&self, peer: usize, secs: u16, client_id: Option<&[u8]>, chaddr: &[u8], hlen: u8) -> bool {
+        self.as_slice().load_balance_mine(peer, secs, client_id, chaddr, hlen)
+    }
 }
 
 /// No failover: every pool behaves as if it had no peer.

@@ -141,7 +141,7 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
         );
         if let Some(i) = lease {
             if let Some(p) = self.pool_peer(self.db.get(i).pool) {
-                if matches!(p.service, ServiceState::NotResponding | ServiceState::ServiceStartup) {
+                if matches!(p.service, ServiceState::NotResponding | ServiceState::Startup) {
                     out.info(format!("{}: ignored{}", p.name, p.nrr));
                     return;
                 }
@@ -185,7 +185,7 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
             match lease {
                 Some(i) => {
                     if let Some(p) = self.pool_peer(self.db.get(i).pool) {
-                        if matches!(p.service, ServiceState::NotResponding | ServiceState::ServiceStartup) {
+                        if matches!(p.service, ServiceState::NotResponding | ServiceState::Startup) {
                             if !ignore {
                                 out.info(format!("{}: ignored{}", p.name, p.nrr));
                             }

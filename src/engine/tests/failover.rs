@@ -2,6 +2,7 @@
 //! allocate what, load balancing, and expiry to EXPIRED.
 
 use super::*;
+use crate::conf::parser::MemLoader;
 use crate::engine::{FailoverHooks, PeerStatus, ServiceState};
 use crate::lease::BindingState;
 
@@ -113,7 +114,7 @@ fn load_balancing_leaves_the_client_to_the_peer() {
 
 #[test]
 fn not_responding_states_do_not_answer() {
-    let mut e = engine_with(CONF, hooks(true, ServiceState::ServiceStartup, true), balanced());
+    let mut e = engine_with(CONF, hooks(true, ServiceState::Startup, true), balanced());
     let out = send(&mut e, T0, &Client::new(1).discover());
     assert!(out.reply.is_none());
     assert_eq!(lines(&out), vec!["DHCPDISCOVER from 02:00:00:00:00:01 via eth0: not responding (startup)"]);
@@ -127,4 +128,30 @@ fn partner_down_takes_peer_leases_after_mclt() {
     // Backup leases used up: the primary's FREE leases, stos + MCLT past.
     let (c, _) = dora(&mut e, T0, &Client::new(3));
     assert_eq!(c, ip(10));
+}
+
+#[test]
+fn crate_failover_peers_drive_the_engine() {
+    use crate::failover::{Peer, PeerConfig};
+    use crate::time::Now;
+    let loader = MemLoader(vec![("dhcpd.conf".into(), CONF.as_bytes().to_vec())]);
+    let config = crate::conf::check_config("dhcpd.conf", &loader).config.unwrap();
+    let now = Now { mono: std::time::Instant::now(), wall: T0, wall_micros: 0 };
+    let peers: Vec<Peer> =
+        config.failover.peers.iter().map(|p| Peer::new(PeerConfig::from_conf(p, T0), None, now, 1)).collect();
+    let status = peers.status(0).expect("the relationship");
+    assert_eq!(status.name, "fo");
+    assert!(status.primary);
+    assert_eq!(status.mclt, 600);
+    let mut e = engine_with(CONF, peers, balanced());
+    let out = send(&mut e, T0, &Client::new(1).discover());
+    if status.service.serves() {
+        assert!(out.reply.is_some(), "{:?}", out.logs);
+    } else {
+        assert!(out.reply.is_none());
+        assert_eq!(
+            lines(&out),
+            vec![format!("DHCPDISCOVER from 02:00:00:00:00:01 via eth0: not responding{}", status.nrr)]
+        );
+    }
 }
