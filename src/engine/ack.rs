@@ -5,7 +5,7 @@
 //! reply's option state; release the client's other leases under
 //! `one-lease-per-client`; apply `min-secs`, `boot-unknown-clients`,
 //! `allow-bootp`, `allow-booting` and lease-limit billing; compute the
-//! lease time ([`leasetime`](super::leasetime)); build the new binding and
+//! lease time ([`super::leasetime`]); build the new binding and
 //! install it (unless `dhcp-cache-threshold` lets the current one be
 //! handed back unchanged); put the DHCP options ISC adds (message type,
 //! server identifier, lease time, subnet mask, ...) in the state; then
@@ -23,11 +23,10 @@ use super::eval::{EvalContext, EvalLease, ScopeEvaluator};
 use super::failover::FailoverHooks;
 use super::find::Chosen;
 use super::hosts::{HostId, Hosts};
-use super::isclog;
 use super::leasetime::{self, Adaptive, Inputs};
-use super::outcome::{LogLine, Outcome, Probe, Reply, ReplyFacts, ReplyKind};
+use super::outcome::{Outcome, Probe};
 use super::release::flag;
-use super::reply::{self, Header, Packing};
+use super::reply::Header;
 use super::request::{code, Request};
 use super::{Engine, PendingOffer};
 
@@ -64,9 +63,6 @@ pub(crate) const SV_ABANDON_LEASE_TIME: u32 = 89;
 pub(crate) const SV_PING_CLTT_SECS: u32 = 99;
 pub(crate) const SV_PING_TIMEOUT_MS: u32 = 100;
 
-/// ISC `DEFAULT_PING_CLTT_SECS`.
-const DEFAULT_PING_CLTT_SECS: i64 = 60;
-
 /// What `ack_lease` answers with (ISC's `offer` argument).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AckKind {
@@ -85,18 +81,18 @@ pub(crate) fn ulong(v: &[u8]) -> Option<i64> {
 }
 
 /// Everything `dhcp_reply` needs once `ack_lease` is done.
-struct Prepared {
-    kind: AckKind,
-    header: Header,
-    file: Option<Vec<u8>>,
-    sname: Option<Vec<u8>>,
-    mms: u16,
-    prl: Option<Vec<u8>>,
-    echo_client_id: bool,
-    agent: Option<Vec<u8>>,
-    from: std::net::Ipv4Addr,
-    got_server_identifier: bool,
-    terminate: bool,
+pub(crate) struct Prepared {
+    pub(crate) kind: AckKind,
+    pub(crate) header: Header,
+    pub(crate) file: Option<Vec<u8>>,
+    pub(crate) sname: Option<Vec<u8>>,
+    pub(crate) mms: u16,
+    pub(crate) prl: Option<Vec<u8>>,
+    pub(crate) echo_client_id: bool,
+    pub(crate) agent: Option<Vec<u8>>,
+    pub(crate) from: std::net::Ipv4Addr,
+    pub(crate) got_server_identifier: bool,
+    pub(crate) terminate: bool,
 }
 
 impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
@@ -115,7 +111,7 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
     }
 
     /// A server option of `state` as a four-byte number.
-    fn server_ulong(&mut self, cx: &EvalContext<'_>, state: &E::State<'_>, code: u32) -> Option<i64> {
+    pub(crate) fn server_ulong(&mut self, cx: &EvalContext<'_>, state: &E::State<'_>, code: u32) -> Option<i64> {
         self.eval.option(cx, state, SpaceId::SERVER, code).filter(|v| v.len() == 4).and_then(|v| ulong(&v))
     }
 
@@ -589,306 +585,5 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
         if !reply.0.bytes.is_empty() {
             out.reply = Some(reply.0);
         }
-    }
-
-    /// ISC `get_server_source_address` with the state as both source and
-    /// destination: the configured server identifier, else the
-    /// interface's first address (then also put in the reply).
-    pub(crate) fn server_source_address(
-        &mut self,
-        cx: &EvalContext<'_>,
-        state: &mut E::State<'_>,
-        iface_addr: Option<std::net::Ipv4Addr>,
-    ) -> std::net::Ipv4Addr {
-        let sid = u32::from(code::SERVER_IDENTIFIER);
-        if let Some(v) = self.eval.option(cx, state, SpaceId::DHCP, sid).filter(|v| v.len() == 4) {
-            return std::net::Ipv4Addr::new(v[0], v[1], v[2], v[3]);
-        }
-        match iface_addr {
-            Some(a) => {
-                self.eval.set_option(state, SpaceId::DHCP, sid, a.octets().to_vec());
-                a
-            }
-            None => std::net::Ipv4Addr::UNSPECIFIED,
-        }
-    }
-
-    /// ISC `use_host_decl_name`.
-    fn use_host_decl_name(&mut self, config: &Config, cx: &EvalContext<'_>, state: &mut E::State<'_>, host: Option<HostId>) {
-        let Some(h) = host else { return };
-        if self.eval.has_option(state, SpaceId::DHCP, u32::from(code::HOST_NAME)) {
-            return;
-        }
-        if flag(&mut self.eval, cx, state, SV_USE_HOST_DECL_NAMES).is_some_and(|f| f.value) {
-            let name = config.hosts[h].name.clone().into_bytes();
-            self.eval.set_option(state, SpaceId::DHCP, u32::from(code::HOST_NAME), name);
-        }
-    }
-
-    /// ISC `echo_client_id` into the same state; returns whether it is on.
-    pub(crate) fn echo_client_id(&mut self, cx: &EvalContext<'_>, state: &mut E::State<'_>, req: &Request<'_>) -> bool {
-        if !flag(&mut self.eval, cx, state, SV_ECHO_CLIENT_ID).is_some_and(|f| f.value) {
-            return false;
-        }
-        if let Some(cid) = req.client_id() {
-            self.eval.set_option(state, SpaceId::DHCP, u32::from(code::CLIENT_IDENTIFIER), cid.to_vec());
-        }
-        true
-    }
-
-    /// ISC `reuse_lease`: `(Some(ends), same_client)` when the current
-    /// binding is handed back unchanged.
-    #[allow(clippy::too_many_arguments)]
-    fn reuse_lease(
-        &mut self,
-        cx: &EvalContext<'_>,
-        state: &E::State<'_>,
-        idx: usize,
-        lt: &Lease,
-        host: Option<HostId>,
-        kind: AckKind,
-        now: i64,
-        out: &mut Outcome,
-    ) -> (Option<i64>, bool) {
-        let e = self.db.get(idx);
-        let l = &e.lease;
-        let same_client = e.host == host
-            && l.uid.as_deref().unwrap_or(&[]) == lt.uid.as_deref().unwrap_or(&[])
-            && l.hardware == lt.hardware;
-        let mut reused = None;
-        if !e.cannot_reuse && l.binding_state == BindingState::Active && same_client {
-            let thresh = self
-                .eval
-                .option(cx, state, SpaceId::SERVER, SV_CACHE_THRESHOLD)
-                .filter(|d| d.len() == 1 && d[0] < 100)
-                .map_or(leasetime::DEFAULT_CACHE_THRESHOLD, |d| i64::from(d[0]));
-            let l = &self.db.get(idx).lease;
-            if let Some(age) = leasetime::reusable(l.starts, l.ends, now, thresh) {
-                out.debug(format!(
-                    "reuse_lease: lease age {age} (secs) under {thresh}% threshold, reply with unaltered, existing lease for {}",
-                    l.ip
-                ));
-                reused = Some(l.ends);
-            }
-        }
-        self.db.get_mut(idx).cannot_reuse = reused.is_none() && kind == AckKind::Offer;
-        (reused, same_client)
-    }
-
-    /// ISC `do_ping_check`: the ping timeout in milliseconds when an offer
-    /// must wait for a ping.
-    fn ping_timeout(
-        &mut self,
-        cx: &EvalContext<'_>,
-        state: &E::State<'_>,
-        lease: &Lease,
-        original_cltt: i64,
-        same_client: bool,
-        now: i64,
-    ) -> Option<u64> {
-        if lease.binding_state == BindingState::Active {
-            return None;
-        }
-        if flag(&mut self.eval, cx, state, SV_PING_CHECKS).is_some_and(|f| !f.value) {
-            return None;
-        }
-        if same_client && original_cltt != 0 && lease.binding_state != BindingState::Abandoned {
-            let cltt_secs = self.server_ulong(cx, state, SV_PING_CLTT_SECS).unwrap_or(DEFAULT_PING_CLTT_SECS);
-            if now - original_cltt < cltt_secs {
-                return None;
-            }
-        }
-        let secs = self.server_ulong(cx, state, SV_PING_TIMEOUT).unwrap_or(1);
-        let ms = self.server_ulong(cx, state, SV_PING_TIMEOUT_MS).unwrap_or(0);
-        Some(if ms > 0 { ms as u64 } else { (secs as u64).saturating_mul(1000) })
-    }
-
-    /// ISC `dhcp_reply`: the reply and its log line.
-    #[allow(clippy::too_many_arguments)]
-    fn dhcp_reply(
-        &mut self,
-        config: &Config,
-        cx: &EvalContext<'_>,
-        state: &E::State<'_>,
-        req: &Request<'_>,
-        p: &Prepared,
-        lease: &Lease,
-        subnet: usize,
-    ) -> (Reply, LogLine) {
-        let file = p.file.as_deref().filter(|f| !f.is_empty());
-        let sname = p.sname.as_deref().filter(|s| !s.is_empty());
-        let overload = u8::from(file.is_none()) | (u8::from(sname.is_none()) << 1);
-        let packing = Packing {
-            mms: p.mms,
-            overload,
-            terminate: p.terminate,
-            bootp: p.kind == AckKind::Bootp,
-            prl: p.prl.as_deref(),
-            echo_client_id: p.echo_client_id,
-            agent: p.agent.as_deref(),
-            file: file.unwrap_or(&[]),
-            sname: sname.unwrap_or(&[]),
-        };
-        let (options, last) = reply::cons_options(&mut self.eval, cx, state, req, &packing);
-        let bytes = reply::emit(&p.header, options, last, &packing, req);
-        let what = match p.kind {
-            AckKind::Offer => "DHCPOFFER",
-            AckKind::Ack => "DHCPACK",
-            AckKind::Bootp => "BOOTREPLY",
-        };
-        let who = match &lease.hardware {
-            Some(h) => isclog::hw_addr(&h.addr),
-            None => isclog::hex_or_string(lease.uid.as_deref().unwrap_or(&[]), 60),
-        };
-        let iface = self.iface_name(req);
-        let log = LogLine::info(format!(
-            "{what} on {} to {who} {}via {}",
-            lease.ip,
-            isclog::host_part(lease.client_hostname.as_deref()),
-            isclog::via(req.repr.giaddr, &iface)
-        ));
-        let receiving = self.interfaces.get(req.iface).and_then(|i| i.shared_network);
-        let facts = ReplyFacts {
-            kind: match p.kind {
-                AckKind::Offer => ReplyKind::Offer,
-                AckKind::Ack => ReplyKind::Ack,
-                AckKind::Bootp => ReplyKind::BootReply,
-            },
-            giaddr: req.repr.giaddr,
-            ciaddr: req.repr.ciaddr,
-            yiaddr: lease.ip,
-            broadcast_flag: p.header.flags & FLAG_BROADCAST != 0,
-            hlen: p.header.hlen,
-            chaddr: p.header.chaddr,
-            got_server_identifier: p.got_server_identifier,
-            lease_on_receiving_network: receiving == Some(config.subnets[subnet].shared_network),
-            source: req.source,
-            relay_port: req.relay_port(),
-        };
-        (Reply { bytes, facts, iface: req.iface, from: p.from }, log)
-    }
-
-    /// ISC `check_pool_threshold` (`log-threshold-high`/`-low`).
-    fn check_pool_threshold(
-        &mut self,
-        config: &Config,
-        cx: &EvalContext<'_>,
-        state: &E::State<'_>,
-        pool: usize,
-        lease: &Lease,
-        out: &mut Outcome,
-    ) {
-        let shared = config.shared_networks.get(config.pools[pool].shared_network).map_or("no name", |s| s.name.as_str());
-        let st = self.db.pool(pool);
-        let count = st.lease_count;
-        let used = count - (st.free_leases + st.backup_leases);
-        if st.logged {
-            if used <= st.low_threshold {
-                let st = self.db.pool_mut(pool);
-                st.low_threshold = 0;
-                st.logged = false;
-                out.error(format!(
-                    "Pool threshold reset - shared subnet: {shared}; address: {}; low threshold {used}/{count}.",
-                    lease.ip
-                ));
-            }
-            return;
-        }
-        let int = |eval: &mut E, code| -> Option<i64> {
-            let v = eval.option(cx, state, SpaceId::SERVER, code)?;
-            v.first().map(|&b| i64::from(b))
-        };
-        let Some(high) = int(&mut self.eval, SV_LOG_THRESHOLD_HIGH) else { return };
-        if high <= 0 || high > 100 {
-            return;
-        }
-        let percent = |n: i64, p: i64| if n > i64::from(i32::MAX) / 100 { n / 100 * p } else { n * p / 100 };
-        if used < percent(count, high) {
-            return;
-        }
-        out.error(format!(
-            "Pool threshold exceeded - shared subnet: {shared}; address: {}; high threshold {high}% {used}/{count}.",
-            lease.ip
-        ));
-        let low = int(&mut self.eval, SV_LOG_THRESHOLD_LOW).filter(|&l| l <= 100).unwrap_or(0);
-        if low < high {
-            let st = self.db.pool_mut(pool);
-            st.logged = true;
-            st.low_threshold = percent(count, low);
-        }
-    }
-
-    /// Records (or clears) the billing of lease `idx`, in the engine and in
-    /// the lease record the file gets.
-    fn set_billing(&mut self, config: &Config, idx: usize, class: Option<ClassRef>) {
-        let record = class.map(|c| self.classes.billing_record(config, c));
-        let e = self.db.get_mut(idx);
-        e.billing = class;
-        e.lease.billing_class = record;
-    }
-
-    /// ISC's per-class billing in `ack_lease`; false when the client must
-    /// not get the lease (every matching class is at its limit).
-    fn bill(&mut self, config: &Config, idx: usize, classes: &[ClassRef], kind: AckKind, msg: &str, out: &mut Outcome) -> bool {
-        if let Some(b) = self.db.get(idx).billing {
-            if !classes.contains(&b) {
-                self.classes.unbill(b);
-                self.set_billing(config, idx, None);
-                let e = self.db.get_mut(idx);
-                if e.lease.binding_state == BindingState::Active {
-                    e.cannot_reuse = true;
-                }
-            }
-        }
-        if self.db.get(idx).billing.is_none() {
-            let mut tried = 0;
-            let mut cname = String::new();
-            let mut billed = None;
-            for &c in classes {
-                if self.classes.lease_limit(config, c) == 0 {
-                    continue;
-                }
-                tried += 1;
-                if self.classes.bill(config, c) {
-                    billed = Some(c);
-                    break;
-                }
-                cname = self.classes.name(config, c).to_string();
-            }
-            if tried != 0 && billed.is_none() {
-                out.info(format!(
-                    "{msg}: no available billing: lease limit reached in all matching classes (last: '{cname}')"
-                ));
-                return false;
-            }
-            self.set_billing(config, idx, billed);
-            if let Some(c) = billed {
-                if kind == AckKind::Offer && self.db.get(idx).lease.binding_state != BindingState::Active {
-                    self.classes.unbill(c);
-                    self.set_billing(config, idx, None);
-                }
-            }
-            if self.db.get(idx).billing.is_some() {
-                self.db.get_mut(idx).cannot_reuse = true;
-            }
-        }
-        true
-    }
-
-    /// The reply held back for a ping, once the ping is settled.
-    pub fn continue_offer(&mut self, now: i64, probe: u64, result: super::ProbeResult) -> Outcome {
-        let mut out = Outcome::default();
-        let Some(p) = self.pending.remove(&probe) else { return out };
-        self.db.get_mut(p.lease).pending = None;
-        match result {
-            super::ProbeResult::Timeout => {
-                out.logs.push(p.log);
-                if !p.reply.bytes.is_empty() {
-                    out.reply = Some(p.reply);
-                }
-            }
-            super::ProbeResult::Answered => self.abandon_lease(p.lease, "pinged before offer", now, &mut out),
-        }
-        out
     }
 }

@@ -21,19 +21,22 @@
 //! [`classify`] puts it in classes, the handlers in [`dhcp`], [`inform`]
 //! and [`bootp`] find or allocate a lease ([`find`], [`allocate`],
 //! [`leasedb`]), [`ack`] computes the binding and the option state by
-//! running the configuration's scopes through the [`eval`] interface, and
-//! [`reply`] packs the answer. A pool shared with a failover partner
+//! running the configuration's scopes through the [`eval`] interface
+//! ([`isc_eval`] for the crate's evaluator) with [`leasetime`] and
+//! [`billing`], and [`grant`] with [`reply`] packs the answer. A pool shared with a failover partner
 //! consults [`failover::FailoverHooks`].
 
 pub mod ack;
 pub mod agent;
 pub mod allocate;
+pub mod billing;
 pub mod bootp;
 pub mod classify;
 pub mod dhcp;
 pub mod eval;
 pub mod failover;
 pub mod find;
+pub mod grant;
 pub mod hosts;
 pub mod inform;
 pub mod isc_eval;
