@@ -9,7 +9,7 @@ TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 BIN := $(TARGET_DIR)/release/dhcpd
 DEB_DIR := $(TARGET_DIR)/debian
 
-.PHONY: all build test conformance demo bench bench-parse fuzz install package package-test clean
+.PHONY: all build test conformance engine-vs-isc demo bench bench-parse bench-engine fuzz install package package-test clean
 
 all: build
 
@@ -29,6 +29,12 @@ test:
 conformance:
 	$(CARGO) test --test conformance -- --nocapture
 
+## engine-vs-isc: the engine and ISC dhcpd answer the same scripted
+## clients in network namespaces the test makes; replies, log lines and
+## lease files compared (needs root, ip(8) and /usr/sbin/dhcpd)
+engine-vs-isc:
+	$(CARGO) test --test engine_vs_isc -- --ignored --test-threads 1
+
 ## demo: the network-namespace demo lab (a server and clients in their own
 ## namespaces) needs the server, which is not there yet
 demo: build
@@ -39,7 +45,11 @@ demo: build
 	@$(BIN) --version
 
 ## bench: all benchmarks
-bench: bench-parse
+bench: bench-parse bench-engine
+
+## bench-engine: DISCOVER+REQUEST exchanges through the engine alone (no IO)
+bench-engine:
+	$(CARGO) bench --bench engine_dora
 
 ## bench-parse: `dhcpd -t` on 1,000 subnets + 100,000 hosts, ours vs ISC
 ## (time and peak RSS)
