@@ -9,6 +9,7 @@
 //! tables (and the others the declaration families need) while parsing.
 
 use crate::conf::fasthash::FastMap as HashMap;
+use crate::conf::name_index::NameIndex;
 
 use super::super::keywords::Keyword as K;
 use super::super::lexer::Token;
@@ -45,8 +46,9 @@ pub(crate) enum NamedGroupEntry {
 /// lists that decide later declarations' fate.
 #[derive(Debug, Default)]
 pub struct DeclState {
-    /// Host name → index into `Config::hosts` (ISC `host_name_hash`).
-    pub(crate) host_by_name: HashMap<String, usize>,
+    /// Host name → index into `Config::hosts` (ISC `host_name_hash`); the
+    /// names themselves are read from the hosts.
+    pub(crate) host_by_name: NameIndex,
     /// Group name → entry (ISC `group_name_hash`).
     pub(crate) named_group_by_name: HashMap<String, NamedGroupEntry>,
     /// The subnet entered last: the head of ISC's global subnet list, the
@@ -103,7 +105,7 @@ impl Parser<'_> {
         }
         let idx = self.config.hosts.len();
         self.config.hosts.push(Host {
-            name: name.clone(),
+            name,
             group: hgroup,
             hardware: None,
             fixed_addresses: None,
@@ -164,22 +166,26 @@ impl Parser<'_> {
         // Nothing else can declare a host while this one is open, so it is
         // still the last one.
         let host = self.config.hosts.pop().expect("the host being declared");
+        let hosts = &self.config.hosts;
+        let existing = self.decl.host_by_name.get(host.name.as_bytes(), |i| hosts[i].name.as_bytes());
         if deleted {
-            if let Some(&old) = self.decl.host_by_name.get(&host.name) {
+            if let Some(old) = existing {
                 // Configuration hosts are static: ISC keeps the name taken,
                 // flagged deleted, so a later declaration may replace it.
                 self.config.hosts[old].deleted = true;
             }
             return Ok(());
         }
-        if let Some(&old) = self.decl.host_by_name.get(&host.name) {
+        if let Some(old) = existing {
             if !self.config.hosts[old].deleted {
                 self.parse_warn(format!("host {}: already exists", host.name));
                 return Ok(());
             }
         }
-        self.decl.host_by_name.insert(host.name.clone(), self.config.hosts.len());
+        let pos = self.config.hosts.len();
         self.config.hosts.push(host);
+        let hosts = &self.config.hosts;
+        self.decl.host_by_name.insert(hosts[pos].name.as_bytes(), pos, |i| hosts[i].name.as_bytes());
         Ok(())
     }
 
