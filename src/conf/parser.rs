@@ -92,6 +92,9 @@ pub struct Parser<'l> {
     /// `Database file:` / `PID file:` lines (set by the post-parse checks
     /// when they get that far).
     pub paths_logged_at: Option<usize>,
+    /// A buffer reused for short byte strings (IPv4 addresses) rather than
+    /// allocating one each time.
+    pub(crate) scratch: Vec<u8>,
 }
 
 impl<'l> Parser<'l> {
@@ -110,6 +113,7 @@ impl<'l> Parser<'l> {
             user_options: Default::default(),
             decl: Default::default(),
             paths_logged_at: None,
+            scratch: Vec::new(),
         }
     }
 
