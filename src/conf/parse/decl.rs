@@ -164,11 +164,12 @@ impl Parser<'_> {
         }
         self.leave();
         // Nothing else can declare a host while this one is open, so it is
-        // still the last one.
-        let host = self.config.hosts.pop().expect("the host being declared");
+        // still the last one; it stays in place unless it is not kept.
+        debug_assert_eq!(idx + 1, self.config.hosts.len());
         let hosts = &self.config.hosts;
-        let existing = self.decl.host_by_name.get(host.name.as_bytes(), |i| hosts[i].name.as_bytes());
+        let existing = self.decl.host_by_name.get(hosts[idx].name.as_bytes(), |i| hosts[i].name.as_bytes());
         if deleted {
+            self.config.hosts.truncate(idx);
             if let Some(old) = existing {
                 // Configuration hosts are static: ISC keeps the name taken,
                 // flagged deleted, so a later declaration may replace it.
@@ -178,14 +179,14 @@ impl Parser<'_> {
         }
         if let Some(old) = existing {
             if !self.config.hosts[old].deleted {
-                self.parse_warn(format!("host {}: already exists", host.name));
+                let message = format!("host {}: already exists", self.config.hosts[idx].name);
+                self.config.hosts.truncate(idx);
+                self.parse_warn(message);
                 return Ok(());
             }
         }
-        let pos = self.config.hosts.len();
-        self.config.hosts.push(host);
         let hosts = &self.config.hosts;
-        self.decl.host_by_name.insert(hosts[pos].name.as_bytes(), pos, |i| hosts[i].name.as_bytes());
+        self.decl.host_by_name.insert(hosts[idx].name.as_bytes(), idx, |i| hosts[i].name.as_bytes());
         Ok(())
     }
 
