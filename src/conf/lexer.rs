@@ -192,6 +192,17 @@ pub struct Position {
     pub text: Vec<u8>,
 }
 
+/// What [`Lexer::get_raw_token`] does with whitespace.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ws {
+    /// Return it as a token.
+    Keep,
+    /// Drop it (a look-ahead).
+    Skip,
+    /// Drop it, noting the current line buffer after each run.
+    SkipTrackingLine,
+}
+
 fn is_space(c: i32) -> bool {
     matches!(c, 0x20 | 0x09 | 0x0a | 0x0b | 0x0c | 0x0d)
 }
@@ -369,12 +380,27 @@ impl Lexer {
         !self.events.is_empty()
     }
 
-    fn get_raw_token(&mut self) -> Token {
+    /// Reads one token (ISC `get_raw_token`). With [`Ws::Keep`] a run of
+    /// whitespace is a token; otherwise it is read and dropped here and the
+    /// next token read at once, as the callers would by asking again
+    /// (whitespace leaves the token start alone), without a round trip per
+    /// run. [`Ws::SkipTrackingLine`] also updates `token_line` after each
+    /// run, as ISC's `next_token` does between the tokens it drops (its
+    /// `peek_token` does not), which a message raised by the next token
+    /// shows.
+    fn get_raw_token(&mut self, ws: Ws) -> Token {
         loop {
             let (l, p) = (self.line, self.col());
             let c = self.get_char();
             if !(c == b'\n' as i32 && self.eol_token) && is_space(c) {
-                return self.read_whitespace(c);
+                let t = self.read_whitespace(c);
+                if ws == Ws::Keep || t != Token::Whitespace {
+                    return t;
+                }
+                if ws == Ws::SkipTrackingLine {
+                    self.token_line = self.lines.cur;
+                }
+                continue;
             }
             if c == b'#' as i32 {
                 self.skip_to_eol();
@@ -445,6 +471,7 @@ impl Lexer {
         Token::Whitespace
     }
 
+    #[inline(never)]
     fn read_string(&mut self) -> Token {
         let mut i = 0usize;
         let mut escape = 0u8; // 0: none, 1: after '\', 2..: inside a numeric escape
@@ -638,16 +665,15 @@ impl Lexer {
                 t
             }
             None => {
-                let t = self.get_raw_token();
+                let t = self.get_raw_token(if raw { Ws::Keep } else { Ws::SkipTrackingLine });
                 self.token_line = self.lines.cur;
                 t
             }
         };
-        if !raw {
-            while token == Token::Whitespace {
-                token = self.get_raw_token();
-                self.token_line = self.lines.cur;
-            }
+        // Only a looked-ahead token can be whitespace here.
+        if !raw && token == Token::Whitespace {
+            token = self.get_raw_token(Ws::SkipTrackingLine);
+            self.token_line = self.lines.cur;
         }
         token
     }
@@ -660,13 +686,7 @@ impl Lexer {
         if need {
             self.saved_col = self.token_start_col;
             self.saved_line = self.token_start_line;
-            let mut t;
-            loop {
-                t = self.get_raw_token();
-                if raw || t != Token::Whitespace {
-                    break;
-                }
-            }
+            let t = self.get_raw_token(if raw { Ws::Keep } else { Ws::Skip });
             if self.token_start_line != self.saved_line {
                 self.token_line = self.lines.cur ^ 1;
             }
