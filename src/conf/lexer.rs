@@ -422,8 +422,8 @@ impl Lexer {
                 return self.read_num_or_name(c);
             }
             if c == EOF {
-                self.token_len = 0;
-                self.value_is_punct = false;
+                // ISC leaves the value of the previous token in place, so
+                // a message quoting the value at end of file quotes it.
                 return Token::Eof;
             }
             self.token_start_line = l;

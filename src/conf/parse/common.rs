@@ -126,7 +126,7 @@ impl Parser<'_> {
         let mut b = std::mem::take(&mut self.scratch);
         b.clear();
         let ok = self.parse_numeric_aggregate_into(4, Some(b'.'), 10, 8, &mut b)?;
-        let addr = if ok { Some(Ipv4Addr::new(b[0], b[1], b[2], b[3])) } else { None };
+        let addr = if ok { Some(ipv4_padded(&b)) } else { None };
         self.scratch = b;
         Ok(addr)
     }
@@ -189,6 +189,7 @@ impl Parser<'_> {
         size: u32,
         out: &mut Vec<u8>,
     ) -> PResult<bool> {
+        let start = out.len();
         let mut count = 0usize;
         loop {
             if count > 0 {
@@ -216,6 +217,11 @@ impl Parser<'_> {
             let t = self.next_token()?;
             if t == Token::Eof {
                 self.parse_warn("unexpected end of file");
+                // With no fixed count and nothing read, ISC has no buffer
+                // to return: the caller sees a failure.
+                if max == 0 && out.len() == start {
+                    return Ok(false);
+                }
                 break;
             }
             if t != Token::Number && (base != 16 || t != Token::NumberOrName) {
@@ -235,6 +241,9 @@ impl Parser<'_> {
                 break;
             }
         }
+        // A fixed count cut short by end of file returns the numbers read
+        // so far: ISC hands back its caller's buffer with the rest left as
+        // it was, which only the caller knows (see `ipv4_padded`).
         Ok(true)
     }
 
@@ -583,6 +592,16 @@ impl Parser<'_> {
     }
 }
 
+/// An address from up to four bytes; bytes an end of file left unread are
+/// zero (ISC leaves its fresh stack buffer as it was).
+fn ipv4_padded(b: &[u8]) -> Ipv4Addr {
+    let mut a = [0u8; 4];
+    for (d, s) in a.iter_mut().zip(b) {
+        *d = *s;
+    }
+    Ipv4Addr::from(a)
+}
+
 /// The value of a base64 digit, `None` for anything else.
 fn base64_value(c: u8) -> Option<u32> {
     match c {
@@ -713,6 +732,11 @@ mod tests {
         let mut p = parser_over("10.1.2;", &l);
         assert_eq!(p.parse_ip_addr().unwrap(), None);
         assert_eq!(p.diagnostics[0].message, "too few numbers.");
+        // End of file inside an address: reported, and the address padded.
+        let mut p = parser_over("address 10.1.2.", &l);
+        p.next_token().unwrap();
+        assert_eq!(p.parse_ip_addr_or_hostname().unwrap(), Some(AddrOrName::Addr(Ipv4Addr::new(10, 1, 2, 0))));
+        assert_eq!(p.diagnostics[0].message, "unexpected end of file");
     }
 
     #[test]
