@@ -134,6 +134,9 @@ impl Parser<'_> {
             }
             _ => own,
         };
+        if self.config.groups[scope].statements.is_empty() {
+            return;
+        }
         let statements = self.config.groups[scope].statements.clone();
         let mut found = None;
         self.find_uid_statements(&statements, false, &mut found);
