@@ -281,7 +281,7 @@ impl Parser<'_> {
             return Ok(false);
         }
         let option = format!("{}.{}", option.space, option.name);
-        self.config.hosts[host].host_identifier = Some(HostIdentifier { option, relays, value });
+        self.config.hosts[host].host_identifier = Some(Box::new(HostIdentifier { option, relays, value }));
         Ok(true)
     }
 
