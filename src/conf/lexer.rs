@@ -203,20 +203,56 @@ enum Ws {
     SkipTrackingLine,
 }
 
+// Character classes of the C locale, as ISC's `isspace` and friends see
+// them, in one table lookup per character.
+const SPACE: u8 = 1;
+const DIGIT: u8 = 2;
+const ALPHA: u8 = 4;
+const HEX: u8 = 8;
+/// What a name or number may continue with: letters, digits, `-` and `_`.
+const NAME: u8 = 16;
+
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        let mut k = 0;
+        if matches!(c, 0x20 | 0x09..=0x0d) {
+            k |= SPACE;
+        }
+        if c.is_ascii_digit() {
+            k |= DIGIT | HEX | NAME;
+        }
+        if c.is_ascii_alphabetic() {
+            k |= ALPHA | NAME;
+        }
+        if c.is_ascii_hexdigit() {
+            k |= HEX;
+        }
+        if c == b'-' || c == b'_' {
+            k |= NAME;
+        }
+        t[i] = k;
+        i += 1;
+    }
+    t
+};
+
+/// The classes of a character from `get_char`; EOF (-1) has none, like
+/// the byte 0xFF it shares a table slot with.
+#[inline(always)]
+fn class(c: i32) -> u8 {
+    CLASS[c as u8 as usize]
+}
 fn is_space(c: i32) -> bool {
-    matches!(c, 0x20 | 0x09 | 0x0a | 0x0b | 0x0c | 0x0d)
+    class(c) & SPACE != 0
 }
 fn is_digit(c: i32) -> bool {
-    (b'0' as i32..=b'9' as i32).contains(&c)
+    class(c) & DIGIT != 0
 }
 fn is_alpha(c: i32) -> bool {
-    (b'a' as i32..=b'z' as i32).contains(&c) || (b'A' as i32..=b'Z' as i32).contains(&c)
-}
-fn is_alnum(c: i32) -> bool {
-    is_digit(c) || is_alpha(c)
-}
-fn is_xdigit(c: i32) -> bool {
-    is_digit(c) || (b'a' as i32..=b'f' as i32).contains(&c) || (b'A' as i32..=b'F' as i32).contains(&c)
+    class(c) & ALPHA != 0
 }
 
 impl Lexer {
@@ -573,32 +609,31 @@ impl Lexer {
         // 0xFF): scan them straight from the input, then read the one that
         // ends the token as ISC does.
         let rest = &self.input[self.pos..];
-        let mut i = 1usize;
-        let mut finished = false;
-        while i < TOKEN_BUFFER {
-            let c = match rest.get(i - 1) {
-                Some(&b) if b < 0x80 => b as i32,
-                _ => {
-                    finished = true;
-                    break;
-                }
-            };
-            // Promote Number -> NumberOrName -> Name, never demote,
-            // except that `0x` followed by a hex digit is a number again.
-            if kind == Kind::Number && is_digit(c) {
-            } else if matches!(kind, Kind::Number | Kind::NumberOrName) && is_xdigit(c) {
-                kind = Kind::NumberOrName;
-            } else if i == 2 && is_xdigit(c) && first == b'0' as i32 && (rest[0] == b'x' || rest[0] == b'X') {
-                kind = Kind::NumberOrName;
-            } else if c == b'-' as i32 || c == b'_' as i32 || is_alnum(c) {
-                kind = Kind::Name;
-            } else {
-                finished = true;
+        let limit = rest.len().min(TOKEN_BUFFER - 1);
+        let mut n = 0usize;
+        while n < limit {
+            let b = rest[n];
+            let k = CLASS[b as usize];
+            if k & NAME == 0 {
                 break;
             }
-            self.tokbuf[i] = c as u8;
-            i += 1;
+            // Promote Number -> NumberOrName -> Name, never demote,
+            // except that `0x` followed by a hex digit is a number again.
+            kind = match kind {
+                Kind::Number if k & DIGIT != 0 => Kind::Number,
+                Kind::Number | Kind::NumberOrName if k & HEX != 0 => Kind::NumberOrName,
+                _ if n == 1 && k & HEX != 0 && first == b'0' as i32 && (rest[0] | 0x20) == b'x' => {
+                    Kind::NumberOrName
+                }
+                _ => Kind::Name,
+            };
+            self.tokbuf[n + 1] = b;
+            n += 1;
         }
+        // Stopped by a character (or the end of the input) rather than by
+        // a full buffer.
+        let finished = n < TOKEN_BUFFER - 1;
+        let i = n + 1;
         self.finish_word(i, finished, "numeric token larger than internal buffer");
         match kind {
             Kind::Number => Token::Number,
@@ -628,25 +663,25 @@ impl Lexer {
     }
 
     fn read_num_or_name(&mut self, first: i32) -> Token {
-        let mut token = Token::NumberOrName;
         self.tokbuf[0] = first as u8;
         let rest = &self.input[self.pos..];
-        let mut i = 1usize;
-        let mut finished = false;
-        while i < TOKEN_BUFFER {
-            let b = match rest.get(i - 1) {
-                Some(&b) if b == b'-' || b == b'_' || b.is_ascii_alphanumeric() => b,
-                _ => {
-                    finished = true;
-                    break;
-                }
-            };
-            if !b.is_ascii_hexdigit() {
-                token = Token::Name;
+        let limit = rest.len().min(TOKEN_BUFFER - 1);
+        // HEX stays set while every character after the first is a hex digit.
+        let mut all_hex = HEX;
+        let mut n = 0usize;
+        while n < limit {
+            let b = rest[n];
+            let k = CLASS[b as usize];
+            if k & NAME == 0 {
+                break;
             }
-            self.tokbuf[i] = b;
-            i += 1;
+            all_hex &= k;
+            self.tokbuf[n + 1] = b;
+            n += 1;
         }
+        let token = if all_hex != 0 { Token::NumberOrName } else { Token::Name };
+        let finished = n < TOKEN_BUFFER - 1;
+        let i = n + 1;
         self.finish_word(i, finished, "token larger than internal buffer");
         match keywords::lookup(&self.tokbuf[..self.token_len]) {
             Some(k) => Token::Kw(k),
