@@ -35,6 +35,28 @@ impl NameIndex {
         self.len
     }
 
+    /// Hints the CPU to bring `name`'s first slot into the cache. On a
+    /// big table a lookup is a cache miss (a tenth of `dhcpd -t` on
+    /// 100,000 hosts); started early, it overlaps other work.
+    #[inline]
+    pub fn prefetch(&self, name: &[u8]) {
+        if self.slots.is_empty() {
+            return;
+        }
+        let slot = &self.slots[self.slot_of(hash(name))];
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: a prefetch is only a hint: it reads nothing the program
+        // can observe and cannot fault, whatever the address (here a valid
+        // reference into the table anyway). SSE, which provides it, is part
+        // of the x86_64 baseline.
+        unsafe {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            _mm_prefetch::<_MM_HINT_T0>((slot as *const u64).cast::<i8>());
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = slot;
+    }
+
     /// True when nothing is indexed.
     pub fn is_empty(&self) -> bool {
         self.len == 0

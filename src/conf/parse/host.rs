@@ -23,6 +23,9 @@ impl Parser<'_> {
             self.skip_to_semi()?;
             return Ok(());
         };
+        // The name is looked up once the body is read; start fetching its
+        // slot now so the body's parsing hides the cache miss.
+        self.decl.host_by_name.prefetch(name.as_bytes());
         let hgroup = self.clone_group(group, ScopeKind::Host);
         if !self.parse_lbrace()? {
             return Ok(());
