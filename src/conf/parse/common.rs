@@ -230,7 +230,13 @@ impl Parser<'_> {
                 return Ok(false);
             }
             match plain_number(self.lex.value_cstr(), base, size) {
-                Some(v) => out.extend_from_slice(&v.to_be_bytes()[(4 - size as usize / 8)..]),
+                // Fixed-size appends: a slice of computed length would cost
+                // a memcpy call per number.
+                Some(v) => match size {
+                    8 => out.push(v as u8),
+                    16 => out.extend_from_slice(&(v as u16).to_be_bytes()),
+                    _ => out.extend_from_slice(&v.to_be_bytes()),
+                },
                 None => {
                     let text = self.lex.value_cstr().to_vec();
                     self.convert_num_into(&text, base, size, out);
@@ -595,6 +601,9 @@ impl Parser<'_> {
 /// An address from up to four bytes; bytes an end of file left unread are
 /// zero (ISC leaves its fresh stack buffer as it was).
 fn ipv4_padded(b: &[u8]) -> Ipv4Addr {
+    if let [a, b, c, d, ..] = *b {
+        return Ipv4Addr::new(a, b, c, d);
+    }
     let mut a = [0u8; 4];
     for (d, s) in a.iter_mut().zip(b) {
         *d = *s;
