@@ -36,9 +36,10 @@ impl Hasher for FxHasher {
         }
         let rest = chunks.remainder();
         if !rest.is_empty() {
-            let mut buf = [0u8; 8];
-            buf[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(buf) ^ ((rest.len() as u64) << 56));
+            // The tail as a little-endian word, zero-padded (built byte by
+            // byte: copying a slice of computed length calls memcpy).
+            let word = rest.iter().rev().fold(0u64, |w, &b| w << 8 | b as u64);
+            self.add(word ^ ((rest.len() as u64) << 56));
         }
     }
 

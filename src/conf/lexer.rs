@@ -89,10 +89,8 @@ pub struct Lexer {
     /// When set, a newline is a token of its own (line-oriented files).
     eol_token: bool,
     line: u32,
-    col: u32,
-    lines: [[u8; LINE_BUFFER + 1]; 2],
-    cur_line: usize,
-    prev_line: usize,
+    lines: LineBuffers,
+    /// The line buffer (0 or 1) an error message shows (ISC `token_line`).
     token_line: usize,
     /// The look-ahead token, if any (ISC's `token`, 0 meaning none).
     peeked: Option<Token>,
@@ -110,25 +108,77 @@ pub struct Lexer {
     events: Vec<(u32, u32, usize, LexEvent)>,
 }
 
+/// ISC's two 80-column line buffers and its column counter, kept as the
+/// input offsets they would be filled from rather than filled byte by byte.
+///
+/// ISC copies every character it reads into the current line's buffer (up
+/// to 80) and counts the column; at a newline it swaps buffers and starts
+/// the other one afresh. A buffer therefore always holds the characters
+/// read since its line began, minus the 0xFF bytes (read as EOF, neither
+/// copied nor counted), cut at 80; the column is one more than their
+/// number. Both follow from where the line began and how far the scanner
+/// has read, so they are computed only when a token starts or a message
+/// needs them, and a saved position is a few words.
+#[derive(Clone, Copy, Debug)]
+struct LineBuffers {
+    /// Input offset where each buffer's line begins.
+    start: [usize; 2],
+    /// Input offset of the newline that ended each buffer's line (for the
+    /// current buffer: the line before, unused).
+    end: [usize; 2],
+    /// The buffer of the line being read (ISC `cur_line`); the other is
+    /// ISC's `prev_line`.
+    cur: usize,
+    /// 0xFF bytes read on the current line.
+    skipped: usize,
+    /// Where the current line's text stops for good once the scanner gave
+    /// up (fatal whitespace), though its position jumps to the end.
+    frozen: Option<usize>,
+}
+
 /// A saved scan position; see [`Lexer::snapshot`].
 #[derive(Clone)]
 pub struct LexerSnapshot {
     pos: usize,
     pushed_back: bool,
     line: u32,
-    col: u32,
-    lines: [[u8; LINE_BUFFER + 1]; 2],
-    cur_line: usize,
-    prev_line: usize,
+    lines: LineBuffers,
     token_line: usize,
     peeked: Option<Token>,
     saved_line: u32,
     saved_col: u32,
     token_start_line: u32,
     token_start_col: u32,
-    token: Vec<u8>,
+    token: SavedToken,
     punct_value: u8,
     value_is_punct: bool,
+}
+
+/// The token buffer up to the current token, inline when short (numbers
+/// and names, which is what the parser saves positions around).
+#[derive(Clone)]
+struct SavedToken {
+    len: usize,
+    short: [u8; 32],
+    long: Vec<u8>,
+}
+
+impl SavedToken {
+    fn new(token: &[u8]) -> Self {
+        let mut short = [0u8; 32];
+        let long = match short.get_mut(..token.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(token);
+                Vec::new()
+            }
+            None => token.to_vec(),
+        };
+        SavedToken { len: token.len(), short, long }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        self.short.get(..self.len).unwrap_or(&self.long)
+    }
 }
 
 /// Where an error should point: ISC's `lexline`, `lexchar` and `token_line`.
@@ -142,20 +192,67 @@ pub struct Position {
     pub text: Vec<u8>,
 }
 
+/// What [`Lexer::get_raw_token`] does with whitespace.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ws {
+    /// Return it as a token.
+    Keep,
+    /// Drop it (a look-ahead).
+    Skip,
+    /// Drop it, noting the current line buffer after each run.
+    SkipTrackingLine,
+}
+
+// Character classes of the C locale, as ISC's `isspace` and friends see
+// them, in one table lookup per character.
+const SPACE: u8 = 1;
+const DIGIT: u8 = 2;
+const ALPHA: u8 = 4;
+const HEX: u8 = 8;
+/// What a name or number may continue with: letters, digits, `-` and `_`.
+const NAME: u8 = 16;
+
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        let mut k = 0;
+        if matches!(c, 0x20 | 0x09..=0x0d) {
+            k |= SPACE;
+        }
+        if c.is_ascii_digit() {
+            k |= DIGIT | HEX | NAME;
+        }
+        if c.is_ascii_alphabetic() {
+            k |= ALPHA | NAME;
+        }
+        if c.is_ascii_hexdigit() {
+            k |= HEX;
+        }
+        if c == b'-' || c == b'_' {
+            k |= NAME;
+        }
+        t[i] = k;
+        i += 1;
+    }
+    t
+};
+
+/// The classes of a character from `get_char`; EOF (-1) has none, like
+/// the byte 0xFF it shares a table slot with.
+#[inline(always)]
+fn class(c: i32) -> u8 {
+    CLASS[c as u8 as usize]
+}
 fn is_space(c: i32) -> bool {
-    matches!(c, 0x20 | 0x09 | 0x0a | 0x0b | 0x0c | 0x0d)
+    class(c) & SPACE != 0
 }
 fn is_digit(c: i32) -> bool {
-    (b'0' as i32..=b'9' as i32).contains(&c)
+    class(c) & DIGIT != 0
 }
 fn is_alpha(c: i32) -> bool {
-    (b'a' as i32..=b'z' as i32).contains(&c) || (b'A' as i32..=b'Z' as i32).contains(&c)
-}
-fn is_alnum(c: i32) -> bool {
-    is_digit(c) || is_alpha(c)
-}
-fn is_xdigit(c: i32) -> bool {
-    is_digit(c) || (b'a' as i32..=b'f' as i32).contains(&c) || (b'A' as i32..=b'F' as i32).contains(&c)
+    class(c) & ALPHA != 0
 }
 
 impl Lexer {
@@ -167,10 +264,7 @@ impl Lexer {
             pushed_back: false,
             eol_token: false,
             line: 1,
-            col: 1,
-            lines: [[0; LINE_BUFFER + 1]; 2],
-            cur_line: 0,
-            prev_line: 1,
+            lines: LineBuffers { start: [0; 2], end: [0; 2], cur: 0, skipped: 0, frozen: None },
             token_line: 0,
             peeked: None,
             saved_line: 0,
@@ -193,17 +287,14 @@ impl Lexer {
             pos: self.pos,
             pushed_back: self.pushed_back,
             line: self.line,
-            col: self.col,
             lines: self.lines,
-            cur_line: self.cur_line,
-            prev_line: self.prev_line,
             token_line: self.token_line,
             peeked: self.peeked,
             saved_line: self.saved_line,
             saved_col: self.saved_col,
             token_start_line: self.token_start_line,
             token_start_col: self.token_start_col,
-            token: self.tokbuf[..self.token_len].to_vec(),
+            token: SavedToken::new(&self.tokbuf[..self.token_len]),
             punct_value: self.punct_value,
             value_is_punct: self.value_is_punct,
         }
@@ -214,18 +305,16 @@ impl Lexer {
         self.pos = s.pos;
         self.pushed_back = s.pushed_back;
         self.line = s.line;
-        self.col = s.col;
         self.lines = s.lines;
-        self.cur_line = s.cur_line;
-        self.prev_line = s.prev_line;
         self.token_line = s.token_line;
         self.peeked = s.peeked;
         self.saved_line = s.saved_line;
         self.saved_col = s.saved_col;
         self.token_start_line = s.token_start_line;
         self.token_start_col = s.token_start_col;
-        self.token_len = s.token.len();
-        self.tokbuf[..s.token.len()].copy_from_slice(&s.token);
+        let token = s.token.bytes();
+        self.token_len = token.len();
+        self.tokbuf[..token.len()].copy_from_slice(token);
         self.punct_value = s.punct_value;
         self.value_is_punct = s.value_is_punct;
         self.events.clear();
@@ -237,34 +326,68 @@ impl Lexer {
         self
     }
 
+    /// Reads one character (ISC `get_char`). Inlined: it runs for nearly
+    /// every byte of the file. Only newlines and 0xFF bytes change the line
+    /// state; ordinary characters are accounted for by the offsets alone.
+    #[inline(always)]
     fn get_char(&mut self) -> i32 {
-        let c = match self.input.get(self.pos) {
-            None => EOF,
-            Some(&b) => {
-                self.pos += 1;
-                if b == 0xff {
-                    EOF
-                } else {
-                    b as i32
-                }
-            }
-        };
-        if self.pushed_back {
+        let Some(&b) = self.input.get(self.pos) else {
             self.pushed_back = false;
-        } else if c == b'\n' as i32 {
-            std::mem::swap(&mut self.cur_line, &mut self.prev_line);
-            self.line += 1;
-            self.col = 1;
-            self.lines[self.cur_line][0] = 0;
-        } else if c != EOF {
-            let col = self.col as usize;
-            if col <= LINE_BUFFER {
-                self.lines[self.cur_line][col - 1] = c as u8;
-                self.lines[self.cur_line][col] = 0;
-            }
-            self.col = self.col.saturating_add(1);
+            return EOF;
+        };
+        self.pos += 1;
+        if self.pushed_back {
+            // Counted when first read (never a 0xFF: EOF is not pushed back).
+            self.pushed_back = false;
+        } else if b == b'\n' {
+            self.new_line();
+        } else if b == 0xff {
+            self.lines.skipped += 1;
         }
-        c
+        if b == 0xff {
+            EOF
+        } else {
+            b as i32
+        }
+    }
+
+    /// ISC's newline: the buffers swap and the column starts again.
+    #[inline(always)]
+    fn new_line(&mut self) {
+        let l = &mut self.lines;
+        l.end[l.cur] = self.pos - 1;
+        l.cur ^= 1;
+        l.start[l.cur] = self.pos;
+        l.skipped = 0;
+        self.line += 1;
+    }
+
+    /// Just past the last character counted on the current line: a pushed
+    /// back character was counted already.
+    #[inline(always)]
+    fn counted_end(&self) -> usize {
+        match self.lines.frozen {
+            Some(end) => end,
+            None => self.pos + self.pushed_back as usize,
+        }
+    }
+
+    /// ISC's column: one more than the characters counted on this line,
+    /// saturating as its counter would.
+    #[inline(always)]
+    fn col(&self) -> u32 {
+        let l = &self.lines;
+        let n = self.counted_end().saturating_sub(l.start[l.cur]).saturating_sub(l.skipped);
+        u32::try_from(n).unwrap_or(u32::MAX).saturating_add(1)
+    }
+
+    /// What ISC's line buffer `buf` holds, as a C string: the line's
+    /// characters without 0xFF bytes, at most 80, cut at a NUL.
+    fn line_text(&self, buf: usize) -> Vec<u8> {
+        let l = &self.lines;
+        let end = if buf == l.cur { self.counted_end() } else { l.end[buf] };
+        let bytes = self.input.get(l.start[buf]..end).unwrap_or_default();
+        bytes.iter().copied().filter(|&b| b != 0xff).take_while(|&b| b != 0).take(LINE_BUFFER).collect()
     }
 
     fn unget_char(&mut self, c: i32) {
@@ -284,9 +407,7 @@ impl Lexer {
         let events = std::mem::take(&mut self.events);
         events
             .into_iter()
-            .map(|(line, col, buf, ev)| {
-                (Position { line, col, text: c_string(&self.lines[buf]) }, ev)
-            })
+            .map(|(line, col, buf, ev)| (Position { line, col, text: self.line_text(buf) }, ev))
             .collect()
     }
 
@@ -295,12 +416,27 @@ impl Lexer {
         !self.events.is_empty()
     }
 
-    fn get_raw_token(&mut self) -> Token {
+    /// Reads one token (ISC `get_raw_token`). With [`Ws::Keep`] a run of
+    /// whitespace is a token; otherwise it is read and dropped here and the
+    /// next token read at once, as the callers would by asking again
+    /// (whitespace leaves the token start alone), without a round trip per
+    /// run. [`Ws::SkipTrackingLine`] also updates `token_line` after each
+    /// run, as ISC's `next_token` does between the tokens it drops (its
+    /// `peek_token` does not), which a message raised by the next token
+    /// shows.
+    fn get_raw_token(&mut self, ws: Ws) -> Token {
         loop {
-            let (l, p) = (self.line, self.col);
+            let (l, p) = (self.line, self.col());
             let c = self.get_char();
             if !(c == b'\n' as i32 && self.eol_token) && is_space(c) {
-                return self.read_whitespace(c);
+                let t = self.read_whitespace(c);
+                if ws == Ws::Keep || t != Token::Whitespace {
+                    return t;
+                }
+                if ws == Ws::SkipTrackingLine {
+                    self.token_line = self.lines.cur;
+                }
+                continue;
             }
             if c == b'#' as i32 {
                 self.skip_to_eol();
@@ -335,12 +471,11 @@ impl Lexer {
     }
 
     fn skip_to_eol(&mut self) {
-        loop {
-            let c = self.get_char();
-            if c == EOF || c == b'\n' as i32 {
-                return;
-            }
-        }
+        // Up to the newline (or a 0xFF, which reads as EOF) every character
+        // is an ordinary one: skip them at once, then read the terminator.
+        let rest = &self.input[self.pos..];
+        self.pos += rest.iter().position(|&b| b == b'\n' || b == 0xff).unwrap_or(rest.len());
+        self.get_char();
     }
 
     fn read_whitespace(&mut self, first: i32) -> Token {
@@ -350,7 +485,9 @@ impl Lexer {
             if n >= TOKEN_BUFFER - 1 {
                 self.warn(LexEvent::FatalWhitespace);
                 // ISC exits here; the parser stops at the fatal event, and
-                // end-of-file guarantees it does.
+                // end-of-file guarantees it does. The line as read so far
+                // stays what messages show.
+                self.lines.frozen = Some(self.counted_end());
                 self.pos = self.input.len();
                 return Token::Eof;
             }
@@ -370,6 +507,7 @@ impl Lexer {
         Token::Whitespace
     }
 
+    #[inline(never)]
     fn read_string(&mut self) -> Token {
         let mut i = 0usize;
         let mut escape = 0u8; // 0: none, 1: after '\', 2..: inside a numeric escape
@@ -467,47 +605,36 @@ impl Lexer {
         }
         let mut kind = Kind::Number;
         self.tokbuf[0] = first as u8;
-        let mut i = 1usize;
-        let mut finished = false;
-        while i < TOKEN_BUFFER {
-            let c = self.get_char();
-            let ascii = (0..128).contains(&c);
-            let mut accept = false;
-            if ascii {
-                // Promote Number -> NumberOrName -> Name, never demote,
-                // except that `0x` followed by a hex digit is a number again.
-                if kind == Kind::Number && is_digit(c) {
-                    accept = true;
-                } else if matches!(kind, Kind::Number | Kind::NumberOrName) && is_xdigit(c) {
-                    kind = Kind::NumberOrName;
-                    accept = true;
-                } else if i == 2
-                    && is_xdigit(c)
-                    && self.tokbuf[0] == b'0'
-                    && (self.tokbuf[1] == b'x' || self.tokbuf[1] == b'X')
-                {
-                    kind = Kind::NumberOrName;
-                    accept = true;
-                } else if c == b'-' as i32 || c == b'_' as i32 || is_alnum(c) {
-                    kind = Kind::Name;
-                    accept = true;
-                }
-            }
-            if !accept {
-                self.unget_char(c);
-                finished = true;
+        // The accepted characters are ordinary ones (never a newline or
+        // 0xFF): scan them straight from the input, then read the one that
+        // ends the token as ISC does.
+        let rest = &self.input[self.pos..];
+        let limit = rest.len().min(TOKEN_BUFFER - 1);
+        let mut n = 0usize;
+        while n < limit {
+            let b = rest[n];
+            let k = CLASS[b as usize];
+            if k & NAME == 0 {
                 break;
             }
-            self.tokbuf[i] = c as u8;
-            i += 1;
+            // Promote Number -> NumberOrName -> Name, never demote,
+            // except that `0x` followed by a hex digit is a number again.
+            kind = match kind {
+                Kind::Number if k & DIGIT != 0 => Kind::Number,
+                Kind::Number | Kind::NumberOrName if k & HEX != 0 => Kind::NumberOrName,
+                _ if n == 1 && k & HEX != 0 && first == b'0' as i32 && (rest[0] | 0x20) == b'x' => {
+                    Kind::NumberOrName
+                }
+                _ => Kind::Name,
+            };
+            self.tokbuf[n + 1] = b;
+            n += 1;
         }
-        if !finished && i == TOKEN_BUFFER {
-            self.warn(LexEvent::Warn("numeric token larger than internal buffer".into()));
-            i -= 1;
-        }
-        self.tokbuf[i] = 0;
-        self.token_len = i;
-        self.value_is_punct = false;
+        // Stopped by a character (or the end of the input) rather than by
+        // a full buffer.
+        let finished = n < TOKEN_BUFFER - 1;
+        let i = n + 1;
+        self.finish_word(i, finished, "numeric token larger than internal buffer");
         match kind {
             Kind::Number => Token::Number,
             Kind::NumberOrName => Token::NumberOrName,
@@ -515,32 +642,48 @@ impl Lexer {
         }
     }
 
-    fn read_num_or_name(&mut self, first: i32) -> Token {
-        let mut token = Token::NumberOrName;
-        self.tokbuf[0] = first as u8;
-        let mut i = 1usize;
-        let mut finished = false;
-        while i < TOKEN_BUFFER {
+    /// Ends a name or number of `len` characters in the token buffer, all
+    /// but the first still ahead in the input: moves past them, then reads
+    /// and pushes back the character that ended the token (when one did,
+    /// rather than the buffer filling up).
+    #[inline(always)]
+    fn finish_word(&mut self, len: usize, finished: bool, too_long: &str) {
+        self.pos += len - 1;
+        let mut i = len;
+        if finished {
             let c = self.get_char();
-            if !(0..128).contains(&c) || (c != b'-' as i32 && c != b'_' as i32 && !is_alnum(c)) {
-                self.unget_char(c);
-                finished = true;
-                break;
-            }
-            if !is_xdigit(c) {
-                token = Token::Name;
-            }
-            self.tokbuf[i] = c as u8;
-            i += 1;
-        }
-        if !finished && i == TOKEN_BUFFER {
-            self.warn(LexEvent::Warn("token larger than internal buffer".into()));
+            self.unget_char(c);
+        } else {
+            self.warn(LexEvent::Warn(too_long.into()));
             i -= 1;
         }
         self.tokbuf[i] = 0;
         self.token_len = i;
         self.value_is_punct = false;
-        match keywords::lookup(&self.tokbuf[..i]) {
+    }
+
+    fn read_num_or_name(&mut self, first: i32) -> Token {
+        self.tokbuf[0] = first as u8;
+        let rest = &self.input[self.pos..];
+        let limit = rest.len().min(TOKEN_BUFFER - 1);
+        // HEX stays set while every character after the first is a hex digit.
+        let mut all_hex = HEX;
+        let mut n = 0usize;
+        while n < limit {
+            let b = rest[n];
+            let k = CLASS[b as usize];
+            if k & NAME == 0 {
+                break;
+            }
+            all_hex &= k;
+            self.tokbuf[n + 1] = b;
+            n += 1;
+        }
+        let token = if all_hex != 0 { Token::NumberOrName } else { Token::Name };
+        let finished = n < TOKEN_BUFFER - 1;
+        let i = n + 1;
+        self.finish_word(i, finished, "token larger than internal buffer");
+        match keywords::lookup(&self.tokbuf[..self.token_len]) {
             Some(k) => Token::Kw(k),
             None => token,
         }
@@ -550,23 +693,22 @@ impl Lexer {
         let mut token = match self.peeked.take() {
             Some(t) => {
                 if self.token_start_line != self.saved_line {
-                    self.token_line = self.cur_line;
+                    self.token_line = self.lines.cur;
                 }
                 self.token_start_col = self.saved_col;
                 self.token_start_line = self.saved_line;
                 t
             }
             None => {
-                let t = self.get_raw_token();
-                self.token_line = self.cur_line;
+                let t = self.get_raw_token(if raw { Ws::Keep } else { Ws::SkipTrackingLine });
+                self.token_line = self.lines.cur;
                 t
             }
         };
-        if !raw {
-            while token == Token::Whitespace {
-                token = self.get_raw_token();
-                self.token_line = self.cur_line;
-            }
+        // Only a looked-ahead token can be whitespace here.
+        if !raw && token == Token::Whitespace {
+            token = self.get_raw_token(Ws::SkipTrackingLine);
+            self.token_line = self.lines.cur;
         }
         token
     }
@@ -579,15 +721,9 @@ impl Lexer {
         if need {
             self.saved_col = self.token_start_col;
             self.saved_line = self.token_start_line;
-            let mut t;
-            loop {
-                t = self.get_raw_token();
-                if raw || t != Token::Whitespace {
-                    break;
-                }
-            }
+            let t = self.get_raw_token(if raw { Ws::Keep } else { Ws::Skip });
             if self.token_start_line != self.saved_line {
-                self.token_line = self.prev_line;
+                self.token_line = self.lines.cur ^ 1;
             }
             std::mem::swap(&mut self.token_start_col, &mut self.saved_col);
             std::mem::swap(&mut self.token_start_line, &mut self.saved_line);
@@ -647,7 +783,7 @@ impl Lexer {
         Position {
             line: self.token_start_line,
             col: self.token_start_col,
-            text: c_string(&self.lines[self.token_line]),
+            text: self.line_text(self.token_line),
         }
     }
 
@@ -662,11 +798,6 @@ impl Lexer {
     pub fn offset(&self) -> usize {
         self.pos
     }
-}
-
-fn c_string(buf: &[u8]) -> Vec<u8> {
-    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    buf[..end].to_vec()
 }
 
 #[cfg(test)]

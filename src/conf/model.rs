@@ -210,8 +210,9 @@ pub struct Host {
     pub fixed_prefixes6: Vec<(Ipv6Addr, u8)>,
     /// `uid DATA;` (client identifier).
     pub uid: Option<Vec<u8>>,
-    /// `host-identifier ...;`.
-    pub host_identifier: Option<HostIdentifier>,
+    /// `host-identifier ...;` (boxed: rare, and it would make every host
+    /// 48 bytes bigger).
+    pub host_identifier: Option<Box<HostIdentifier>>,
     /// `group NAME;`: the named group it takes parameters from (index
     /// into [`Config::named_groups`]); unset when that group was deleted.
     pub named_group: Option<usize>,
