@@ -240,6 +240,11 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
         self.db.leases()
     }
 
+    /// The failover hooks (the crate's peers, when serving with failover).
+    pub fn failover(&self) -> &F {
+        &self.failover
+    }
+
     /// The failover hooks, for the state machine to update.
     pub fn failover_mut(&mut self) -> &mut F {
         &mut self.failover
