@@ -31,6 +31,7 @@ pub mod journal;
 mod lease_decl;
 mod other_decl;
 pub mod records;
+pub mod startup;
 pub mod store;
 pub mod write;
 
