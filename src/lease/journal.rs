@@ -276,7 +276,8 @@ mod tests {
     #[test]
     fn group_policy_waits_for_a_limit_or_the_deadline() {
         let now = t0();
-        let mut j = Journal::new(Policy { max_records: 3, max_bytes: 100, ..Policy::group(Duration::from_millis(5)) }, now);
+        let mut j =
+            Journal::new(Policy { max_records: 3, max_bytes: 100, ..Policy::group(Duration::from_millis(5)) }, now);
         j.push(b"a", now);
         j.push(b"b", now + Duration::from_millis(1));
         assert!(!j.should_flush(now + Duration::from_millis(2)));

@@ -43,11 +43,8 @@ fn ours(name: &str) -> (Vec<u8>, Vec<Ipv4Addr>) {
     map.adopt_file_states(&state.failover);
     let (leases, orphans) = settle_state(state, &map, NOW);
     let failover = failover_records(&map);
-    let content = Rewrite {
-        failover: failover.iter().collect(),
-        leases: leases.iter().collect(),
-        ..Rewrite::default()
-    };
+    let content =
+        Rewrite { failover: failover.iter().collect(), leases: leases.iter().collect(), ..Rewrite::default() };
     let opts = WriteOptions { now: NOW, byte_order: ByteOrder::LittleEndian, ..WriteOptions::default() };
     let mut out = Vec::new();
     write::rewrite(&mut out, &content, &opts).unwrap();
@@ -87,10 +84,8 @@ fn normalised(text: &[u8]) -> String {
 
 fn isc_orphans(name: &str) -> Vec<Ipv4Addr> {
     let text = std::fs::read_to_string(dir().join(format!("{}.isc-out", name))).unwrap();
-    let mut v: Vec<Ipv4Addr> = text
-        .lines()
-        .filter_map(|l| l.strip_prefix("lease ")?.strip_suffix(": no subnet.")?.parse().ok())
-        .collect();
+    let mut v: Vec<Ipv4Addr> =
+        text.lines().filter_map(|l| l.strip_prefix("lease ")?.strip_suffix(": no subnet.")?.parse().ok()).collect();
     v.sort();
     v.dedup();
     v
@@ -118,7 +113,11 @@ fn ranges_are_looked_up_exactly() {
     let pools = vec![PoolInfo { peer: None, listed: true }; 3];
     let a = |s: &str| s.parse::<Ipv4Addr>().unwrap();
     let map = PoolMap::new(
-        vec![(a("10.0.0.20"), a("10.0.0.10"), 0), (a("10.0.0.30"), a("10.0.0.40"), 1), (a("10.0.0.35"), a("10.0.0.50"), 2)],
+        vec![
+            (a("10.0.0.20"), a("10.0.0.10"), 0),
+            (a("10.0.0.30"), a("10.0.0.40"), 1),
+            (a("10.0.0.35"), a("10.0.0.50"), 2),
+        ],
         pools,
         Vec::new(),
     );
