@@ -16,6 +16,7 @@
 mod args;
 mod error;
 mod flags;
+pub mod lease_test;
 mod log;
 mod system;
 
@@ -29,7 +30,7 @@ use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use crate::conf::{check_config, parser::FsLoader};
+use crate::conf::{check_config, model::Config, parser::FsLoader};
 
 /// Our one-line banner, printed where ISC prints its four (not with `-q`).
 pub const BANNER: &str = concat!("dhcpd-rs ", env!("CARGO_PKG_VERSION"), " - a drop-in replacement for ISC dhcpd 4.4");
@@ -164,7 +165,8 @@ fn start(args: &[OsString], env: &dyn Fn(&str) -> Option<OsString>, log: &mut Lo
         return Err(CliError::Unavailable(Unavailable::TracePlay));
     }
 
-    read_config(&paths, log)?;
+    let mut paths = paths;
+    let config = read_config(&mut paths, log)?;
 
     if let Some(dir) = &o.chroot {
         if !system::is_root() {
@@ -175,8 +177,17 @@ fn start(args: &[OsString], env: &dyn Fn(&str) -> Option<OsString>, log: &mut Lo
     }
 
     match o.mode {
-        Mode::TestConfig => Ok(0),
-        Mode::TestLeases => Err(CliError::Unavailable(Unavailable::LeaseFileTest)),
+        Mode::TestConfig => {
+            // `-t` exits right after this: freeing a configuration of
+            // 100,000 hosts piece by piece would only cost time.
+            std::mem::forget(config);
+            Ok(0)
+        }
+        Mode::TestLeases => {
+            let status = lease_test::run(&config, &paths.leases, log);
+            std::mem::forget(config);
+            status
+        }
         Mode::Serve => {
             if !o.no_pid && system::pid_file_names_live_server(Path::new(&paths.pid)) {
                 return Err(CliError::AlreadyRunning);
@@ -211,12 +222,22 @@ fn check_privileges(o: &Options) -> Result<(), CliError> {
 
 /// Reads the configuration like `dhcpd -t`: every message in order, the
 /// `Config file:`/`Database file:`/`PID file:` lines where ISC logs them,
-/// and ISC's closing fatal message when reading failed.
-fn read_config(paths: &Paths, log: &mut Log) -> Result<(), CliError> {
+/// and ISC's closing fatal message when reading failed. The configuration's
+/// `lease-file-name` and `pid-file-name` replace the paths, as in ISC
+/// (whatever the command line said).
+fn read_config(paths: &mut Paths, log: &mut Log) -> Result<Config, CliError> {
     // The loader takes text paths; a non-UTF-8 name cannot be opened through
     // it and fails as "Can't open".
     let conf = paths.conf.to_string_lossy();
-    let outcome = check_config(&conf, &FsLoader);
+    let mut outcome = check_config(&conf, &FsLoader);
+    if let Some(config) = &outcome.config {
+        if let Some(name) = &config.postconf.lease_file_name {
+            paths.leases = OsStr::from_bytes(name).to_os_string();
+        }
+        if let Some(name) = &config.postconf.pid_file_name {
+            paths.pid = OsStr::from_bytes(name).to_os_string();
+        }
+    }
     for (i, d) in outcome.diagnostics.iter().enumerate() {
         if outcome.paths_at == Some(i) {
             log_paths(paths, log);
@@ -228,12 +249,13 @@ fn read_config(paths: &Paths, log: &mut Log) -> Result<(), CliError> {
     if outcome.paths_at.is_some_and(|at| at >= outcome.diagnostics.len()) {
         log_paths(paths, log);
     }
-    let result = match &outcome.fatal {
-        Some(msg) => Err(CliError::Config(msg.clone())),
-        None => Ok(()),
+    let result = match (&outcome.fatal, outcome.config.take()) {
+        (Some(msg), _) => Err(CliError::Config(msg.clone())),
+        (None, Some(config)) => Ok(config),
+        (None, None) => Err(CliError::Config("Configuration file errors encountered -- exiting".to_string())),
     };
-    // `-t` exits right after this: freeing a configuration of 100,000
-    // hosts piece by piece would only cost time, so leave it to the OS.
+    // Freeing the messages and what is left of a big configuration piece by
+    // piece would only cost time; the process ends soon.
     std::mem::forget(outcome);
     result
 }

@@ -186,7 +186,10 @@ impl<'l> Reader<'l> {
                 }
             };
             match record {
-                Outcome::Done(record) => self.log.entries.push(Entry { line, record }),
+                Outcome::Done(record) => {
+                    let diagnostics_through = self.p.diagnostics.len();
+                    self.log.entries.push(Entry { line, diagnostics_through, record })
+                }
                 Outcome::Bad => {
                     let known = self.log.torn.is_some() || self.log.dropped.last().is_some_and(|d| d.line == line);
                     if !known {
@@ -272,7 +275,11 @@ impl<'l> Reader<'l> {
         self.log.torn = Some(TornRecord { line, what });
     }
 
-    /// Marks a non-lease record torn when the file ended inside it.
+    /// Marks a non-lease record torn when the file ended inside it: the
+    /// record did not close, the last token read was the end of the file,
+    /// and the file does not end the way every complete record does (a `}`
+    /// alone on its last line). A malformed record whose error recovery ran
+    /// to the end of a complete file is bad, not torn.
     pub(super) fn check_torn<T>(
         &mut self,
         line: u32,
@@ -280,7 +287,11 @@ impl<'l> Reader<'l> {
         closed: bool,
         out: Outcome<T>,
     ) -> PResult<Outcome<T>> {
-        if !closed && self.at_end()? {
+        let last_was_eof = self.p.lex.value().is_empty();
+        let end = self.input.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(0, |i| i + 1);
+        let body = &self.input[..end];
+        let ends_with_record = body.ends_with(b"\n}") || body == b"}";
+        if !closed && last_was_eof && !ends_with_record && self.at_end()? {
             self.torn(line, what.to_string());
             return Ok(Outcome::Bad);
         }

@@ -239,6 +239,10 @@ pub enum Record {
 pub struct Entry {
     /// The line of the record's first keyword.
     pub line: u32,
+    /// How many of [`LeaseLog::diagnostics`] were reported up to the end
+    /// of this record (ISC prints what it does with a record, such as
+    /// `lease A: no subnet.`, right after them).
+    pub diagnostics_through: usize,
     /// The record.
     pub record: Record,
 }

@@ -28,7 +28,7 @@
 
 use std::net::Ipv4Addr;
 
-use super::records::{FailoverState, FailoverStateRecord, LeaseFileState, StateAt};
+use super::records::{FailoverState, FailoverStateRecord, StateAt};
 use super::{BindingState, Lease, Time};
 use crate::conf::model::Config;
 use crate::conf::model_failover::{FailoverRole, StateSince};
@@ -436,20 +436,21 @@ pub fn failover_records(map: &PoolMap) -> Vec<FailoverStateRecord> {
     map.peers.iter().map(PeerInfo::record).collect()
 }
 
-/// Settles a whole replayed file: leases outside every range are dropped
-/// (their addresses returned), the rest settled and returned in ISC's write
-/// order, uninteresting ones left out, as ISC's rewrite would list them.
-pub fn settle_state(state: LeaseFileState, map: &PoolMap, now: Time) -> (Vec<Lease>, Vec<Ipv4Addr>) {
+/// Settles the leases of a replayed file (one per address): leases outside
+/// every range are dropped (their addresses returned), the rest settled and
+/// returned in ISC's write order, uninteresting ones left out, as ISC's
+/// rewrite would list them.
+pub fn settle_leases(all: impl IntoIterator<Item = Lease>, map: &PoolMap, now: Time) -> (Vec<Lease>, Vec<Ipv4Addr>) {
     let mut orphans = Vec::new();
-    let mut leases = Vec::with_capacity(state.leases.len());
-    let mut slots = Vec::with_capacity(state.leases.len());
-    for (ip, lease) in state.leases {
-        match map.pool_of(ip) {
+    let mut leases = Vec::new();
+    let mut slots = Vec::new();
+    for lease in all {
+        match map.pool_of(lease.ip) {
             Some(p) => {
                 slots.push(Slot::of(&lease, p));
                 leases.push(Some(lease));
             }
-            None => orphans.push(ip),
+            None => orphans.push(lease.ip),
         }
     }
     let order = settle(&mut slots, map, now);

@@ -41,7 +41,7 @@ fn ours(name: &str) -> (Vec<u8>, Vec<Ipv4Addr>) {
     let state = log.state();
     let mut map = PoolMap::from_config(&config, NOW);
     map.adopt_file_states(&state.failover);
-    let (leases, orphans) = settle_state(state, &map, NOW);
+    let (leases, orphans) = settle_leases(state.leases.into_values(), &map, NOW);
     let failover = failover_records(&map);
     let content =
         Rewrite { failover: failover.iter().collect(), leases: leases.iter().collect(), ..Rewrite::default() };
