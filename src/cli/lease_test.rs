@@ -27,9 +27,9 @@ use crate::conf::model_failover::FailoverRole;
 use crate::lease::date::{DateFormat, LocalZone};
 use crate::lease::file::{read_lease_file, ConfigFacts, ReadOptions};
 use crate::lease::records::{ClassName, LeaseFileState, Record};
-use crate::lease::startup::{failover_records, settle_leases, PoolMap};
+use crate::lease::startup::{PoolMap, Startup};
 use crate::lease::store::{self, StoreError, StoreOptions};
-use crate::lease::write::{LeaseIdFormat, Rewrite, WriteOptions};
+use crate::lease::write::{LeaseIdFormat, WriteOptions};
 
 /// The facts ISC checks lease records against while reading them.
 pub fn config_facts(config: &Config) -> ConfigFacts {
@@ -64,9 +64,12 @@ pub fn write_options(config: &Config, now: i64) -> WriteOptions {
 pub fn run(config: &Config, path: &OsString, log: &mut Log) -> Result<i32, CliError> {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
     let path = Path::new(path);
-    let bytes = std::fs::read(path).map_err(|error| match std::fs::File::open(path) {
-        Err(_) => CliError::LeaseDatabase { path: path.as_os_str().to_os_string(), error },
-        Ok(_) => CliError::LeaseRead { path: path.as_os_str().to_os_string(), error },
+    let bytes = store::read_all(path).map_err(|e| match e {
+        StoreError::Io { op: store::Op::Open, path, source } => {
+            CliError::LeaseDatabase { path: path.into_os_string(), error: source }
+        }
+        StoreError::Io { path, source, .. } => CliError::LeaseRead { path: path.into_os_string(), error: source },
+        other => CliError::LeaseFile(other.to_string()),
     })?;
     let facts = config_facts(config);
     let name = String::from_utf8_lossy(path.as_os_str().as_bytes()).into_owned();
@@ -83,7 +86,7 @@ pub fn run(config: &Config, path: &OsString, log: &mut Log) -> Result<i32, CliEr
             return Err(CliError::LeaseFile(e.message));
         }
     };
-    let mut map = PoolMap::from_config(config, now);
+    let map = PoolMap::from_config(config, now);
 
     // What ISC prints while reading: each record's messages, then what it
     // did with the record.
@@ -106,9 +109,8 @@ pub fn run(config: &Config, path: &OsString, log: &mut Log) -> Result<i32, CliEr
             log.line(&line);
         }
     }
-    let mut state = file_log.state();
+    let state = file_log.state();
     drop(file_log);
-    map.adopt_file_states(&state.failover);
 
     // Putting each lease in its hashes: ISC's hash code complains of an
     // empty client identifier.
@@ -119,20 +121,8 @@ pub fn run(config: &Config, path: &OsString, log: &mut Log) -> Result<i32, CliEr
     }
 
     let counts = DeclCounts::of(config, &state);
-    let classes: Vec<_> = state.classes.iter().filter(|c| c.dynamic).collect();
-    let groups: Vec<_> = state.groups.iter().filter(|g| g.dynamic || (g.is_static && g.deleted)).collect();
-    let hosts: Vec<_> = state.hosts.iter().collect();
-    let (leases, _) = settle_leases(std::mem::take(&mut state.leases).into_values(), &map, now);
-    let failover = failover_records(&map);
-    let content = Rewrite {
-        classes,
-        groups,
-        hosts,
-        failover: failover.iter().collect(),
-        leases: leases.iter().collect(),
-        // A real start appends `server-duid` after the rewrite; -T stops before.
-        server_duid: None,
-    };
+    let startup = Startup::new(config, state, now);
+    let content = startup.rewrite();
     let options = StoreOptions {
         write: write_options(config, now),
         fsync: !config.postconf.dont_use_fsync,

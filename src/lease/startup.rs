@@ -28,7 +28,10 @@
 
 use std::net::Ipv4Addr;
 
-use super::records::{FailoverState, FailoverStateRecord, StateAt};
+use super::records::{
+    ClassRecord, FailoverState, FailoverStateRecord, GroupRecord, HostRecord, LeaseFileState, StateAt,
+};
+use super::write::Rewrite;
 use super::{BindingState, Lease, Time};
 use crate::conf::model::Config;
 use crate::conf::model_failover::{FailoverRole, StateSince};
@@ -465,6 +468,62 @@ pub fn settle_leases(all: impl IntoIterator<Item = Lease>, map: &PoolMap, now: T
         }
     }
     (out, orphans)
+}
+
+/// The state a server starts from: a replayed lease file after ISC's
+/// startup pass, ready to be written as the startup rewrite.
+#[derive(Debug)]
+pub struct Startup {
+    /// Pools, ranges and peers (with the states the file recorded).
+    pub map: PoolMap,
+    /// Leases in pools, settled, in ISC's write order (uninteresting ones
+    /// left out).
+    pub leases: Vec<Lease>,
+    /// Addresses the file had leases for but no range holds.
+    pub orphans: Vec<Ipv4Addr>,
+    /// One failover block per configured peer.
+    pub failover: Vec<FailoverStateRecord>,
+    /// Classes and subclasses ISC writes back (dynamic ones).
+    pub classes: Vec<ClassRecord>,
+    /// Groups ISC writes back (dynamic, or static and deleted).
+    pub groups: Vec<GroupRecord>,
+    /// Hosts made or deleted through OMAPI.
+    pub hosts: Vec<HostRecord>,
+    /// The server DUID from the file.
+    pub server_duid: Option<Vec<u8>>,
+}
+
+impl Startup {
+    /// Runs ISC's startup pass over a replayed file for `config` at `now`.
+    pub fn new(config: &Config, mut state: LeaseFileState, now: Time) -> Startup {
+        let mut map = PoolMap::from_config(config, now);
+        map.adopt_file_states(&state.failover);
+        let (leases, orphans) = settle_leases(std::mem::take(&mut state.leases).into_values(), &map, now);
+        let failover = failover_records(&map);
+        Startup {
+            map,
+            leases,
+            orphans,
+            failover,
+            classes: state.classes.into_iter().filter(|c| c.dynamic).collect(),
+            groups: state.groups.into_iter().filter(|g| g.dynamic || (g.is_static && g.deleted)).collect(),
+            hosts: state.hosts,
+            server_duid: state.server_duid,
+        }
+    }
+
+    /// What the startup rewrite writes (without `server-duid`, which a real
+    /// start appends afterwards and `-T` never writes).
+    pub fn rewrite(&self) -> Rewrite<'_> {
+        Rewrite {
+            classes: self.classes.iter().collect(),
+            groups: self.groups.iter().collect(),
+            hosts: self.hosts.iter().collect(),
+            failover: self.failover.iter().collect(),
+            leases: self.leases.iter().collect(),
+            server_duid: None,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -193,15 +193,22 @@ pub struct Rewritten {
 /// A missing or unreadable file is an [`Op::Open`]/[`Op::Read`] error (fatal
 /// for ISC); malformed records are reported in the log and skipped.
 pub fn load(path: &Path, opts: ReadOptions<'_>) -> Result<LeaseLog, StoreError> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        let op = if e.kind() == io::ErrorKind::NotFound || e.kind() == io::ErrorKind::PermissionDenied {
-            Op::Open
-        } else {
-            Op::Read
-        };
-        StoreError::io(op, path, e)
-    })?;
+    let bytes = read_all(path)?;
     read_lease_file(&path.to_string_lossy(), &bytes, opts).map_err(StoreError::Parse)
+}
+
+/// The lease file's bytes; failing to open it ([`Op::Open`]) and failing to
+/// read it (a directory, an IO error: [`Op::Read`]) are told apart, as ISC's
+/// messages differ.
+pub fn read_all(path: &Path) -> Result<Vec<u8>, StoreError> {
+    use std::io::Read;
+    let mut file = File::open(path).map_err(|e| StoreError::io(Op::Open, path, e))?;
+    let mut bytes = Vec::new();
+    if let Ok(meta) = file.metadata() {
+        bytes.reserve_exact(usize::try_from(meta.len()).unwrap_or(0));
+    }
+    file.read_to_end(&mut bytes).map_err(|e| StoreError::io(Op::Read, path, e))?;
+    Ok(bytes)
 }
 
 /// A new lease file being written next to the old one (`PATH.<time>`),
