@@ -231,6 +231,42 @@ impl Lexer {
         self.events.clear();
     }
 
+    /// A scanner over `input` that resumes a longer file as if it had read
+    /// everything before: `input` starts at the beginning of line `line`,
+    /// `prev_line` is the text of the line before it (for messages that
+    /// show it), the first `skip` bytes of `input` were already read (the
+    /// last of them pushed back, to be read again, when `reread`), and the
+    /// last token read started on line `token_line` (0: none yet).
+    /// The lease file reader uses this to parse a window of a big file.
+    pub fn resume(input: Rc<[u8]>, line: u32, prev_line: &[u8], skip: usize, reread: bool, token_line: u32) -> Self {
+        let mut lex = Lexer::new(input);
+        lex.line = line;
+        let n = prev_line.len().min(LINE_BUFFER);
+        lex.lines[lex.prev_line][..n].copy_from_slice(&prev_line[..n]);
+        lex.lines[lex.prev_line][n] = 0;
+        lex.token_start_line = token_line;
+        // A 0xff byte reads as EOF but is consumed like any other.
+        while lex.pos < skip.min(lex.input.len()) {
+            lex.get_char();
+        }
+        if reread && lex.pos > 0 {
+            lex.pos -= 1;
+            lex.pushed_back = true;
+        }
+        lex
+    }
+
+    /// The last character read was pushed back and will be read again
+    /// (see [`Lexer::resume`]).
+    pub fn reread_pending(&self) -> bool {
+        self.pushed_back
+    }
+
+    /// Whether a token has been peeked and not consumed yet.
+    pub fn has_lookahead(&self) -> bool {
+        self.peeked.is_some()
+    }
+
     /// Makes newlines tokens of their own (`Punct(b'\n')`).
     pub fn with_eol_tokens(mut self) -> Self {
         self.eol_token = true;

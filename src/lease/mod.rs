@@ -31,8 +31,10 @@ pub mod journal;
 mod lease_decl;
 mod other_decl;
 pub mod records;
+pub mod scan;
 pub mod startup;
 pub mod store;
+pub mod stream;
 pub mod write;
 
 #[cfg(test)]
