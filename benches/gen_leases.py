@@ -29,6 +29,20 @@ def stamp(y, m, d, hh, mm, ss):
     return "%d %04d/%02d/%02d %02d:%02d:%02d;" % (weekday(y, m, d), y, m, d, hh, mm, ss)
 
 
+def quotify(data):
+    # ISC's quotify_buf: printable ASCII as is, `"` and `\` escaped, the
+    # rest as three octal digits.
+    out = []
+    for b in data:
+        if b in (0x22, 0x5C):
+            out.append("\\" + chr(b))
+        elif 0x20 <= b <= 0x7E:
+            out.append(chr(b))
+        else:
+            out.append("\\%03o" % b)
+    return "".join(out)
+
+
 def main() -> int:
     if len(sys.argv) < 3:
         print(__doc__, file=sys.stderr)
@@ -55,7 +69,7 @@ def main() -> int:
             i, host = divmod(n, PER_SUBNET)
             ip = "10.%d.%d.%d" % (i // 256, i % 256, host + 1)
             mac = "%02x:%02x:%02x:%02x:%02x:%02x" % (0x02, 0, (n >> 24) & 255, (n >> 16) & 255, (n >> 8) & 255, n & 255)
-            uid = "\\001\\002\\000%s" % "".join("\\%03o" % b for b in ((n >> 16) & 255, (n >> 8) & 255, n & 255))
+            uid = quotify(bytes((1, 2, 0, (n >> 16) & 255, (n >> 8) & 255, n & 255)))
             day = 1 + n % 28
             hh, mm, ss = (n // 3600) % 24, (n // 60) % 60, n % 60
             if n % 4 != 3:

@@ -22,14 +22,18 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::error::CliError;
 use super::log::Log;
+use crate::conf::diag::Diagnostic;
 use crate::conf::model::Config;
 use crate::conf::model_failover::FailoverRole;
+use crate::conf::parser::os_error_text;
 use crate::lease::date::{DateFormat, LocalZone};
-use crate::lease::file::{read_lease_file, ConfigFacts, ReadOptions};
-use crate::lease::records::{ClassName, LeaseFileState, Record};
-use crate::lease::startup::{PoolMap, Startup};
-use crate::lease::store::{self, StoreError, StoreOptions};
-use crate::lease::write::{LeaseIdFormat, WriteOptions};
+use crate::lease::file::{ConfigFacts, ReadOptions};
+use crate::lease::index::{IndexWriteError, LeaseIndex};
+use crate::lease::records::{ClassName, Entry, FailoverStateRecord, LeaseFileState, Record};
+use crate::lease::startup::{failover_records, settle, PoolMap};
+use crate::lease::store::{self, LeaseSource, NewFile, StoreError, StoreOptions};
+use crate::lease::stream::{read_stream, Origin, Sink, StreamError};
+use crate::lease::write::{self, LeaseIdFormat, WriteError, WriteOptions};
 
 /// The facts ISC checks lease records against while reading them.
 pub fn config_facts(config: &Config) -> ConfigFacts {
@@ -61,68 +65,50 @@ pub fn write_options(config: &Config, now: i64) -> WriteOptions {
 }
 
 /// Runs the lease file test on `path`; returns the exit status.
+///
+/// The file is read in one pass into a [`LeaseIndex`] (a few dozen bytes
+/// per address), the startup pass runs on the index, and the new file is
+/// written from it, copying unchanged blocks from the old file: a million
+/// leases never sit in memory whole.
 pub fn run(config: &Config, path: &OsString, log: &mut Log) -> Result<i32, CliError> {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
     let path = Path::new(path);
-    let bytes = store::read_all(path).map_err(|e| match e {
-        StoreError::Io { op: store::Op::Open, path, source } => {
-            CliError::LeaseDatabase { path: path.into_os_string(), error: source }
-        }
-        StoreError::Io { path, source, .. } => CliError::LeaseRead { path: path.into_os_string(), error: source },
+    let mut source = LeaseSource::open(path).map_err(|e| match e {
+        StoreError::Io { path, source, .. } => CliError::LeaseDatabase { path: path.into_os_string(), error: source },
         other => CliError::LeaseFile(other.to_string()),
     })?;
     let facts = config_facts(config);
     let name = String::from_utf8_lossy(path.as_os_str().as_bytes()).into_owned();
-    let log_result = read_lease_file(&name, &bytes, ReadOptions { now, config: Some(&facts) });
-    drop(bytes);
-    let file_log = match log_result {
-        Ok(l) => l,
-        Err(e) => {
-            for d in &e.diagnostics {
+    let mut map = PoolMap::from_config(config, now);
+    let mut sink = TestSink { index: LeaseIndex::default(), map: &map, log, printed: 0 };
+    let read = read_stream(&name, &mut source, ReadOptions { now, config: Some(&facts) }, &mut sink);
+    let TestSink { mut index, printed, log, .. } = sink;
+    match read {
+        Ok(_) => {}
+        Err(StreamError::Io(error)) => {
+            return Err(CliError::LeaseRead { path: path.as_os_str().to_os_string(), error });
+        }
+        Err(StreamError::Fatal(e)) => {
+            for d in e.diagnostics.iter().skip(printed) {
                 for line in d.render() {
                     log.line(&line);
                 }
             }
             return Err(CliError::LeaseFile(e.message));
         }
-    };
-    let map = PoolMap::from_config(config, now);
-
-    // What ISC prints while reading: each record's messages, then what it
-    // did with the record.
-    let mut shown = 0;
-    for e in &file_log.entries {
-        for d in &file_log.diagnostics[shown..e.diagnostics_through] {
-            for line in d.render() {
-                log.line(&line);
-            }
-        }
-        shown = e.diagnostics_through;
-        if let Record::Lease(l) = &e.record {
-            if map.pool_of(l.ip).is_none() {
-                log.line(format!("lease {}: no subnet.", l.ip).as_bytes());
-            }
-        }
     }
-    for d in &file_log.diagnostics[shown..] {
-        for line in d.render() {
-            log.line(&line);
-        }
-    }
-    let state = file_log.state();
-    drop(file_log);
+    index.forget_addresses();
+    map.adopt_file_states(&index.others.failover);
 
     // Putting each lease in its hashes: ISC's hash code complains of an
     // empty client identifier.
-    for l in state.leases.values() {
-        if l.uid.as_ref().is_some_and(|u| u.is_empty()) && map.pool_of(l.ip).is_some() {
-            log.line(b"Unexpected hash function at hash.c:46.");
-        }
+    for _ in index.empty_uid.iter().filter(|&&e| e) {
+        log.line(b"Unexpected hash function at hash.c:46.");
     }
 
-    let counts = DeclCounts::of(config, &state);
-    let startup = Startup::new(config, state, now);
-    let content = startup.rewrite();
+    let counts = DeclCounts::of(config, &index.others);
+    let order = settle(&mut index.slots, &map, now);
+    let failover = failover_records(&map);
     let options = StoreOptions {
         write: write_options(config, now),
         fsync: !config.postconf.dont_use_fsync,
@@ -139,7 +125,7 @@ pub fn run(config: &Config, path: &OsString, log: &mut Log) -> Result<i32, CliEr
         // ISC counts the dynamic hosts it failed to write, so this is 0.
         log.line(b"Wrote 0 new dynamic host decls to leases file.");
     }
-    match store::test_rewrite(path, &content, &options) {
+    match write_new_file(path, &index, &order, &failover, &source, &options) {
         Ok((temp, n)) => {
             log.line(format!("Wrote {} leases to leases file.", n).as_bytes());
             let mut line = b"Lease file test successful, removing temp lease file: ".to_vec();
@@ -148,9 +134,7 @@ pub fn run(config: &Config, path: &OsString, log: &mut Log) -> Result<i32, CliEr
         }
         // ISC logs why it could not create the file and still exits 0.
         Err(StoreError::Io { op: store::Op::Create, source, .. }) => {
-            log.line(
-                format!("Can't create new lease file: {}", crate::conf::parser::os_error_text(&source)).as_bytes(),
-            );
+            log.line(format!("Can't create new lease file: {}", os_error_text(&source)).as_bytes());
         }
         Err(StoreError::Format { error, .. }) => {
             log.line(
@@ -159,7 +143,103 @@ pub fn run(config: &Config, path: &OsString, log: &mut Log) -> Result<i32, CliEr
         }
         Err(e) => log.line(e.to_string().as_bytes()),
     }
+    // The index of a big file is freed by the exit, not piece by piece.
+    std::mem::forget(index);
     Ok(0)
+}
+
+/// Prints what ISC prints while reading (each record's messages, then what
+/// it did with the record) and keeps the records in the index.
+struct TestSink<'a, 'l, 'w> {
+    index: LeaseIndex,
+    map: &'a PoolMap,
+    log: &'l mut Log<'w>,
+    /// Messages printed so far.
+    printed: usize,
+}
+
+impl Sink for TestSink<'_, '_, '_> {
+    fn diagnostic(&mut self, d: &Diagnostic) {
+        self.printed += 1;
+        for line in d.render() {
+            self.log.line(&line);
+        }
+    }
+
+    fn record(&mut self, entry: Entry, origin: Origin) {
+        let ip = match &entry.record {
+            Record::Lease(l) => Some(l.ip),
+            _ => None,
+        };
+        if !self.index.add(entry, origin, self.map) {
+            if let Some(ip) = ip {
+                self.log.line(format!("lease {}: no subnet.", ip).as_bytes());
+            }
+        }
+    }
+}
+
+/// Writes the complete new file to `PATH.<time>` in ISC's order, as the
+/// startup rewrite would, then removes it. Returns its name and the number
+/// of leases written.
+fn write_new_file(
+    path: &Path,
+    index: &LeaseIndex,
+    order: &[usize],
+    failover: &[FailoverStateRecord],
+    source: &LeaseSource,
+    options: &StoreOptions,
+) -> Result<(std::path::PathBuf, usize), StoreError> {
+    let mut file = NewFile::create(path, options.owner)?;
+    let result = (|| {
+        let opts = &options.write;
+        let fmt = |error| StoreError::Format { path: path.to_path_buf(), error };
+        let mut buf = Vec::with_capacity(1 << 17);
+        write::header(&mut buf, opts);
+        for c in index.others.classes.iter().filter(|c| c.dynamic) {
+            write::class(&mut buf, c);
+        }
+        for g in index.others.groups.iter().filter(|g| g.dynamic || (g.is_static && g.deleted)) {
+            write::group(&mut buf, g);
+        }
+        let hosts = &index.others.hosts;
+        for h in hosts.iter().filter(|h| !h.dynamic).chain(hosts.iter().filter(|h| h.dynamic)) {
+            write::host(&mut buf, h);
+        }
+        for f in failover {
+            write::failover_state(&mut buf, f, opts).map_err(fmt)?;
+        }
+        let mut scratch = Vec::new();
+        let mut written = 0;
+        let mut read = |offset: u64, b: &mut [u8]| source.read_at(offset, b);
+        for &i in order {
+            if !index.slots[i].is_interesting() {
+                continue;
+            }
+            index.write_lease(i, opts, &mut buf, &mut scratch, &mut read).map_err(|e| match e {
+                IndexWriteError::Read(e) => e,
+                IndexWriteError::Format(error) => fmt(error),
+                IndexWriteError::Changed(ip) => StoreError::Format {
+                    path: path.to_path_buf(),
+                    error: WriteError { record: format!("lease {}", ip), field: "block", time: 0 },
+                },
+            })?;
+            written += 1;
+            if buf.len() >= 1 << 16 {
+                file.write(&buf)?;
+                buf.clear();
+            }
+        }
+        file.write(&buf)?;
+        Ok(written)
+    })();
+    match result {
+        Ok(n) => Ok((file.finish_test(options.fsync)?, n)),
+        Err(e) => {
+            file.abandon();
+            Err(e)
+        }
+    }
 }
 
 /// The counts ISC logs while rewriting; `None` where it logs nothing

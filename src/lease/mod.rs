@@ -27,6 +27,7 @@
 
 pub mod date;
 pub mod file;
+pub mod index;
 pub mod journal;
 mod lease_decl;
 mod other_decl;

@@ -240,6 +240,8 @@ pub struct Slot {
     pub events_ran: bool,
     /// The billing class is dropped.
     pub unbilled: bool,
+    /// The pass changed something the writer prints.
+    pub changed: bool,
 }
 
 impl Slot {
@@ -259,6 +261,7 @@ impl Slot {
             identified: lease.hardware.is_some() || lease.uid.as_ref().is_some_and(|u| !u.is_empty()),
             events_ran: false,
             unbilled: false,
+            changed: false,
         }
     }
 
@@ -321,6 +324,7 @@ pub fn settle(slots: &mut [Slot], map: &PoolMap, now: Time) -> Vec<usize> {
             s.binding = BindingState::Free;
             s.next = BindingState::Free;
             s.rewind = Some(BindingState::Free);
+            s.changed = true;
         }
         if !matches!(
             s.binding,
@@ -408,6 +412,7 @@ fn transition(s: &mut Slot, peer: Option<&PeerInfo>, partner_down: bool) {
     use BindingState::*;
     // The update must reach the peer again.
     s.atsfp = 0;
+    s.changed = true;
     let ends_client = match peer {
         Some(_) => {
             (matches!(from, Expired | Active) && matches!(to, Free | Backup))

@@ -211,6 +211,38 @@ pub fn read_all(path: &Path) -> Result<Vec<u8>, StoreError> {
     Ok(bytes)
 }
 
+/// The lease file open for reading: streamed once, then read again at
+/// chosen places (a rewrite copies blocks from it).
+pub struct LeaseSource {
+    path: PathBuf,
+    file: File,
+}
+
+impl LeaseSource {
+    /// Opens the lease file ([`Op::Open`] when that fails).
+    pub fn open(path: &Path) -> Result<LeaseSource, StoreError> {
+        let file = File::open(path).map_err(|e| StoreError::io(Op::Open, path, e))?;
+        Ok(LeaseSource { path: path.to_path_buf(), file })
+    }
+
+    /// Reads exactly `buf.len()` bytes at `offset`.
+    pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), StoreError> {
+        use std::os::unix::fs::FileExt;
+        self.file.read_exact_at(buf, offset).map_err(|e| StoreError::io(Op::Read, &self.path, e))
+    }
+
+    /// The error for a failed sequential read of this file.
+    pub fn read_error(&self, e: io::Error) -> StoreError {
+        StoreError::io(Op::Read, &self.path, e)
+    }
+}
+
+impl io::Read for LeaseSource {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.file.read(buf)
+    }
+}
+
 /// A new lease file being written next to the old one (`PATH.<time>`),
 /// which is then either installed over it or removed.
 pub struct NewFile {
