@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 60
 TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 BIN := $(TARGET_DIR)/release/dhcpd
 
-.PHONY: all build test conformance demo bench bench-parse fuzz install clean
+.PHONY: all build test conformance demo bench bench-parse bench-leases fuzz install clean
 
 all: build
 
@@ -16,12 +16,13 @@ all: build
 build:
 	$(CARGO) build --release
 
-## test: every suite (unit, CLI against ISC, conformance, robustness), then
-## the heavy robustness cases (50 MB config) at release speed
+## test: every suite (unit, CLI against ISC, conformance, robustness, the
+## lease store's crash test), then the heavy robustness cases (50 MB
+## config, 1 GB lease file) at release speed
 test:
 	$(CARGO) build
 	$(CARGO) test --no-fail-fast
-	$(CARGO) test --release --test robustness -- --ignored
+	$(CARGO) test --release --test robustness --test lease_robustness -- --ignored
 
 ## conformance: ISC's cases through the library and the binary, with the
 ## parity figures and every mismatch printed
@@ -38,12 +39,19 @@ demo: build
 	@$(BIN) --version
 
 ## bench: all benchmarks
-bench: bench-parse
+bench: bench-parse bench-leases
 
 ## bench-parse: `dhcpd -t` on 1,000 subnets + 100,000 hosts, ours vs ISC
 ## (time and peak RSS)
 bench-parse: build
 	benches/bench_parse.sh $(BIN) /usr/sbin/dhcpd
+
+## bench-leases: `dhcpd -T` on a 1,000,000-lease file, ours vs ISC (time
+## and peak RSS; ISC runs once, about 100 s), then commit throughput with
+## fsync, single and grouped
+bench-leases: build
+	$(CARGO) build --release --example lease_commit_bench
+	BENCH_DIR=$(TARGET_DIR)/bench benches/bench_leases.sh $(BIN) /usr/sbin/dhcpd
 
 ## fuzz: the config parser under libFuzzer for FUZZ_SECONDS (needs
 ## `cargo install cargo-fuzz`; runs on stable through RUSTC_BOOTSTRAP)
