@@ -4,8 +4,10 @@
 #
 # Usage: bench_leases.sh [OURS [ISC]]   (defaults: target/release/dhcpd, /usr/sbin/dhcpd)
 #
-# Generates BENCH_DIR/big.leases and big-leases.conf (default BENCH_DIR:
-# target/bench) once with gen_leases.py (LEASES=N changes the count), then
+# Generates BENCH_DIR/big-LAYOUT.leases and .conf (default BENCH_DIR:
+# target/bench) once with gen_leases.py (LEASES=N changes the count;
+# LAYOUT=subnets, the default, spreads them over /24 subnets, LAYOUT=one-pool
+# puts them in one range, where ISC's start is quadratic), then
 # runs each binary as
 #     dhcpd -T -cf big-leases.conf -lf big.leases -pf <pid path>
 # under /usr/bin/time -v: best of RUNS (default 5) for ours, ISC_RUNS
@@ -21,11 +23,12 @@ ours=$(realpath -m "${1:-$root/target/release/dhcpd}")
 isc=$(realpath -m "${2:-/usr/sbin/dhcpd}")
 dir=$(realpath -m "${BENCH_DIR:-$root/target/bench}")
 count=${LEASES:-1000000}
+layout=${LAYOUT:-subnets}
 mkdir -p "$dir"
-conf=$dir/big-leases.conf
-leases=$dir/big.leases
+conf=$dir/big-$layout.conf
+leases=$dir/big-$layout.leases
 if [ ! -s "$leases" ] || [ ! -s "$conf" ] || [ "$(grep -c '^lease ' "$leases")" != "$count" ]; then
-    python3 "$root/benches/gen_leases.py" "$conf" "$leases" "$count"
+    python3 "$root/benches/gen_leases.py" "$conf" "$leases" "$count" "$layout"
 fi
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
 [ -x "$ours" ] || { echo "bench: $ours not built (make build)" >&2; exit 1; }
@@ -56,7 +59,7 @@ measure() {   # $1 label, $2 binary, $3 runs; prints "label status wall cpu rss 
     echo "$label $status $best_wall $best_cpu $best_rss ${n:-?}"
 }
 
-printf '%s\n' "leases: $leases ($(wc -c < "$leases") bytes, $count leases); config: $conf"
+printf '%s\n' "leases: $leases ($(wc -c < "$leases") bytes, $count leases, layout $layout); config: $conf"
 read -r _ os ot oc orss on < <(measure ours "$ours" "$RUNS")
 printf '%-6s exit %-3s wall %7ss  cpu %7ss  peak RSS %8s kB  wrote %s leases  (best of %s)\n' \
     ours "$os" "$ot" "$oc" "$orss" "$on" "$RUNS"

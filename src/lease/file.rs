@@ -14,6 +14,8 @@
 //!   (a crash or full disk cut an append short), ISC keeps whatever fields it
 //!   had read; we drop the record and say so, which restores the last record
 //!   that was completely written — the one whose write was acknowledged.
+//!   A file ending in the first letters of a record's keyword (`lea`) is
+//!   such a tail too; ISC calls it corrupt.
 //! * The checks ISC makes against the configuration while parsing (unknown
 //!   failover peers and classes, `mclt` on a primary) are made only when the
 //!   caller supplies [`ConfigFacts`]; without them every name is accepted.
@@ -293,6 +295,15 @@ impl<'l> Reader<'l> {
                     Outcome::Bad
                 }
                 _ => {
+                    // The start of a record's keyword and then the end of
+                    // the file: an append cut short (ISC calls it corrupt).
+                    if t != Token::String && is_record_prefix(self.p.lex.value()) {
+                        let what = format!("a record starting `{}`", String::from_utf8_lossy(self.p.lex.value()));
+                        if self.at_end()? {
+                            self.torn(line, what);
+                            return Ok(true);
+                        }
+                    }
                     self.p.log_error("Corrupt lease file - possible data loss!");
                     self.p.skip_to_semi()?;
                     return Ok(true);
@@ -381,7 +392,8 @@ impl<'l> Reader<'l> {
     /// record did not close, the last token read was the end of the file,
     /// and the file does not end the way every complete record does (a `}`
     /// alone on its last line). A malformed record whose error recovery ran
-    /// to the end of a complete file is bad, not torn.
+    /// to the end of a complete file is bad, not torn. A 0xff byte ends the
+    /// file for ISC's lexer, so the file's end is there when one stopped it.
     pub(super) fn check_torn<T>(
         &mut self,
         line: u32,
@@ -390,8 +402,11 @@ impl<'l> Reader<'l> {
         out: Outcome<T>,
     ) -> PResult<Outcome<T>> {
         let last_was_eof = self.p.lex.value().is_empty();
-        let end = self.input.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(0, |i| i + 1);
-        let body = &self.input[..end];
+        let offset = self.p.lex.offset();
+        let file_end = if offset < self.input.len() { offset.saturating_sub(1) } else { self.input.len() };
+        let text = self.input.get(..file_end).unwrap_or_default();
+        let end = text.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(0, |i| i + 1);
+        let body = &text[..end];
         let ends_with_record = body.ends_with(b"\n}") || body == b"}";
         if !closed && last_was_eof && !ends_with_record && self.at_end()? {
             self.torn(line, what.to_string());
@@ -459,6 +474,13 @@ impl Block {
     pub(super) fn has_flag(&self, kw: K) -> bool {
         self.heads.iter().any(|h| h.len() == 1 && h[0].0 == Token::Kw(kw))
     }
+}
+
+/// Whether `word` is the beginning (not the whole) of a record keyword.
+fn is_record_prefix(word: &[u8]) -> bool {
+    const RECORDS: [&[u8]; 8] =
+        [b"lease", b"failover", b"server-duid", b"authoring-byte-order", b"host", b"group", b"class", b"subclass"];
+    !word.is_empty() && RECORDS.iter().any(|r| r.len() > word.len() && r.starts_with(word))
 }
 
 /// C `atol` over a token: optional sign, then digits; wraps on overflow.
