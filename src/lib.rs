@@ -8,15 +8,25 @@
 //!
 //! * [`conf`] — reads `dhcpd.conf` exactly as ISC's `dhcpd -t` does,
 //!   including its error messages, line numbers and carets.
+//! * [`eval`] — runs dhcpd.conf statements and expressions as ISC does.
 //! * [`options`] — the one DHCP option table (ISC's names, codes, formats).
 //! * [`wire`] — checked views and `Repr`s over DHCP and failover bytes.
 //! * [`cli`] — the `dhcpd` command line, flag for flag and message for
 //!   message as ISC's.
-//! * [`failover`] — ISC failover protocol pieces that are pure functions.
+//! * [`failover`] — ISC's failover protocol: a sans-IO peer per relationship
+//!   and the lease rules it applies, tested against a simulated pair.
+//! * [`time`] — [`time::Now`], the clock values the shell reads and the cores receive.
+//! * [`io`] — the IO shell: interfaces, raw and UDP sockets, the event loop,
+//!   signals, daemonising, syslog.
+//! * [`omapi`] — the OMAPI session and signatures behind `omapi-port`, without sockets.
 
 pub mod cli;
 pub mod conf;
+pub mod eval;
 pub mod failover;
+pub mod io;
 pub mod lease;
+pub mod omapi;
 pub mod options;
+pub mod time;
 pub mod wire;

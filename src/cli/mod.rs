@@ -18,7 +18,7 @@ mod error;
 mod flags;
 pub mod lease_test;
 mod log;
-mod system;
+pub(crate) mod system;
 
 pub use args::{early_exit, parse, validate_port, Early, Family, Mode, Options};
 pub use error::{CliError, Unavailable};
@@ -27,7 +27,7 @@ pub use log::Log;
 
 use std::ffi::{OsStr, OsString};
 use std::io::Write;
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 
 use crate::conf::{check_config, model::Config, parser::FsLoader};
@@ -106,6 +106,7 @@ fn report(log: &mut Log, err: &CliError, prog: &str) -> i32 {
 }
 
 /// Where the three files are, after flags and environment.
+#[derive(Clone)]
 struct Paths {
     conf: OsString,
     leases: OsString,
@@ -230,14 +231,20 @@ fn read_config(paths: &mut Paths, log: &mut Log) -> Result<Config, CliError> {
     // it and fails as "Can't open".
     let conf = paths.conf.to_string_lossy();
     let mut outcome = check_config(&conf, &FsLoader);
-    if let Some(config) = &outcome.config {
-        if let Some(name) = &config.postconf.lease_file_name {
-            paths.leases = OsStr::from_bytes(name).to_os_string();
+    // ISC lets `lease-file-name`/`pid-file-name` in the configuration
+    // override the command line and the environment (postconf_initialization),
+    // as a C string: cut at the first NUL.
+    {
+        let pc = &outcome.postconf;
+        let c_string = |v: &Vec<u8>| OsString::from_vec(v.split(|&b| b == 0).next().unwrap_or(&[]).to_vec());
+        if let Some(v) = &pc.lease_file_name {
+            paths.leases = c_string(v);
         }
-        if let Some(name) = &config.postconf.pid_file_name {
-            paths.pid = OsStr::from_bytes(name).to_os_string();
+        if let Some(v) = &pc.pid_file_name {
+            paths.pid = c_string(v);
         }
     }
+    let paths = &*paths;
     for (i, d) in outcome.diagnostics.iter().enumerate() {
         if outcome.paths_at == Some(i) {
             log_paths(paths, log);

@@ -108,6 +108,8 @@ pub struct Lexer {
     punct_value: u8,
     value_is_punct: bool,
     events: Vec<(u32, u32, usize, LexEvent)>,
+    /// The last token consumed was the end of the input.
+    consumed_eof: bool,
 }
 
 /// A saved scan position; see [`Lexer::snapshot`].
@@ -182,6 +184,7 @@ impl Lexer {
             punct_value: 0,
             value_is_punct: false,
             events: Vec::new(),
+            consumed_eof: false,
         }
     }
 
@@ -358,8 +361,8 @@ impl Lexer {
                 return self.read_num_or_name(c);
             }
             if c == EOF {
-                self.token_len = 0;
-                self.value_is_punct = false;
+                // ISC leaves the value of the previous token in place, so
+                // a message quoting the value at end of file quotes it.
                 return Token::Eof;
             }
             self.token_start_line = l;
@@ -604,7 +607,14 @@ impl Lexer {
                 self.token_line = self.cur_line;
             }
         }
+        self.consumed_eof = token == Token::Eof;
         token
+    }
+
+    /// Whether the last token consumed (not just peeked) was the end of
+    /// the input; the token's text is then still the previous token's.
+    pub fn consumed_eof(&self) -> bool {
+        self.consumed_eof
     }
 
     fn peek_inner(&mut self, raw: bool) -> Token {

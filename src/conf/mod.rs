@@ -41,6 +41,10 @@ pub struct ConfigOutcome {
     /// midway through its post-parse stage (`postconf_initialization`);
     /// `None` when it stops before reaching them (any parse error).
     pub paths_at: Option<usize>,
+    /// The global settings the post-parse stage read (`lease-file-name`
+    /// and `pid-file-name` replace the command line's paths in those
+    /// lines); default when it was not reached.
+    pub postconf: model::PostConf,
 }
 
 impl ConfigOutcome {
@@ -75,6 +79,7 @@ pub fn check_config(path: &str, loader: &dyn SourceLoader) -> ConfigOutcome {
                 diagnostics: Vec::new(),
                 fatal: Some(format!("Can't open {}: {}", path, parser::os_error_text(&e))),
                 paths_at: None,
+                postconf: model::PostConf::default(),
             }
         }
     };
@@ -85,19 +90,22 @@ pub fn check_config(path: &str, loader: &dyn SourceLoader) -> ConfigOutcome {
         Err(Fatal(msg)) => Some(msg),
         Ok(()) if p.file_had_errors => Some("Configuration file errors encountered -- exiting".to_string()),
         Ok(()) => {
-            // The checks ISC makes before logging the paths are not
-            // modelled separately yet, so the paths go right after parsing.
-            paths_at = Some(p.diagnostics.len());
-            match p.post_parse_checks() {
+            let r = p.post_parse_checks();
+            // The post-parse stage notes where ISC logs the paths (it may
+            // stop before: `ddns-update-style ad-hoc`, an unknown OMAPI key).
+            paths_at = p.paths_logged_at;
+            match r {
                 Err(Fatal(msg)) => Some(msg),
                 Ok(()) => None,
             }
         }
     };
+    let postconf = p.config.postconf.clone();
     ConfigOutcome {
         config: if fatal.is_none() { Some(p.config) } else { None },
         diagnostics: p.diagnostics,
         fatal,
         paths_at,
+        postconf,
     }
 }

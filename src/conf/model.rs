@@ -285,6 +285,11 @@ pub struct PostConf {
     pub dont_use_fsync: bool,
     /// `server-id-check on`.
     pub server_id_check: bool,
+    /// `omapi-port`: the OMAPI listener's TCP port (no listener without it).
+    pub omapi_port: Option<u16>,
+    /// `omapi-key`: the name of the one key OMAPI clients must sign with, as the key
+    /// statement spells it (ISC matches the names without case).
+    pub omapi_key: Option<String>,
 }
 
 /// The DHCPv6 server DUID asked for by `server-duid`.
@@ -328,7 +333,8 @@ pub struct Config {
     pub named_groups: Vec<NamedGroup>,
     /// Classes and subclasses in declaration order.
     pub classes: Vec<Class>,
-    /// TSIG keys; a later key of the same name replaces an earlier one.
+    /// TSIG keys; a later key of the same name (ignoring case) replaces an
+    /// earlier one.
     pub keys: Vec<Key>,
     /// DNS zones; a later zone of the same name replaces an earlier one.
     pub zones: Vec<Zone>,

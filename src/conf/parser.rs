@@ -84,8 +84,9 @@ pub struct Parser<'l> {
     pub config: Config,
     /// ISC warns once per run that host declarations are global.
     pub(crate) warned_global_host: bool,
-    /// Option spaces and definitions added by the configuration.
-    pub(crate) user_options: super::parse::UserOptions,
+    /// Option spaces and definitions: ISC's built-in ones plus those the
+    /// configuration has added so far.
+    pub(crate) options: crate::options::OptionCatalog,
     /// Lookup tables the declarations keep while parsing (ISC's hashes).
     pub(crate) decl: super::parse::DeclState,
     /// How many diagnostics ISC prints before its `Config file:` /
@@ -107,7 +108,7 @@ impl<'l> Parser<'l> {
             diagnostics: Vec::new(),
             config: Config::default(),
             warned_global_host: false,
-            user_options: Default::default(),
+            options: crate::options::OptionCatalog::isc(),
             decl: Default::default(),
             paths_logged_at: None,
         }

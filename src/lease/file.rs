@@ -401,7 +401,7 @@ impl<'l> Reader<'l> {
         closed: bool,
         out: Outcome<T>,
     ) -> PResult<Outcome<T>> {
-        let last_was_eof = self.p.lex.value().is_empty();
+        let last_was_eof = self.p.lex.consumed_eof();
         let offset = self.p.lex.offset();
         let file_end = if offset < self.input.len() { offset.saturating_sub(1) } else { self.input.len() };
         let text = self.input.get(..file_end).unwrap_or_default();

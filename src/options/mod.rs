@@ -6,9 +6,11 @@
 //! and decodes with it, and the lease file and OMAPI print and read option
 //! values with it. This module is that definition, shared by all of them:
 //!
-//! * [`table`] — ISC 4.4.3's built-in DHCPv4 spaces and options, as static
-//!   data copied from ISC's tables.
-//! * [`format`] — ISC format strings (`"IA"`, `"fto"`, `"Dc"`, ...) parsed
+//! * [`table`] — ISC 4.4.3's built-in spaces and options, as static data
+//!   copied from ISC's tables: the DHCPv4 ones, and the DHCPv6 ones that
+//!   `dhcpd -4` also knows (dhcpd.conf may set them; they never go on a
+//!   DHCPv4 wire, see [`SpaceEncoding::Dhcpv6`]).
+//! * [`format`](mod@format) — ISC format strings (`"IA"`, `"fto"`, `"Dc"`, ...) parsed
 //!   into typed [`OptionFormat`] descriptors.
 //! * [`enums`] — the named enumerations `N` atoms refer to.
 //! * [`space`] — what a space is: code/length widths, storage, encoding.

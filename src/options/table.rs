@@ -7,7 +7,7 @@
 //! `FAILOVER_PROTOCOL` on, LDAP and `EUI_64` off. Names and codes were
 //! checked against that binary (`option SPACE.unknown-CODE;` makes it log
 //! the name it has for each code). ISC's DHCPv6 spaces (dhcp6, vsio, isc6
-//! and the fqdn6 shim) are in [`v6`]: the v4 server knows them for
+//! and the fqdn6 shim) are in the `v6` submodule: the v4 server knows them for
 //! dhcpd.conf's sake only and never encodes them.
 //!
 //! The format strings are ISC's, letter for letter; [`super::format`]

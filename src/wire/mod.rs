@@ -26,6 +26,7 @@ pub mod dhcp;
 pub mod dnsname;
 pub mod failover;
 pub mod frame;
+pub mod omapi;
 
 #[cfg(test)]
 pub(crate) mod testutil;

@@ -18,7 +18,11 @@ impl Parser<'_> {
     /// The `class` declaration named `name` (ISC `find_class`): index into
     /// `Config::classes`.
     pub(crate) fn find_class(&self, name: &str) -> Option<usize> {
-        self.decl.class_collection.iter().copied().find(|&c| self.config.classes[c].name.as_deref() == Some(name))
+        self.decl
+            .class_collection
+            .iter()
+            .copied()
+            .find(|&c| self.config.classes[c].name.as_deref() == Some(name))
     }
 
     /// After `class`, `subclass`, `vendor-class` or `user-class` (ISC

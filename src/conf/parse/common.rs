@@ -92,7 +92,7 @@ impl Parser<'_> {
             self.lex.restore(saved);
             if is_addr {
                 if let Some(bytes) = self.parse_numeric_aggregate(4, Some(b'.'), 10, 8)? {
-                    return Ok(Some(AddrOrName::Addr(Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3]))));
+                    return Ok(Some(AddrOrName::Addr(ipv4_padded(&bytes))));
                 }
             }
         }
@@ -117,7 +117,7 @@ impl Parser<'_> {
     pub(crate) fn parse_ip_addr(&mut self) -> PResult<Option<Ipv4Addr>> {
         Ok(self
             .parse_numeric_aggregate(4, Some(b'.'), 10, 8)?
-            .map(|b| Ipv4Addr::new(b[0], b[1], b[2], b[3])))
+            .map(|b| ipv4_padded(&b)))
     }
 
     /// An IPv6 address gathered from raw tokens and checked like
@@ -192,6 +192,11 @@ impl Parser<'_> {
             let t = self.next_token()?;
             if t == Token::Eof {
                 self.parse_warn("unexpected end of file");
+                // With no fixed count and nothing read, ISC has no buffer
+                // to return: the caller sees a failure.
+                if max == 0 && out.is_empty() {
+                    return Ok(None);
+                }
                 break;
             }
             if t != Token::Number && (base != 16 || t != Token::NumberOrName) {
@@ -216,6 +221,9 @@ impl Parser<'_> {
                 break;
             }
         }
+        // A fixed count cut short by end of file returns the numbers read
+        // so far: ISC hands back its caller's buffer with the rest left as
+        // it was, which only the caller knows (see `ipv4_padded`).
         Ok(Some(out))
     }
 
@@ -564,6 +572,16 @@ impl Parser<'_> {
     }
 }
 
+/// An address from up to four bytes; bytes an end of file left unread are
+/// zero (ISC leaves its fresh stack buffer as it was).
+fn ipv4_padded(b: &[u8]) -> Ipv4Addr {
+    let mut a = [0u8; 4];
+    for (d, s) in a.iter_mut().zip(b) {
+        *d = *s;
+    }
+    Ipv4Addr::from(a)
+}
+
 /// The value of a base64 digit, `None` for anything else.
 fn base64_value(c: u8) -> Option<u32> {
     match c {
@@ -671,6 +689,11 @@ mod tests {
         let mut p = parser_over("10.1.2;", &l);
         assert_eq!(p.parse_ip_addr().unwrap(), None);
         assert_eq!(p.diagnostics[0].message, "too few numbers.");
+        // End of file inside an address: reported, and the address padded.
+        let mut p = parser_over("address 10.1.2.", &l);
+        p.next_token().unwrap();
+        assert_eq!(p.parse_ip_addr_or_hostname().unwrap(), Some(AddrOrName::Addr(Ipv4Addr::new(10, 1, 2, 0))));
+        assert_eq!(p.diagnostics[0].message, "unexpected end of file");
     }
 
     #[test]

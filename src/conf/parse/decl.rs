@@ -1,20 +1,17 @@
-//! Host and group declarations, the host-only parameters (`hardware`,
-//! `fixed-address`), and the two global settings `lease-id-format` and
-//! `server-duid`.
+//! Group declarations, the two global settings `lease-id-format` and
+//! `server-duid`, and what the declaration files share: [`DeclState`]
+//! (ISC's hashes and lists that decide the fate of later declarations)
+//! and small helpers (`parse_lbrace`, `clone_group`).
 //!
-//! Hosts and named groups live in ISC's name hashes, whose quirks decide
-//! what `dhcpd -t` accepts: a host name may be declared again only after a
-//! `deleted;` declaration of it, and a named group declared a second time
-//! makes its name unknown instead of taking its place. [`DeclState`] keeps those
-//! tables (and the others the declaration families need) while parsing.
+//! Named groups live in ISC's group name hash, whose quirks decide what
+//! `dhcpd -t` accepts: a named group declared a second time makes its name
+//! unknown instead of taking its place. Hosts are in `host.rs`.
 
 use crate::conf::fasthash::FastMap as HashMap;
 
 use super::super::keywords::Keyword as K;
 use super::super::lexer::Token;
-use super::super::model::{
-    FixedAddresses, Group, GroupId, Host, HostIdentifier, LeaseIdFormat, NamedGroup, ScopeKind, ServerDuid,
-};
+use super::super::model::{Group, GroupId, LeaseIdFormat, NamedGroup, ScopeKind, ServerDuid};
 use super::super::parser::{PResult, Parser};
 use super::common::atoi;
 
@@ -60,15 +57,12 @@ pub struct DeclState {
     pub(crate) class_collection: Vec<usize>,
     /// (class, data) → subclass (ISC's per-class subclass hash).
     pub(crate) subclass_by_data: HashMap<(usize, Vec<u8>), usize>,
+    /// The `authoritative` value each scope copied from its parent when
+    /// it was made (ISC's `clone_group` copies the flag, not a link).
+    pub(crate) cloned_authoritative: HashMap<GroupId, bool>,
 }
 
 impl Parser<'_> {
-    /// Reports a construct this parser does not handle yet and skips it.
-    pub(crate) fn unfinished(&mut self, what: &str) -> PResult<()> {
-        self.parse_warn(format!("{} is not supported yet.", what));
-        self.skip_to_semi()
-    }
-
     /// The current token's text as ISC's C code sees it (cut at a NUL).
     pub(crate) fn c_text(&self) -> String {
         String::from_utf8_lossy(self.lex.value_cstr()).into_owned()
@@ -87,203 +81,18 @@ impl Parser<'_> {
     /// A new scope inside `parent` (ISC `clone_group`): it inherits by
     /// reference, and knows nothing of the parent's subnet or shared network.
     pub(crate) fn clone_group(&mut self, parent: GroupId, kind: ScopeKind) -> GroupId {
-        self.config.add_group(Group::new(kind, Some(parent)))
+        let authoritative = self.authoritative(parent);
+        let g = self.config.add_group(Group::new(kind, Some(parent)));
+        self.decl.cloned_authoritative.insert(g, authoritative);
+        g
     }
 
-    /// `host NAME { ... }` (ISC `parse_host_declaration`).
-    pub(crate) fn parse_host_declaration(&mut self, group: GroupId) -> PResult<()> {
-        let Some(name) = self.parse_host_name()? else {
-            self.parse_warn("expecting a name for host declaration.");
-            self.skip_to_semi()?;
-            return Ok(());
-        };
-        let hgroup = self.clone_group(group, ScopeKind::Host);
-        if !self.parse_lbrace()? {
-            return Ok(());
-        }
-        let idx = self.config.hosts.len();
-        self.config.hosts.push(Host {
-            name: name.clone(),
-            group: hgroup,
-            hardware: None,
-            fixed_addresses: None,
-            fixed_prefixes6: Vec::new(),
-            uid: None,
-            host_identifier: None,
-            named_group: None,
-            dynamic: false,
-            deleted: false,
-        });
-        self.enter()?;
-        let mut declaration = false;
-        let mut deleted = false;
-        loop {
-            let t = self.peek_token()?;
-            match t {
-                Token::Punct(b'}') => {
-                    self.skip_token()?;
-                    break;
-                }
-                Token::Eof => {
-                    self.skip_token()?;
-                    self.parse_warn("unexpected end of file");
-                    break;
-                }
-                Token::Kw(K::Dynamic) | Token::Kw(K::Deleted) => {
-                    if t == Token::Kw(K::Dynamic) {
-                        self.config.hosts[idx].dynamic = true;
-                    } else {
-                        deleted = true;
-                    }
-                    self.skip_token()?;
-                    if !self.parse_semi()? {
-                        break;
-                    }
-                }
-                Token::Kw(K::Group) => {
-                    if !self.parse_host_group_reference(idx)? {
-                        break;
-                    }
-                }
-                Token::Kw(K::Uid) => {
-                    if !self.parse_host_uid(idx)? {
-                        break;
-                    }
-                }
-                Token::Kw(K::HostIdentifier) => {
-                    if !self.parse_host_identifier(idx)? {
-                        break;
-                    }
-                }
-                _ => {
-                    declaration = self.parse_statement(hgroup, ScopeKind::Host, Some(idx), declaration)?;
-                }
-            }
-        }
-        self.leave();
-        // Nothing else can declare a host while this one is open, so it is
-        // still the last one.
-        let host = self.config.hosts.pop().expect("the host being declared");
-        if deleted {
-            if let Some(&old) = self.decl.host_by_name.get(&host.name) {
-                // Configuration hosts are static: ISC keeps the name taken,
-                // flagged deleted, so a later declaration may replace it.
-                self.config.hosts[old].deleted = true;
-            }
-            return Ok(());
-        }
-        if let Some(&old) = self.decl.host_by_name.get(&host.name) {
-            if !self.config.hosts[old].deleted {
-                self.parse_warn(format!("host {}: already exists", host.name));
-                return Ok(());
-            }
-        }
-        self.decl.host_by_name.insert(host.name.clone(), self.config.hosts.len());
-        self.config.hosts.push(host);
-        Ok(())
-    }
-
-    /// `group NAME;` inside a host. Returns false when the host's body ends.
-    fn parse_host_group_reference(&mut self, host: usize) -> PResult<bool> {
-        self.skip_token()?;
-        let t = self.next_token()?;
-        if t != Token::String && !t.is_identifier() {
-            self.parse_warn("expecting string or identifier.");
-            self.skip_to_rbrace(1)?;
-            return Ok(false);
-        }
-        let name = self.c_text();
-        match self.decl.named_group_by_name.get(&name).copied() {
-            None => {
-                let host_name = self.config.hosts[host].name.clone();
-                self.parse_warn(format!("unknown group {} in host {}", name, host_name));
-            }
-            Some(NamedGroupEntry::Live(g)) => self.config.hosts[host].named_group = Some(g),
-            Some(NamedGroupEntry::Deleted(_)) => self.config.hosts[host].named_group = None,
-        }
-        self.parse_semi()
-    }
-
-    /// `uid STRING|HEX;` inside a host. Returns false when the host's body ends.
-    fn parse_host_uid(&mut self, host: usize) -> PResult<bool> {
-        self.skip_token()?;
-        if let Some(old) = self.config.hosts[host].uid.as_ref().filter(|u| !u.is_empty()) {
-            let shown = hex_or_string(old, 255);
-            let name = self.config.hosts[host].name.clone();
-            self.parse_warn(format!("Host '{}' already has a uid '{}'", name, shown));
-            self.skip_to_rbrace(1)?;
-            return Ok(false);
-        }
-        let uid = if self.peek_token()? == Token::String {
-            self.skip_token()?;
-            self.val_bytes()
-        } else {
-            match self.parse_numeric_aggregate(0, Some(b':'), 16, 8)? {
-                Some(bytes) => bytes,
-                None => {
-                    self.parse_warn("expecting hex list.");
-                    self.skip_to_semi()?;
-                    Vec::new()
-                }
-            }
-        };
-        self.config.hosts[host].uid = Some(uid);
-        self.parse_semi()
-    }
-
-    /// `host-identifier option NAME DATA;` or `host-identifier v6relopt N
-    /// NAME DATA;`. Returns false when the host's body ends.
-    fn parse_host_identifier(&mut self, host: usize) -> PResult<bool> {
-        if self.config.hosts[host].host_identifier.is_some() {
-            self.parse_warn("only one host-identifier allowed per host");
-            self.skip_to_rbrace(1)?;
-            return Ok(false);
-        }
-        self.skip_token()?;
-        let mut relays = 0u32;
-        match self.next_token()? {
-            Token::Kw(K::V6relopt) => {
-                if self.next_token()? != Token::Number {
-                    self.parse_warn("host-identifier v6relopt must have a number");
-                    self.skip_to_rbrace(1)?;
-                    return Ok(false);
-                }
-                let n = atoi(self.lex.value_cstr()) as i32;
-                if n < 0 {
-                    self.parse_warn("host-identifier v6relopt must have a number >= 0");
-                    self.skip_to_rbrace(1)?;
-                    return Ok(false);
-                }
-                // ISC goes straight on to the option name here: the
-                // `option` keyword is not expected after the number.
-                relays = n as u32;
-            }
-            Token::Kw(K::Option) => {}
-            _ => {
-                self.parse_warn("host-identifier must be an option or v6relopt");
-                self.skip_to_rbrace(1)?;
-                return Ok(false);
-            }
-        }
-        let Some((option, known)) = self.parse_option_name(true)? else {
-            return Ok(false);
-        };
-        if !known {
-            self.parse_warn(format!("unknown option {}.{}", option.space, option.name));
-            self.skip_to_rbrace(1)?;
-            return Ok(false);
-        }
-        let Some(value) = self.parse_option_data(&option, true)? else {
-            self.skip_to_rbrace(1)?;
-            return Ok(false);
-        };
-        if !self.parse_semi()? {
-            self.skip_to_rbrace(1)?;
-            return Ok(false);
-        }
-        let option = format!("{}.{}", option.space, option.name);
-        self.config.hosts[host].host_identifier = Some(HostIdentifier { option, relays, value });
-        Ok(true)
+    /// A scope's `authoritative` flag as ISC holds it: set in the scope,
+    /// else copied from its parent when the scope was made (false at the top).
+    pub(crate) fn authoritative(&self, group: GroupId) -> bool {
+        self.config.groups[group]
+            .authoritative
+            .unwrap_or_else(|| self.decl.cloned_authoritative.get(&group).copied().unwrap_or(false))
     }
 
     /// `group [NAME] { ... }` (ISC `parse_group_declaration`).
@@ -332,7 +141,12 @@ impl Parser<'_> {
             if deleted {
                 self.delete_named_group(&name);
             } else {
-                self.supersede_named_group(NamedGroup { name, group: g, dynamic, r#static: is_static });
+                self.supersede_named_group(NamedGroup {
+                    name,
+                    group: g,
+                    dynamic,
+                    r#static: is_static,
+                });
             }
         }
         Ok(())
@@ -349,7 +163,9 @@ impl Parser<'_> {
         if g.dynamic && !g.r#static {
             self.decl.named_group_by_name.remove(name);
         } else {
-            self.decl.named_group_by_name.insert(name.to_string(), NamedGroupEntry::Deleted(old));
+            self.decl
+                .named_group_by_name
+                .insert(name.to_string(), NamedGroupEntry::Deleted(old));
         }
     }
 
@@ -385,68 +201,6 @@ impl Parser<'_> {
         }
     }
 
-    /// `hardware TYPE ADDR;` inside (or wrongly outside) a host.
-    pub(crate) fn parse_host_hardware(&mut self, host: Option<usize>) -> PResult<()> {
-        if let Some(h) = host {
-            if self.config.hosts[h].hardware.is_some() {
-                let name = self.config.hosts[h].name.clone();
-                // ISC stops here without skipping: the rest of the
-                // statement is then read as statements of their own.
-                self.parse_warn(format!("Host {} hardware address already configured.", name));
-                return Ok(());
-            }
-        }
-        let hw = self.parse_hardware_param()?;
-        match host {
-            Some(h) => self.config.hosts[h].hardware = hw,
-            None => self.parse_warn("hardware address parameter not allowed here."),
-        }
-        Ok(())
-    }
-
-    /// `fixed-address A, B, ...;` (or `fixed-address6`) inside a host
-    /// (ISC `parse_fixed_addr_param` and its caller).
-    pub(crate) fn parse_host_fixed_address(&mut self, host: Option<usize>, v6: bool) -> PResult<()> {
-        let Some(addrs) = self.parse_fixed_addr_param(v6)? else {
-            return Ok(());
-        };
-        match host {
-            Some(h) if self.config.hosts[h].fixed_addresses.is_some() => {
-                self.parse_warn("Only one fixed address declaration per host.");
-            }
-            Some(h) => self.config.hosts[h].fixed_addresses = Some(addrs),
-            None => self.parse_warn("fixed-address parameter not allowed here."),
-        }
-        Ok(())
-    }
-
-    /// A comma-separated address list and its `;`; `None` when reported.
-    fn parse_fixed_addr_param(&mut self, v6: bool) -> PResult<Option<FixedAddresses>> {
-        let mut v4 = Vec::new();
-        let mut v6s = Vec::new();
-        loop {
-            if v6 {
-                match self.parse_ip6_addr()? {
-                    Some(a) => v6s.push(a),
-                    None => return Ok(None),
-                }
-            } else {
-                match self.parse_ip_addr_or_hostname()? {
-                    Some(a) => v4.push(a),
-                    None => return Ok(None),
-                }
-            }
-            if !self.peek_token()?.is(b',') {
-                break;
-            }
-            self.skip_token()?;
-        }
-        if !self.parse_semi()? {
-            return Ok(None);
-        }
-        Ok(Some(if v6 { FixedAddresses::V6(v6s) } else { FixedAddresses::V4(v4) }))
-    }
-
     /// `lease-id-format octal|hex;` after its keyword (ISC `parse_lease_id_format`).
     pub(crate) fn parse_lease_id_format(&mut self, _group: GroupId) -> PResult<()> {
         let format = match self.next_token()? {
@@ -459,7 +213,10 @@ impl Parser<'_> {
         };
         self.config.lease_id_format = Some(format);
         // ISC logs this at debug level, which `dhcpd -t` prints.
-        self.log_info(format!("lease_id_format is: {}", if format == LeaseIdFormat::Octal { "octal" } else { "hex" }));
+        self.log_info(format!(
+            "lease_id_format is: {}",
+            if format == LeaseIdFormat::Octal { "octal" } else { "hex" }
+        ));
         if !self.next_token()?.is(b';') {
             // ISC shares this text with the lease file reader.
             self.parse_warn("corrupt lease file; expecting a semicolon");
@@ -550,29 +307,6 @@ impl Parser<'_> {
     }
 }
 
-/// ISC's `print_hex_or_string` into a buffer of `limit` bytes: quoted text
-/// when every byte shown is printable ASCII, else colon-separated hex (empty
-/// when that would not fit).
-pub(crate) fn hex_or_string(data: &[u8], limit: usize) -> String {
-    let shown = limit.saturating_sub(3);
-    if data.iter().take(shown).all(|&b| (0x20..0x7f).contains(&b)) {
-        let n = data.len().min(shown);
-        return format!("\"{}\"", String::from_utf8_lossy(&data[..n]));
-    }
-    if data.is_empty() || data.len() * 3 > limit {
-        return String::new();
-    }
-    data.iter().map(|b| format!("{:02x}", b)).collect::<Vec<_>>().join(":")
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hex_or_string_picks_like_isc() {
-        assert_eq!(hex_or_string(b"abc", 255), "\"abc\"");
-        assert_eq!(hex_or_string(&[1, 0xab], 255), "01:ab");
-        assert_eq!(hex_or_string(&[0u8; 100], 255), "");
-    }
-}
+#[path = "decl_tests.rs"]
+mod tests;

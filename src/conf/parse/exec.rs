@@ -96,14 +96,8 @@ impl Parser<'_> {
     /// a parameter (`default-lease-time 600;`), else a bare expression such
     /// as a function call, else nothing.
     fn parameter_or_call(&mut self, lose: &mut bool, token: Token) -> PResult<Parsed> {
-        if token.is_identifier() {
-            let name = self.val();
-            if let Some(option) = self.opt_lookup_name("server", &name) {
-                self.skip_token()?;
-                return Ok(self
-                    .parse_option_statement(option, true, OptionOp::Supersede)?
-                    .map(Some));
-            }
+        if let Some(st) = self.parse_config_option_statement()? {
+            return Ok(st.map(Some));
         }
         if token == Token::Name || token == Token::NumberOrName {
             // ISC treats it as a data expression evaluated for its effect.

@@ -89,10 +89,12 @@ impl Parser<'_> {
                 return Ok(None);
             };
 
-            let Some(next_op) = self.peek_binary_operator(lose)? else {
-                if *lose {
-                    return Ok(None);
-                }
+            let Ok(next_op) = self.peek_binary_operator(lose)? else {
+                // A bad operator, reported (ISC returns 0 there; it does
+                // not read `lose`, which a caller may hand in non-zero).
+                return Ok(None);
+            };
+            let Some(next_op) = next_op else {
                 // No operator follows: this operand ends the expression.
                 return Ok(Some(match pending {
                     None => rhs,
@@ -142,7 +144,7 @@ impl Parser<'_> {
     /// operator, left pending (ISC consumes the first character of `!=`,
     /// `~=` and `~~` here and the second later). `None` with `lose` set when
     /// `!` or `~` is not followed by what ISC expects.
-    fn peek_binary_operator(&mut self, lose: &mut bool) -> PResult<Option<BinaryOp>> {
+    fn peek_binary_operator(&mut self, lose: &mut bool) -> PResult<Result<Option<BinaryOp>, ()>> {
         let op = match self.peek_token()? {
             Token::Punct(b'!') => {
                 self.skip_token()?;
@@ -150,7 +152,7 @@ impl Parser<'_> {
                     self.parse_warn("! in boolean context without =");
                     *lose = true;
                     self.skip_to_semi()?;
-                    return Ok(None);
+                    return Ok(Err(()));
                 }
                 BinaryOp::NotEqual
             }
@@ -163,7 +165,7 @@ impl Parser<'_> {
                         self.parse_warn("expecting ~= or ~~ operator");
                         *lose = true;
                         self.skip_to_semi()?;
-                        return Ok(None);
+                        return Ok(Err(()));
                     }
                 }
             }
@@ -180,9 +182,9 @@ impl Parser<'_> {
             Token::Punct(b'&') => BinaryOp::BinaryAnd,
             Token::Punct(b'|') => BinaryOp::BinaryOr,
             Token::Punct(b'^') => BinaryOp::BinaryXor,
-            _ => return Ok(None),
+            _ => return Ok(Ok(None)),
         };
-        Ok(Some(op))
+        Ok(Ok(Some(op)))
     }
 
     /// ISC's type checks when it joins two operands: both of one type (or

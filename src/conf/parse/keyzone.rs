@@ -51,6 +51,7 @@ impl Parser<'_> {
         };
         if !self.next_token()?.is(b'{') {
             self.parse_warn("expecting left brace");
+            self.drop_key(&name);
             return Ok(false);
         }
         let mut algorithm: Option<String> = None;
@@ -61,27 +62,27 @@ impl Parser<'_> {
                 Token::Kw(K::Algorithm) => {
                     if algorithm.is_some() {
                         self.parse_warn(format!("key {}: too many algorithms", name));
-                        return self.abandon_key();
+                        return self.abandon_key(&name);
                     }
                     let Some(alg) = self.parse_host_name()? else {
                         self.parse_warn("expecting key algorithm name.");
-                        return self.abandon_key();
+                        return self.abandon_key(&name);
                     };
                     if !self.parse_semi()? {
-                        return self.abandon_key();
+                        return self.abandon_key(&name);
                     }
                     algorithm = Some(qualify_algorithm(alg));
                 }
                 Token::Kw(K::Secret) => {
                     if secret.is_some() {
                         self.parse_warn(format!("key {}: too many secrets", name));
-                        return self.abandon_key();
+                        return self.abandon_key(&name);
                     }
                     let Some(bytes) = self.parse_base64()? else {
-                        return self.abandon_key();
+                        return self.abandon_key(&name);
                     };
                     if !self.parse_semi()? {
-                        return self.abandon_key();
+                        return self.abandon_key(&name);
                     }
                     secret = Some(bytes);
                 }
@@ -90,7 +91,7 @@ impl Parser<'_> {
         };
         if !t.is(b'}') {
             self.parse_warn("expecting right brace.");
-            return self.abandon_key();
+            return self.abandon_key(&name);
         }
         // BIND 8 syntax puts a `;` after the closing brace.
         if self.peek_token()?.is(b';') {
@@ -98,24 +99,44 @@ impl Parser<'_> {
         }
         let Some(algorithm) = algorithm else {
             self.parse_warn(format!("key {}: no algorithm specified", name));
+            self.drop_key(&name);
             return Ok(false);
         };
         let Some(secret) = secret else {
             self.parse_warn(format!("key {}: no secret specified", name));
+            self.drop_key(&name);
             return Ok(false);
         };
         if !KNOWN_ALGORITHMS.iter().any(|a| a.eq_ignore_ascii_case(&algorithm)) {
             self.log_error(format!("Unable to create tsec structure for {}", name));
         }
-        self.config.keys.retain(|k| k.name != name);
-        self.config.keys.push(Key { name, algorithm, secret });
+        self.drop_key(&name);
+        self.config.keys.push(Key {
+            name,
+            algorithm,
+            secret,
+        });
         Ok(true)
     }
 
-    /// ISC's `rbad` exit from `parse_key`: skip past the key's `}`.
-    fn abandon_key(&mut self) -> PResult<bool> {
+    /// ISC's `rbad` exit from `parse_key`: skip past the key's `}`, and
+    /// drop the half-made key.
+    fn abandon_key(&mut self, name: &str) -> PResult<bool> {
         self.skip_to_rbrace(1)?;
+        self.drop_key(name);
         Ok(false)
+    }
+
+    /// Removes the key of this name. ISC does so when a key object is
+    /// freed, so a declaration abandoned halfway also takes away an earlier
+    /// key of the same name (checked against `dhcpd -t`).
+    fn drop_key(&mut self, name: &str) {
+        self.config.keys.retain(|k| !k.name.eq_ignore_ascii_case(name));
+    }
+
+    /// The key of this name; ISC's key names ignore case.
+    pub(crate) fn find_key(&self, name: &str) -> Option<usize> {
+        self.config.keys.iter().position(|k| k.name.eq_ignore_ascii_case(name))
     }
 
     /// After the `zone` keyword (ISC `parse_executable_statement` ZONE case
@@ -133,7 +154,7 @@ impl Parser<'_> {
         }
         match self.parse_zone(name)? {
             Some(zone) => {
-                self.config.zones.retain(|z| z.name != zone.name);
+                self.config.zones.retain(|z| !z.name.eq_ignore_ascii_case(&zone.name));
                 self.config.zones.push(zone);
                 Ok(true)
             }
@@ -251,7 +272,7 @@ impl Parser<'_> {
         if zone.key.is_some() {
             return Err(Fatal(format!("Multiple key definitions for zone {}.", zone.name)));
         }
-        if self.config.keys.iter().any(|k| k.name == key) {
+        if self.find_key(&key).is_some() {
             zone.key = Some(key);
         } else {
             self.parse_warn(format!("unknown key {}", key));
@@ -278,7 +299,10 @@ mod tests {
     #[test]
     fn algorithm_names_are_qualified_like_isc() {
         assert_eq!(qualify_algorithm("hmac-md5".into()), "hmac-md5.SIG-ALG.REG.INT.");
-        assert_eq!(qualify_algorithm("hmac-md5.sig-alg.reg.int".into()), "hmac-md5.sig-alg.reg.int.");
+        assert_eq!(
+            qualify_algorithm("hmac-md5.sig-alg.reg.int".into()),
+            "hmac-md5.sig-alg.reg.int."
+        );
         assert_eq!(qualify_algorithm("HMAC-SHA512.".into()), "HMAC-SHA512.");
     }
 }

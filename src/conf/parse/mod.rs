@@ -10,6 +10,7 @@
 
 mod common;
 mod decl;
+mod host;
 mod exec;
 mod exec_blocks;
 #[cfg(test)]
@@ -18,14 +19,15 @@ mod expr;
 mod expr_operand;
 mod failover;
 pub(crate) mod option;
+mod option_def;
 mod option_names;
-
-pub use option_names::UserOptions;
+mod option_value;
 
 mod class;
 mod keyzone;
 mod network;
 mod permit;
+mod pool;
 mod v6;
 
 pub use common::{AddrOrName, Hardware};
@@ -231,8 +233,7 @@ impl Parser<'_> {
             }
             K::Option => {
                 self.skip_token()?;
-                self.parse_option_keyword_statement(group, kind)?;
-                Ok(declaration)
+                Ok(self.parse_option_keyword_statement(group, kind)? && declaration)
             }
             K::Failover => {
                 if kind != S::Root && kind != S::SharedNetwork {

@@ -1,108 +1,103 @@
-//! Option names and spaces as the parser sees them: the built-in table of
-//! `crate::options` plus the spaces and definitions the configuration adds
-//! (`option space ...;`, `option NAME code N = TYPE;`), which ISC lets
-//! override built-in ones. Names compare without regard to ASCII case.
+//! Option names and spaces as the parser sees them.
+//!
+//! The parser owns an [`OptionCatalog`]: ISC's built-in spaces and options,
+//! grown by `option space ...;` and `option NAME code N = TYPE;` as the file
+//! is read, with ISC's rules (names ignore ASCII case, a redeclared space
+//! hides the old one, a redefinition edits the option in place and may take
+//! another option's code over). The `opt_*` methods are the parser's view of
+//! it, in the shape the statement parsers want: an [`OptionRef`] snapshot of
+//! the option a statement names.
 
-use super::super::parser::Parser;
+use super::super::parser::{Fatal, PResult, Parser};
 use super::option::OptionRef;
-use crate::options::table::SPACES;
-
-/// Spaces and options defined by the configuration itself.
-#[derive(Clone, Debug, Default)]
-pub struct UserOptions {
-    /// User spaces: (name, code width, length width).
-    pub spaces: Vec<(String, u32, u32)>,
-    /// User definitions, newest last.
-    pub options: Vec<OptionRef>,
-    /// Built-in (space, code) pairs whose definition was replaced.
-    pub removed: Vec<(String, u32)>,
-}
+use crate::options::{EncapsulatedSpace, OptionFormat, OptionId, SpaceDecl, SpaceId};
 
 impl Parser<'_> {
-    pub(crate) fn opt_space_exists(&self, name: &str) -> bool {
-        SPACES.iter().any(|s| s.name.eq_ignore_ascii_case(name))
-            || self.user_options.spaces.iter().any(|s| s.0.eq_ignore_ascii_case(name))
+    /// The space a name means now (ISC `universe_hash_lookup`).
+    pub(crate) fn opt_space(&self, name: &str) -> Option<SpaceId> {
+        self.options.space_id(name)
     }
 
-    /// The space's name as declared (for messages and storage).
-    pub(crate) fn opt_space_canonical(&self, name: &str) -> String {
-        if let Some(s) = self.user_options.spaces.iter().rev().find(|s| s.0.eq_ignore_ascii_case(name)) {
-            return s.0.clone();
-        }
-        SPACES
-            .iter()
-            .find(|s| s.name.eq_ignore_ascii_case(name))
-            .map(|s| s.name.to_string())
-            .unwrap_or_else(|| name.to_string())
+    /// Whether a space of that name exists.
+    pub(crate) fn opt_space_exists(&self, name: &str) -> bool {
+        self.opt_space(name).is_some()
+    }
+
+    /// The space's name as declared (ISC prints `universe->name`).
+    pub(crate) fn opt_space_name(&self, space: SpaceId) -> String {
+        self.options.space(space).map(|s| s.name.clone()).unwrap_or_default()
     }
 
     /// ISC's `universe->end`: 255 for dhcp, 0 elsewhere.
-    pub(crate) fn opt_space_end(&self, space: &str) -> u32 {
-        SPACES.iter().find(|s| s.name.eq_ignore_ascii_case(space)).map(|s| s.end).unwrap_or(0)
+    pub(crate) fn opt_space_end(&self, space: SpaceId) -> u32 {
+        self.options.space(space).map(|s| s.end).unwrap_or(0)
     }
 
-    fn removed(&self, space: &str, code: u32) -> bool {
-        self.user_options.removed.iter().any(|(s, c)| s.eq_ignore_ascii_case(space) && *c == code)
+    /// A snapshot of a catalog entry.
+    pub(crate) fn opt_ref_by_id(&self, id: OptionId) -> Option<OptionRef> {
+        let def = self.options.option(id)?;
+        Some(OptionRef {
+            space: self.opt_space_name(def.space),
+            space_id: def.space,
+            code: def.code,
+            name: def.name.clone(),
+            format: def.format.as_str().to_string(),
+            id: Some(id),
+        })
     }
 
-    pub(crate) fn opt_lookup_name(&self, space: &str, name: &str) -> Option<OptionRef> {
-        if let Some(o) = self
-            .user_options
-            .options
-            .iter()
-            .rev()
-            .find(|o| o.space.eq_ignore_ascii_case(space) && o.name.eq_ignore_ascii_case(name))
-        {
-            return Some(o.clone());
-        }
-        let s = SPACES.iter().find(|s| s.name.eq_ignore_ascii_case(space))?;
-        let o = s.options.iter().find(|o| o.name.eq_ignore_ascii_case(name))?;
-        if self.removed(s.name, o.code) {
-            return None;
-        }
-        Some(OptionRef { space: s.name.to_string(), code: o.code, name: o.name.to_string(), format: o.format.to_string() })
+    /// The option a name means in a space, if any.
+    pub(crate) fn opt_lookup_name_in(&self, space: SpaceId, name: &str) -> Option<OptionRef> {
+        self.opt_ref_by_id(self.options.by_name(space, name)?)
     }
 
-    pub(crate) fn opt_lookup_code(&self, space: &str, code: u32) -> Option<OptionRef> {
-        if let Some(o) =
-            self.user_options.options.iter().rev().find(|o| o.space.eq_ignore_ascii_case(space) && o.code == code)
-        {
-            return Some(o.clone());
-        }
-        let s = SPACES.iter().find(|s| s.name.eq_ignore_ascii_case(space))?;
-        let o = s.options.iter().find(|o| o.code == code)?;
-        if self.removed(s.name, o.code) {
-            return None;
-        }
-        Some(OptionRef { space: s.name.to_string(), code: o.code, name: o.name.to_string(), format: o.format.to_string() })
+    /// The option a code means in a space, if any.
+    pub(crate) fn opt_lookup_code_in(&self, space: SpaceId, code: u32) -> Option<OptionRef> {
+        self.opt_ref_by_id(self.options.by_code(space, code)?)
     }
 
-    /// Forgets a definition before it is redefined (ISC deletes it from both hashes).
-    pub(crate) fn opt_remove(&mut self, space: &str, name: &str, code: u32) {
-        self.user_options
-            .options
-            .retain(|o| !(o.space.eq_ignore_ascii_case(space) && (o.name.eq_ignore_ascii_case(name) || o.code == code)));
-        if let Some(s) = SPACES.iter().find(|s| s.name.eq_ignore_ascii_case(space)) {
-            for o in s.options.iter().filter(|o| o.name.eq_ignore_ascii_case(name)) {
-                self.user_options.removed.push((s.name.to_string(), o.code));
+    /// Drops the name and code entries of a known option before it is
+    /// redefined (ISC deletes both hash entries by key).
+    pub(crate) fn opt_forget(&mut self, option: &OptionRef) {
+        self.options.forget(option.space_id, &option.name, option.code);
+    }
+
+    /// Enters a definition: the option itself when it existed (ISC edits
+    /// it in place), else a new one. The format is one the definition
+    /// parser built, which [`OptionFormat`] accepts by construction; should
+    /// it not, the definition is dropped rather than entered half-made.
+    ///
+    /// An `encapsulate` definition makes the option the carrier of that
+    /// space. ISC finds out only now that the space already has a carrier
+    /// (a built-in one, or an earlier definition) and exits; so it does
+    /// when the option's own space has no code table (the fqdn6 shim).
+    pub(crate) fn opt_define(&mut self, option: &OptionRef) -> PResult<()> {
+        let Ok(format) = OptionFormat::parse(&option.format) else {
+            return Ok(());
+        };
+        let carried = match format.encapsulated_space() {
+            Some(EncapsulatedSpace::Named(name)) => self.opt_space(name),
+            _ => None,
+        };
+        if let Some(space) = carried.and_then(|c| self.options.space(c)) {
+            if !self.options.space(option.space_id).is_some_and(|s| s.tables) {
+                return Err(Fatal("error finding encapsulated option (parse.c:1851)".into()));
+            }
+            if space.encapsulated_by.is_some() {
+                return Err(Fatal(
+                    "Internal inconsistency: storage value has not been initialized to zero (from parse.c:1849).".into(),
+                ));
             }
         }
+        let _ = match option.id {
+            Some(id) => self.options.redefine(id, option.code, format),
+            None => self.options.define_option(option.space_id, &option.name, option.code, format),
+        };
+        Ok(())
     }
 
-    /// Adds a definition; an older option with the same code loses its
-    /// code mapping (ISC keeps only one code→name entry).
-    pub(crate) fn opt_define(&mut self, option: OptionRef) {
-        let (space, code) = (option.space.clone(), option.code);
-        self.user_options.options.retain(|o| !(o.space.eq_ignore_ascii_case(&space) && o.code == code));
-        if let Some(s) = SPACES.iter().find(|s| s.name.eq_ignore_ascii_case(&space)) {
-            if s.options.iter().any(|o| o.code == code) {
-                self.user_options.removed.push((s.name.to_string(), code));
-            }
-        }
-        self.user_options.options.push(option);
-    }
-
-    pub(crate) fn opt_define_space(&mut self, name: &str, code_width: u32, length_width: u32) {
-        self.user_options.spaces.push((name.to_string(), code_width, length_width));
+    /// Declares a space (`option space NAME ...;`), hiding any older one.
+    pub(crate) fn opt_define_space(&mut self, decl: SpaceDecl) {
+        self.options.define_space(decl);
     }
 }

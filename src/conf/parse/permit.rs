@@ -120,8 +120,10 @@ impl Parser<'_> {
                 return Ok(None);
             }
         };
-        let Some(option) = self.opt_lookup_code("server", code) else {
-            return Err(Fatal(format!("Unable to find server option {}", code)));
+        // ISC looks in the built-in server space's code table, whatever a
+        // later `option space server;` did to the name.
+        let Some(option) = self.opt_lookup_code_in(crate::options::SpaceId::SERVER, code) else {
+            return Err(Fatal(format!("Unable to find server option {} (confpars.c:4736).", code)));
         };
         self.parse_semi()?;
         Ok(Some(Statement::Option(OptionStatement {
