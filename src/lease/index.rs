@@ -104,14 +104,17 @@ impl LeaseIndex {
 
     /// Writes lease `i` (after the startup pass) to `out`. `read` fetches
     /// bytes of the file (offset, length) into the buffer it is given.
-    pub fn write_lease<E>(
+    pub fn write_lease<E, R>(
         &self,
         i: usize,
         opts: &WriteOptions,
         out: &mut Vec<u8>,
         scratch: &mut Vec<u8>,
-        read: &mut dyn FnMut(u64, &mut [u8]) -> Result<(), E>,
-    ) -> Result<(), IndexWriteError<E>> {
+        read: &mut R,
+    ) -> Result<(), IndexWriteError<E>>
+    where
+        R: FnMut(u64, &mut [u8]) -> Result<(), E>,
+    {
         let slot = &self.slots[i];
         let copy_ok = opts.date_format == DateFormat::Utc && opts.lease_id_format == LeaseIdFormat::Octal;
         let mut lease = match &self.sources[i] {
