@@ -15,7 +15,8 @@ use crate::failover::FailoverState;
 use crate::io::event_loop::{EventLoop, Handler, Origin};
 use crate::io::syslog::MemoryLog;
 use crate::io::{IfaceId, Transmit};
-use crate::lease::records::LeaseLog;
+use crate::lease::file::{read_lease_file, ReadOptions};
+use crate::lease::write::{append_record, WriteOptions};
 use crate::lease::BindingState;
 
 type FoEngine = Engine<IscEvaluator, Vec<Peer>>;
@@ -52,14 +53,13 @@ impl Server {
     fn new(text: &str, file: Vec<Record>, now: Now) -> Server {
         let loader = crate::conf::parser::MemLoader(vec![("dhcpd.conf".into(), text.as_bytes().to_vec())]);
         let config = crate::conf::check_config("dhcpd.conf", &loader).config.expect("config");
-        let state = LeaseLog {
-            entries: file
-                .iter()
-                .map(|r| crate::lease::records::Entry { line: 0, record: r.clone() })
-                .collect(),
-            ..LeaseLog::default()
+        // The records as the lease file holds them: written and read back.
+        let mut bytes = Vec::new();
+        let opts = WriteOptions { now: now.wall, ..WriteOptions::default() };
+        for r in &file {
+            append_record(&mut bytes, r, &opts).expect("writable record");
         }
-        .state();
+        let state = read_lease_file("test.leases", &bytes, ReadOptions::at(now.wall)).expect("readable").state();
         let peers = make_peers(&config, &state.failover, now);
         let links = FailoverLinks::new(&config);
         let mut engine = Engine::new(Arc::new(config), IscEvaluator::new(), peers);
