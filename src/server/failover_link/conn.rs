@@ -159,3 +159,92 @@ impl Conn {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::SourceId;
+
+    /// A connected loopback pair: our mio end and the partner's std end.
+    fn pair() -> (Conn, std::net::TcpStream) {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let to = match l.local_addr().expect("addr") {
+            std::net::SocketAddr::V4(a) => a,
+            std::net::SocketAddr::V6(_) => unreachable!("bound to IPv4"),
+        };
+        let ours = crate::server::failover_link::endpoint::dial(None, to).expect("dial");
+        let (theirs, _) = l.accept().expect("accept");
+        let mut c = Conn::new(LinkId(1), 0, SourceId(0), ours, Phase::Up);
+        // The connect has completed once the partner accepted it.
+        for _ in 0..100 {
+            if c.dial_result().is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        (c, theirs)
+    }
+
+    #[test]
+    fn a_partner_that_does_not_read_fills_the_buffer_and_pauses_reading() {
+        let (mut c, mut theirs) = pair();
+        assert_eq!(c.dial_result().map(|r| r.is_ok()), Some(true));
+        let chunk = vec![0x5a; 1 << 20];
+        for _ in 0..(HARD_LIMIT >> 20) + 16 {
+            c.queue(&chunk);
+        }
+        assert!(!c.flush().expect("flush"), "the kernel cannot hold it all");
+        assert!(c.read_paused());
+        assert!(c.pending() > HARD_LIMIT - (16 << 20), "at most the socket buffers were taken");
+        // The partner reads everything: the buffer drains in order.
+        let total = c.pending() + c.written;
+        let reader = std::thread::spawn(move || {
+            let mut got = 0usize;
+            let mut buf = vec![0u8; 1 << 16];
+            while got < total {
+                let n = theirs.read(&mut buf).expect("read");
+                assert!(n > 0 && buf[..n].iter().all(|&b| b == 0x5a));
+                got += n;
+            }
+            got
+        });
+        let deadline = Instant::now() + std::time::Duration::from_secs(20);
+        while !c.flush().expect("flush") {
+            assert!(Instant::now() < deadline, "the buffer never drained");
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        assert_eq!(c.pending(), 0);
+        assert!(!c.read_paused());
+        assert_eq!(reader.join().expect("reader"), total);
+    }
+
+    #[test]
+    fn reads_stop_at_the_budget_and_report_the_close() {
+        let (mut c, mut theirs) = pair();
+        let data = vec![7u8; READ_BUDGET + 4096];
+        theirs.write_all(&data).expect("write");
+        drop(theirs);
+        // Let it all arrive, so the first pass meets the budget.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut got = Vec::new();
+        let mut saw_more = false;
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let pass = c.read(&mut buf);
+            got.extend_from_slice(&pass.data);
+            assert!(pass.data.len() <= READ_BUDGET + buf.len());
+            if pass.more {
+                assert!(c.unread);
+                saw_more = true;
+            }
+            if pass.closed.is_some() {
+                break;
+            }
+            assert!(Instant::now() < deadline);
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        assert_eq!(got, data);
+        assert!(saw_more, "one pass stopped at the budget");
+    }
+}
