@@ -197,3 +197,32 @@ fn a_pair_of_engines_balances_and_shares_an_ack() {
     assert!(pair.written[0].iter().any(|w| w.ip == a && w.binding_state == BindingState::Active));
     assert_eq!(pair.e[1].failover_mut()[0].pending_updates(), 0, "the primary acknowledged it");
 }
+
+#[test]
+fn entering_partner_down_holds_expired_leases_until_mclt() {
+    let base = Instant::now();
+    let text = conf(true);
+    let loader = crate::conf::parser::MemLoader(vec![("dhcpd.conf".into(), text.as_bytes().to_vec())]);
+    let config = crate::conf::check_config("dhcpd.conf", &loader).config.expect("config");
+    let now = Now { mono: base, wall: T0, wall_micros: 0 };
+    let peers: Vec<Peer> =
+        config.failover.peers.iter().map(|p| Peer::new(PeerConfig::from_conf(p, T0), None, now, 7)).collect();
+    // A lease that ran out while the partner was reachable: EXPIRED, waiting
+    // for the partner's word before it may be reused.
+    let mut l = Lease::new(ip(10));
+    l.binding_state = BindingState::Expired;
+    l.next_binding_state = BindingState::Free;
+    l.ends = T0 - 100;
+    l.tsfp = T0 - 100;
+    let mut e = engine_with(&text, peers, vec![l]);
+    e.with_failover_table(0, |peers, t| peers[0].set_state(now, FailoverState::PartnerDown, t));
+    assert_eq!(lease(&e, ip(10)).tsfp, T0 + 600, "stos + MCLT stamped");
+    // Partner-down orders the expired queue by tsfp: nothing is due yet.
+    assert_eq!(e.poll_timeout(T0 + 1), Some(T0 + 600));
+    let out = e.handle_timeout(T0 + 1);
+    assert!(out.lease_changes.is_empty());
+    assert_eq!(lease(&e, ip(10)).binding_state, BindingState::Expired);
+    let out = e.handle_timeout(T0 + 600);
+    assert_eq!(out.lease_changes.len(), 1);
+    assert_eq!(lease(&e, ip(10)).binding_state, BindingState::Free);
+}

@@ -561,6 +561,19 @@ impl LeaseDb {
         self.enqueue(idx, peer);
     }
 
+    /// Puts a pool's EXPIRED/RELEASED/RESET leases back in order after the
+    /// relationship's state changed: in partner-down they wait for the
+    /// later of `ends` and `tsfp` (ISC re-sorts that queue on entering
+    /// partner-down), otherwise for `ends`.
+    pub fn resort_expired(&mut self, pool: usize, peer: Option<&PeerStatus>) {
+        let Some(st) = self.pools.get(pool) else { return };
+        let queued: Vec<LeaseIdx> = st.queues[QueueKind::Expired as usize].iter().map(|(_, i)| i).collect();
+        for idx in queued {
+            self.dequeue(idx);
+            self.enqueue(idx, peer);
+        }
+    }
+
     /// `on expiry` / `on release` statements state transitions fired since
     /// the last call, with their lease.
     pub fn take_fired(&mut self) -> Vec<(LeaseIdx, Arc<[Statement]>)> {

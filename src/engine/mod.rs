@@ -263,11 +263,19 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
         let status = self.failover.status(peer);
         let empty = failover_table::RelationshipPools::default();
         let rel = self.fo_pools.get(peer).unwrap_or(&empty);
-        let mut table = failover_table::EngineTable::new(&mut self.db, rel, status);
+        let mut table = failover_table::EngineTable::new(&mut self.db, rel, status.clone());
         let r = f(&mut self.failover, &mut table);
         let changed = table.into_changed();
         for c in self.db.take_unbilled() {
             self.classes.unbill(c);
+        }
+        // Leases stored after a state change inside `f` were queued by the
+        // state before it; partner-down orders the expired queue differently.
+        let after = self.failover.status(peer);
+        if after.as_ref().map(|s| s.me_partner_down) != status.as_ref().map(|s| s.me_partner_down) {
+            for &p in &rel.pools {
+                self.db.resort_expired(p, after.as_ref());
+            }
         }
         (r, changed)
     }
