@@ -21,6 +21,8 @@
 //! * ours killed: ISC moves to communications-interrupted; ours restarted from its lease file
 //!   (`I move from normal to startup`, so the persisted state was read): both back to normal.
 //!
+//! The same checks run a third time with ours in both roles (`ours-ours`).
+//!
 //! `ja-209-redials` checks the Japanese pair's mismatched `peer port 209`: the link only ever
 //! comes from the primary's dial (to 520), and with the primary gone the secondary's refused
 //! dials to 209 repeat on the same schedule for ours as for ISC's (every 5 s).
@@ -140,8 +142,32 @@ fn backups(st: &LeaseFileState) -> Vec<Ipv4Addr> {
     st.leases.values().filter(|l| l.binding_state == BindingState::Backup).map(|l| l.ip).collect()
 }
 
-fn pair(seed: &Seed, ours_primary: bool) -> Outcome {
-    let tag = if ours_primary { "ours-primary" } else { "isc-primary" };
+/// Who runs which role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pairing {
+    /// Ours primary, ISC secondary.
+    OursPrimary,
+    /// ISC primary, ours secondary.
+    IscPrimary,
+    /// Ours in both roles (the same checks, our logs standing in for ISC's).
+    OursOurs,
+}
+
+impl Pairing {
+    const ALL: [Pairing; 3] = [Pairing::OursPrimary, Pairing::IscPrimary, Pairing::OursOurs];
+
+    fn tag(self) -> &'static str {
+        match self {
+            Pairing::OursPrimary => "ours-primary",
+            Pairing::IscPrimary => "isc-primary",
+            Pairing::OursOurs => "ours-ours",
+        }
+    }
+}
+
+fn pair(seed: &Seed, pairing: Pairing) -> Outcome {
+    let tag = pairing.tag();
+    let ours_primary = pairing != Pairing::IscPrimary;
     let mut lab = io(Lab::new(&format!("fo-{}-{tag}", seed.name)))?;
     let pns = io(lab.netns("p"))?;
     let sns = io(lab.netns("s"))?;
@@ -168,9 +194,11 @@ fn pair(seed: &Seed, ours_primary: bool) -> Outcome {
         conf: file(&lab, "secondary.conf", &seed.secondary)?,
         leases: file(&lab, "secondary.leases", "")?,
         pid: lab.dir().join("secondary.pid").to_string_lossy().into_owned(),
-        isc: ours_primary,
+        isc: pairing == Pairing::OursPrimary,
     };
+    // `isc` is the partner of the side under test: ISC's dhcpd, or ours again in ours-ours.
     let (isc, ours) = if ours_primary { (&secondary, &primary) } else { (&primary, &secondary) };
+    let partner = if isc.isc { "ISC" } else { "partner (ours)" };
     let name = seed.relationship;
     let big = seed.pool_size > 1000;
     let settle = if big { 180 } else { 60 };
@@ -178,7 +206,7 @@ fn pair(seed: &Seed, ours_primary: bool) -> Outcome {
     // ---- a fresh pair reaches normal ----------------------------------
     let isc_id = isc.start(&mut lab)?;
     let ours_id = ours.start(&mut lab)?;
-    let all = [("ISC", isc_id), ("ours", ours_id)];
+    let all = [(partner, isc_id), ("ours", ours_id)];
     for id in [isc_id, ours_id] {
         wait_line(&lab, id, settle, &format!("failover peer {name}: I move from recover-done to normal"), &all)?;
     }
@@ -189,10 +217,10 @@ fn pair(seed: &Seed, ours_primary: bool) -> Outcome {
     })
     .ok_or_else(|| format!("nobody logged `{both_normal}`\n{}", dump(&lab, &all)))?;
     ensure(count_from(&lab, isc_id, |l| l.starts_with("balancing pool ")) > 0, || {
-        format!("ISC logged no balancing line\n{}", dump(&lab, &all))
+        format!("{partner} logged no balancing line\n{}", dump(&lab, &all))
     })?;
     ensure(count_from(&lab, isc_id, |l| l.starts_with("balanced pool ")) > 0, || {
-        format!("ISC logged no balanced line\n{}", dump(&lab, &all))
+        format!("{partner} logged no balanced line\n{}", dump(&lab, &all))
     })?;
 
     // ---- the pool is balanced in both lease files ---------------------
@@ -207,7 +235,7 @@ fn pair(seed: &Seed, ours_primary: bool) -> Outcome {
         let a = isc.lease_state().map(|s| backups(&s).len());
         let b = ours.lease_state().map(|s| backups(&s).len());
         return Err(format!(
-            "pool not balanced: want {half} BACKUP in both files, ISC has {a:?}, ours {b:?}\n{}",
+            "pool not balanced: want {half} BACKUP in both files, {partner} has {a:?}, ours {b:?}\n{}",
             dump(&lab, &all)
         ));
     }
@@ -263,7 +291,8 @@ fn pair(seed: &Seed, ours_primary: bool) -> Outcome {
     lab.stop(isc_id, libc::SIGKILL, Duration::from_secs(5));
     wait_line(&lab, ours_id, 15, &format!("failover peer {name}: I move from normal to communications-interrupted"), &all)?;
     let isc2 = isc.start(&mut lab)?;
-    let all2 = [("ISC (restarted)", isc2), ("ours", ours_id)];
+    let restarted = format!("{partner} (restarted)");
+    let all2 = [(restarted.as_str(), isc2), ("ours", ours_id)];
     wait_line(&lab, ours_id, settle, &format!("failover peer {name}: I move from communications-interrupted to normal"), &all2)?;
     wait_line(&lab, isc2, settle, &format!("failover peer {name}: I move from startup to normal"), &all2)?;
 
@@ -271,7 +300,7 @@ fn pair(seed: &Seed, ours_primary: bool) -> Outcome {
     lab.stop(ours_id, libc::SIGKILL, Duration::from_secs(5));
     wait_line(&lab, isc2, 15, &format!("failover peer {name}: I move from normal to communications-interrupted"), &all2)?;
     let ours2 = ours.start(&mut lab)?;
-    let all3 = [("ISC (restarted)", isc2), ("ours (restarted)", ours2)];
+    let all3 = [(restarted.as_str(), isc2), ("ours (restarted)", ours2)];
     wait_line(&lab, ours2, 15, &format!("failover peer {name}: I move from normal to startup"), &all3)?;
     wait_line(&lab, isc2, settle, &format!("failover peer {name}: I move from communications-interrupted to normal"), &all3)?;
     wait_line(&lab, ours2, settle, &format!("failover peer {name}: I move from startup to normal"), &all3)?;
@@ -279,7 +308,7 @@ fn pair(seed: &Seed, ours_primary: bool) -> Outcome {
     ensure(backups(&after).len() == half, || format!("our pool after the restart: {} BACKUP", backups(&after).len()))?;
 
     if std::env::var_os("FAILOVER_ISC_VERBOSE").is_some() {
-        println!("{}", dump(&lab, &[("ISC", isc_id), ("ISC (restarted)", isc2), ("ours", ours_id), ("ours (restarted)", ours2)]));
+        println!("{}", dump(&lab, &[(partner, isc_id), (restarted.as_str(), isc2), ("ours", ours_id), ("ours (restarted)", ours2)]));
         println!("---- wire: {}", summary(&seen));
     }
 
@@ -366,13 +395,14 @@ fn main() {
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     for seed in seeds::all() {
-        for ours_primary in [true, false] {
-            let name = format!("{}-{}", seed.name, if ours_primary { "ours-primary" } else { "isc-primary" });
+        for pairing in Pairing::ALL {
+            let name = format!("{}-{}", seed.name, pairing.tag());
             if filter.as_deref().is_some_and(|f| !name.contains(f)) {
                 continue;
             }
             let why = netlab::prerequisites(&[]).or_else(|| {
-                (!std::path::Path::new(ISC).is_file()).then(|| format!("{ISC} is not installed"))
+                (pairing != Pairing::OursOurs && !std::path::Path::new(ISC).is_file())
+                    .then(|| format!("{ISC} is not installed"))
             });
             if let Some(why) = why {
                 println!("test {name} ... SKIPPED: {why}");
@@ -380,7 +410,7 @@ fn main() {
                 skipped += 1;
                 continue;
             }
-            match std::panic::catch_unwind(|| pair(&seed, ours_primary)) {
+            match std::panic::catch_unwind(|| pair(&seed, pairing)) {
                 Ok(Ok(())) => {
                     println!("test {name} ... ok");
                     passed += 1;
