@@ -27,11 +27,18 @@
 //! comes from the primary's dial (to 520), and with the primary gone the secondary's refused
 //! dials to 209 repeat on the same schedule for ours as for ISC's (every 5 s).
 //!
+//! `fr-partner-down-procedure` runs the French seed's bootstrap (`fr-*-partner-down.conf`: both
+//! configured `my state partner-down`, the primary started alone, then the secondary, then each
+//! restarted without the state block) with ISC+ISC as the reference and ours in each role and in
+//! both: at every step ours makes the same own state changes as ISC in that role.
+//!
 //! A custom harness (no libtest), so that a case that cannot run here (not root, ISC missing)
 //! is reported as skipped, loudly. `cargo test --test failover_isc -- es` runs one seed;
 //! `FAILOVER_ISC_VERBOSE=1` prints both servers' logs and the messages seen on the wire.
 
 mod netlab;
+#[path = "failover_isc/procedure.rs"]
+mod procedure;
 #[path = "failover_isc/seeds.rs"]
 mod seeds;
 #[path = "failover_isc/tcp.rs"]
@@ -391,6 +398,45 @@ fn redials_match_isc() -> Outcome {
     )
 }
 
+/// The French bootstrap procedure: ours in either role (and in both) makes, step by step, the
+/// same own state changes as ISC in that role, and every step that brings both servers up ends
+/// with both normal.
+fn fr_procedure_matches_isc() -> Outcome {
+    let reference = procedure::run(true, true)?;
+    let show = |steps: &[procedure::Step]| {
+        steps
+            .iter()
+            .map(|(step, p, s)| format!("  {step}\n    primary:   {p:?}\n    secondary: {s:?}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    for (step, p, s) in &reference {
+        if step.contains("starts") || step.contains("restarts") {
+            if step.contains("alone") {
+                continue;
+            }
+            ensure(p.last().is_some_and(|l| l == "Both servers normal") || s.last().is_some_and(|l| l == "Both servers normal"), || {
+                format!("ISC's own pair did not end `{step}` normal:\n{}", show(&reference))
+            })?;
+        }
+    }
+    for (p_isc, s_isc) in [(false, true), (true, false), (false, false)] {
+        let ours = procedure::run(p_isc, s_isc)?;
+        let label = format!("primary {}, secondary {}", if p_isc { "ISC" } else { "ours" }, if s_isc { "ISC" } else { "ours" });
+        ensure(ours.len() == reference.len(), || format!("{label}: steps differ"))?;
+        for ((step, rp, rs), (_, op, os)) in reference.iter().zip(&ours) {
+            let same_p = procedure::own_moves(rp) == procedure::own_moves(op);
+            let same_s = procedure::own_moves(rs) == procedure::own_moves(os);
+            ensure(same_p && same_s, || {
+                format!("{label}, step `{step}` differs from ISC+ISC\nISC+ISC:\n{}\n{label}:\n{}", show(&reference), show(&ours))
+            })?;
+        }
+        println!("  fr procedure, {label}: every step's own state changes as ISC's");
+    }
+    println!("  ISC+ISC reference:\n{}", show(&reference));
+    Ok(())
+}
+
 fn main() {
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
@@ -426,28 +472,33 @@ fn main() {
             }
         }
     }
-    let name = "ja-209-redials";
-    if filter.as_deref().map_or(true, |f| name.contains(f)) {
-        match netlab::prerequisites(&[]) {
-            Some(why) => {
-                println!("test {name} ... SKIPPED: {why}");
-                eprintln!("!!!!! failover_isc: {name} NOT RUN: {why} !!!!!");
-                skipped += 1;
+    let extra: [(&str, fn() -> Outcome); 2] =
+        [("ja-209-redials", redials_match_isc), ("fr-partner-down-procedure", fr_procedure_matches_isc)];
+    for (name, case) in extra {
+        if filter.as_deref().is_some_and(|f| !name.contains(f)) {
+            continue;
+        }
+        let why = netlab::prerequisites(&[])
+            .or_else(|| (!std::path::Path::new(ISC).is_file()).then(|| format!("{ISC} is not installed")));
+        if let Some(why) = why {
+            println!("test {name} ... SKIPPED: {why}");
+            eprintln!("!!!!! failover_isc: {name} NOT RUN: {why} !!!!!");
+            skipped += 1;
+            continue;
+        }
+        match std::panic::catch_unwind(case) {
+            Ok(Ok(())) => {
+                println!("test {name} ... ok");
+                passed += 1;
             }
-            None => match std::panic::catch_unwind(redials_match_isc) {
-                Ok(Ok(())) => {
-                    println!("test {name} ... ok");
-                    passed += 1;
-                }
-                Ok(Err(msg)) => {
-                    println!("test {name} ... FAILED\n{msg}");
-                    failed += 1;
-                }
-                Err(_) => {
-                    println!("test {name} ... FAILED (panicked)");
-                    failed += 1;
-                }
-            },
+            Ok(Err(msg)) => {
+                println!("test {name} ... FAILED\n{msg}");
+                failed += 1;
+            }
+            Err(_) => {
+                println!("test {name} ... FAILED (panicked)");
+                failed += 1;
+            }
         }
     }
     println!("\nfailover_isc: {passed} passed, {failed} failed, {skipped} skipped");

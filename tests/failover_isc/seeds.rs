@@ -114,3 +114,11 @@ pub fn all() -> Vec<Seed> {
         },
     ]
 }
+
+/// The French pair's bootstrap configurations (`fr-*-partner-down.conf`:
+/// the same servers with `failover peer "GSB" state { my state
+/// partner-down; }`): (primary, secondary).
+pub fn fr_partner_down() -> (String, String) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/seeds");
+    (read(&dir, "fr-primary-partner-down.conf"), read(&dir, "fr-secondary-partner-down.conf"))
+}
