@@ -275,3 +275,6 @@ fn hand_made_messages_against_the_lab_server() {
     let log: String = captures::RAW_KEY.lines().filter(|l| !l.starts_with("1 ")).map(|l| format!("{l}\n")).collect();
     replay(&log, true, &mut lab, &mut objects);
 }
+
+#[path = "rules_tests.rs"]
+mod rules;
