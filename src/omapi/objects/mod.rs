@@ -24,7 +24,7 @@ pub mod hostfile;
 mod lease;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;

@@ -26,13 +26,13 @@ const LAB_LEASES: &str = include_str!("../../wire/omapi/testdata/lab/leases.seed
 /// When the lab ran (the seeded lease's cltt); lease times in replies do not depend on it.
 const LAB_TIME: i64 = 1_704_362_400;
 
-pub(super) fn now(mono: Instant) -> Now {
+pub(crate) fn now(mono: Instant) -> Now {
     Now { mono, wall: LAB_TIME, wall_micros: 0 }
 }
 
 /// A server built from the lab's files: engine, one failover peer in startup, a lease file
 /// kept in memory.
-pub(super) struct Lab {
+pub(crate) struct Lab {
     pub engine: Engine<ConstEvaluator, NoFailover>,
     pub peers: Vec<Peer>,
     pub table: MemLeaseTable,
@@ -115,7 +115,7 @@ impl Backend for Lab {
     }
 }
 
-fn omkey() -> AuthKey {
+pub(crate) fn omkey() -> AuthKey {
     AuthKey::new("omkey", "hmac-md5.SIG-ALG.REG.INT.", b"this is a test key!")
 }
 
@@ -123,7 +123,7 @@ fn shakey() -> AuthKey {
     AuthKey::new("shakey", "hmac-sha256.SIG-ALG.REG.INT.", b"sha256 test secret key bytes")
 }
 
-fn session_config(keyed: bool) -> Arc<SessionConfig> {
+pub(crate) fn session_config(keyed: bool) -> Arc<SessionConfig> {
     Arc::new(SessionConfig {
         keys: KeyRing::new([omkey(), shakey()]),
         omapi_key: keyed.then(|| "omkey".to_string()),
@@ -132,7 +132,7 @@ fn session_config(keyed: bool) -> Arc<SessionConfig> {
 }
 
 /// The lab configuration as the capture's server ran it.
-fn lab_conf(keyed: bool) -> String {
+pub(crate) fn lab_conf(keyed: bool) -> String {
     if keyed {
         LAB_CONF.to_string()
     } else {
@@ -150,7 +150,7 @@ fn drain(s: &mut Session) -> Vec<u8> {
 
 /// ISC's message corrected where we differ on purpose, re-signed with the key it was
 /// signed with (`keys`, by the authid the message carries on this connection).
-fn corrected(isc: &[u8], lab: &Lab, signer: Option<&AuthKey>) -> Vec<u8> {
+pub(crate) fn corrected(isc: &[u8], lab: &Lab, signer: Option<&AuthKey>) -> Vec<u8> {
     let mut m = Message::parse(&Packet::new_checked(isc, 24).unwrap()).unwrap();
     if m.op != Opcode::Update || m.object_value("partner-address").is_none() {
         return isc.to_vec();
