@@ -7,9 +7,10 @@ connection it accepts for as long as the client keeps it, with no limit on their
 Here every cost is bounded, so that a slow or hostile client cannot stall DHCP:
 
 * at most [`ServerLimits::max_sessions`] connections; a new one beyond that evicts the
-  connection idle the longest if it has been idle [`ServerLimits::evict_idle_after`], and is
-  itself closed at once otherwise (a thousand idle connections end up costing the cap, and
-  a client who comes later still gets in);
+  connection idle the longest among those that never completed a request or have been
+  idle [`ServerLimits::evict_idle_after`], and is itself closed at once when there is none
+  (a thousand idle connections cost the cap, and a client who comes later still gets in;
+  a client in the middle of its work is not cut off by a flood);
 * per turn of the loop, at most [`ServerLimits::accept_budget`] accepts and
   [`ServerLimits::read_budget`] bytes read per connection; what is left is taken in the next
   turn ([`OmapiServer::poll_timeout`] asks for one at once);
@@ -52,7 +53,8 @@ use crate::time::Now;
 pub struct ServerLimits {
     /// Connections served at once.
     pub max_sessions: usize,
-    /// How long a connection must have been idle to be evicted for a new one.
+    /// How long a connection that has completed requests must have been idle to be evicted
+    /// for a new one (one that never completed a request can be evicted at once).
     pub evict_idle_after: Duration,
     /// Connections accepted per turn of the loop.
     pub accept_budget: usize,
@@ -95,6 +97,9 @@ struct Conn {
     out: Vec<u8>,
     /// Last time the client sent something (or connected).
     last_active: Instant,
+    /// Replies sent (our introduction not counted): a connection that never got one has
+    /// not completed a request.
+    replies: u64,
 }
 
 /// Size of the buffer reads go into.
@@ -266,21 +271,24 @@ impl OmapiServer {
             };
             self.counters.accepted += 1;
             let session = Session::new(now, self.settings.clone(), self.next_id());
-            let mut conn = Conn { stream, peer, session, out: Vec::new(), last_active: now.mono };
+            let mut conn = Conn { stream, peer, session, out: Vec::new(), last_active: now.mono, replies: 0 };
             // Our introduction goes out at once, as ISC sends it on accept.
             pump_output(&mut conn);
+            conn.replies = 0;
+            let _ = flush(&mut conn);
             self.conns.insert(id, conn);
         }
         // The budget ran out with connections perhaps still queued.
         self.accept_more = true;
     }
 
-    /// Closes the connection idle the longest, if idle long enough.
+    /// Closes the connection idle the longest among those that never completed a request
+    /// or have been idle long enough.
     fn evict_one(&mut self, now: Now, sources: &mut Sources<'_>) -> bool {
         let victim = self
             .conns
             .iter()
-            .filter(|(_, c)| now.mono.saturating_duration_since(c.last_active) >= self.limits.evict_idle_after)
+            .filter(|(_, c)| c.replies == 0 || now.mono.saturating_duration_since(c.last_active) >= self.limits.evict_idle_after)
             .min_by_key(|(_, c)| c.last_active)
             .map(|(id, _)| *id);
         match victim {
@@ -395,6 +403,7 @@ fn pump_output(conn: &mut Conn) {
     }
     while let Some(bytes) = conn.session.poll_transmit() {
         conn.out.extend_from_slice(&bytes);
+        conn.replies += 1;
     }
 }
 
