@@ -19,6 +19,10 @@
 //! updated one. A name that is not printable cannot be written (ISC: the write fails and OMAPI
 //! answers IOERROR).
 //!
+//! A full rewrite of the lease file (ISC `write_leases`) carries the same records for every
+//! host that needs one: rubouts of deleted configuration hosts, then the live OMAPI hosts
+//! ([`rewrite_records`]).
+//!
 //! Reading applies the records in file order to the engine's hosts: a rubout deletes the live
 //! host of that name, a declaration adds a host unless a live one has the name (ISC's
 //! "already exists"). Statements inside a record (ISC writes a host's own scope at indent 8)
@@ -261,4 +265,19 @@ pub fn apply<'a>(records: impl IntoIterator<Item = &'a HostRecord>, dhcp: &mut d
         dhcp.add_host(read.host.to_host());
     }
     lines
+}
+
+/// The host records a rewritten lease file holds (ISC `write_leases`): a rubout for each
+/// deleted configuration host, then each live host made through OMAPI (or read from the
+/// lease file), in the order they were made. Hosts whose name cannot be written are left
+/// out, as ISC's write fails for them.
+pub fn rewrite_records(dhcp: &dyn Dhcp) -> Vec<Record> {
+    let config = dhcp.config();
+    let hosts: Vec<&crate::conf::model::Host> = (0..).map_while(|id| dhcp.host(id)).collect();
+    let rubouts = hosts.iter().filter(|h| !h.dynamic && h.deleted);
+    let dynamic = hosts.iter().filter(|h| h.dynamic && !h.deleted);
+    rubouts
+        .chain(dynamic)
+        .filter_map(|h| record(&HostDraft::from_host(h), config).ok())
+        .collect()
 }

@@ -236,6 +236,19 @@ fn host_records_read_back_at_start_up() {
         })
         .collect();
     let lines = hostfile::apply(records, &mut lab.engine);
+    // A rewrite keeps the rubout of the configuration host and the live dynamic hosts.
+    let mut rewritten = Vec::new();
+    for r in hostfile::rewrite_records(&lab.engine) {
+        if let Record::Host(h) = r {
+            crate::lease::write::host(&mut rewritten, &h);
+        }
+    }
+    assert_eq!(
+        String::from_utf8(rewritten).unwrap(),
+        "host fixed1 {\n  deleted;\n}\n\
+         host h1 {\n  dynamic;\n  hardware ethernet 00:11:22:33:44:55;\n  fixed-address 10.50.0.50;\n}\n\
+         host h2 {\n  dynamic;\n  uid 01:61:62;\n  group \"staff\";\n}\n"
+    );
     assert_eq!(lines, ["host h1: statements in the lease file not applied: supersede host-name = \"h1x\""]);
     let h1 = lab.engine.host_by_name(b"h1").unwrap();
     assert_eq!(lab.engine.hosts_by_hw(1, MAC), &[h1]);
