@@ -362,7 +362,7 @@ impl OmapiServer {
         }
         if hung_up || (peer_closed && read == 0 && conn.out.is_empty()) {
             self.counters.hung_up += 1;
-            return self.drop_conn(id, sources, false);
+            self.drop_conn(id, sources, false);
         }
     }
 
