@@ -132,8 +132,10 @@ struct LineBuffers {
     /// 0xFF bytes read on the current line.
     skipped: usize,
     /// Where the current line's text stops for good once the scanner gave
-    /// up (fatal whitespace), though its position jumps to the end.
-    frozen: Option<usize>,
+    /// up (fatal whitespace), though its position jumps to the end;
+    /// `usize::MAX` until then (a bound, not an option: it is read for
+    /// every token).
+    frozen: usize,
 }
 
 /// A saved scan position; see [`Lexer::snapshot`].
@@ -264,7 +266,7 @@ impl Lexer {
             pushed_back: false,
             eol_token: false,
             line: 1,
-            lines: LineBuffers { start: [0; 2], end: [0; 2], cur: 0, skipped: 0, frozen: None },
+            lines: LineBuffers { start: [0; 2], end: [0; 2], cur: 0, skipped: 0, frozen: usize::MAX },
             token_line: 0,
             peeked: None,
             saved_line: 0,
@@ -366,10 +368,7 @@ impl Lexer {
     /// back character was counted already.
     #[inline(always)]
     fn counted_end(&self) -> usize {
-        match self.lines.frozen {
-            Some(end) => end,
-            None => self.pos + self.pushed_back as usize,
-        }
+        (self.pos + self.pushed_back as usize).min(self.lines.frozen)
     }
 
     /// ISC's column: one more than the characters counted on this line,
@@ -377,8 +376,9 @@ impl Lexer {
     #[inline(always)]
     fn col(&self) -> u32 {
         let l = &self.lines;
-        let n = self.counted_end().saturating_sub(l.start[l.cur]).saturating_sub(l.skipped);
-        u32::try_from(n).unwrap_or(u32::MAX).saturating_add(1)
+        // The line's start and its skipped bytes are never past the end.
+        let n = self.counted_end().wrapping_sub(l.start[l.cur]).wrapping_sub(l.skipped);
+        n.min(u32::MAX as usize - 1) as u32 + 1
     }
 
     /// What ISC's line buffer `buf` holds, as a C string: the line's
@@ -430,7 +430,7 @@ impl Lexer {
             let c = self.get_char();
             if !(c == b'\n' as i32 && self.eol_token) && is_space(c) {
                 let t = self.read_whitespace(c);
-                if ws == Ws::Keep || t != Token::Whitespace {
+                if ws == Ws::Keep || !matches!(t, Token::Whitespace) {
                     return t;
                 }
                 if ws == Ws::SkipTrackingLine {
@@ -487,7 +487,7 @@ impl Lexer {
                 // ISC exits here; the parser stops at the fatal event, and
                 // end-of-file guarantees it does. The line as read so far
                 // stays what messages show.
-                self.lines.frozen = Some(self.counted_end());
+                self.lines.frozen = self.counted_end();
                 self.pos = self.input.len();
                 return Token::Eof;
             }
@@ -706,7 +706,7 @@ impl Lexer {
             }
         };
         // Only a looked-ahead token can be whitespace here.
-        if !raw && token == Token::Whitespace {
+        if !raw && matches!(token, Token::Whitespace) {
             token = self.get_raw_token(Ws::SkipTrackingLine);
             self.token_line = self.lines.cur;
         }
@@ -716,7 +716,7 @@ impl Lexer {
     fn peek_inner(&mut self, raw: bool) -> Token {
         let need = match self.peeked {
             None => true,
-            Some(t) => !raw && t == Token::Whitespace,
+            Some(t) => !raw && matches!(t, Token::Whitespace),
         };
         if need {
             self.saved_col = self.token_start_col;
@@ -729,7 +729,7 @@ impl Lexer {
             std::mem::swap(&mut self.token_start_line, &mut self.saved_line);
             // ISC stores the token in a field where 0 means "none", so a NUL
             // token is forgotten and the next look-ahead reads past it.
-            self.peeked = if t == Token::Punct(0) { None } else { Some(t) };
+            self.peeked = if matches!(t, Token::Punct(0)) { None } else { Some(t) };
             return t;
         }
         self.peeked.unwrap_or(Token::Eof)
