@@ -7,8 +7,9 @@ FUZZ_SECONDS ?= 60
 # cargo's output directory (honours CARGO_TARGET_DIR like cargo does)
 TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 BIN := $(TARGET_DIR)/release/dhcpd
+DEB_DIR := $(TARGET_DIR)/debian
 
-.PHONY: all build test conformance demo bench bench-parse fuzz install clean
+.PHONY: all build test conformance demo bench bench-parse fuzz install package package-test clean
 
 all: build
 
@@ -52,9 +53,21 @@ fuzz:
 	cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run conf_parse corpus/conf_parse ../conformance/public ../conformance/seeds \
 		-- -max_total_time=$(FUZZ_SECONDS) -dict=conf.dict
 
-## install: the binary as $(PREFIX)/sbin/dhcpd
+## install: the binary as $(PREFIX)/sbin/dhcpd, its manual page as dhcpd(8)
 install: build
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/dhcpd
+	install -D -m 0644 docs/dhcpd.8 $(DESTDIR)$(PREFIX)/share/man/man8/dhcpd.8
+
+## package: the Debian package, $(DEB_DIR)/dhcpd-rs_VERSION_ARCH.deb, from the
+## release binary (dpkg-deb; needs dpkg-dev). See packaging/README.md
+package: build
+	packaging/debian/build-deb.sh $(BIN) $(DEB_DIR)
+
+## package-test: builds the package, inspects it, installs it into throwaway
+## roots and runs its scripts in private mount namespaces (needs root). Never
+## installs on this host, never starts a service.
+package-test: build
+	packaging/test-package.sh "$$(packaging/debian/build-deb.sh $(BIN) $(DEB_DIR))"
 
 clean:
 	$(CARGO) clean

@@ -13,7 +13,8 @@
 //! * [`wire`] — checked views and `Repr`s over DHCP and failover bytes.
 //! * [`cli`] — the `dhcpd` command line, flag for flag and message for
 //!   message as ISC's.
-//! * [`failover`] — ISC failover protocol pieces that are pure functions.
+//! * [`failover`] — ISC's failover protocol: a sans-IO peer per relationship
+//!   and the lease rules it applies, tested against a simulated pair.
 //! * [`time`] — [`time::Now`], the clock values the shell reads and the cores receive.
 //! * [`io`] — the IO shell: interfaces, raw and UDP sockets, the event loop,
 //!   signals, daemonising, syslog.
