@@ -186,7 +186,7 @@ impl Parser<'_> {
                     self.config.classes[class].match_if = None;
                     match self.parse_boolean_expression()? {
                         (Some(e), _) => {
-                            self.config.classes[class].match_if = Some(e);
+                            self.config.classes[class].match_if = Some(Box::new(e));
                             self.parse_semi()?;
                         }
                         (None, lose) => {
@@ -256,7 +256,7 @@ impl Parser<'_> {
         self.config.classes[class].submatch = None;
         match self.parse_data_expression()? {
             (Some(e), _) => {
-                self.config.classes[class].submatch = Some(e);
+                self.config.classes[class].submatch = Some(Box::new(e));
                 self.parse_semi()?;
             }
             (None, lose) => {
