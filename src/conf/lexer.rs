@@ -651,8 +651,15 @@ impl Lexer {
         self.pos += len - 1;
         let mut i = len;
         if finished {
-            let c = self.get_char();
-            self.unget_char(c);
+            match self.input.get(self.pos) {
+                // Reading an ordinary character and pushing it back leaves
+                // only the push-back behind.
+                Some(&b) if b != b'\n' && b != 0xff => self.pushed_back = true,
+                _ => {
+                    let c = self.get_char();
+                    self.unget_char(c);
+                }
+            }
         } else {
             self.warn(LexEvent::Warn(too_long.into()));
             i -= 1;
