@@ -83,6 +83,8 @@ pub enum LexEvent {
 pub struct Lexer {
     input: Rc<[u8]>,
     pos: usize,
+    /// Bytes in front of the caller's text (see [`Lexer::resume`]).
+    base: usize,
     /// The next character was pushed back; reading it again must not be
     /// counted or copied into the line buffer a second time.
     pushed_back: bool,
@@ -106,6 +108,8 @@ pub struct Lexer {
     punct_value: u8,
     value_is_punct: bool,
     events: Vec<(u32, u32, usize, LexEvent)>,
+    /// The last token consumed was the end of the input.
+    consumed_eof: bool,
 }
 
 /// ISC's two 80-column line buffers and its column counter, kept as the
@@ -263,6 +267,7 @@ impl Lexer {
         Lexer {
             input,
             pos: 0,
+            base: 0,
             pushed_back: false,
             eol_token: false,
             line: 1,
@@ -278,6 +283,7 @@ impl Lexer {
             punct_value: 0,
             value_is_punct: false,
             events: Vec::new(),
+            consumed_eof: false,
         }
     }
 
@@ -320,6 +326,56 @@ impl Lexer {
         self.punct_value = s.punct_value;
         self.value_is_punct = s.value_is_punct;
         self.events.clear();
+    }
+
+    /// A scanner over `input` that resumes a longer file as if it had read
+    /// everything before: `input` starts at the beginning of line `line`,
+    /// `prev_line` is the text of the line before it (for messages that
+    /// show it), the first `skip` bytes of `input` were already read (the
+    /// last of them pushed back, to be read again, when `reread`), and the
+    /// last token read started on line `token_line` (0: none yet).
+    /// The lease file reader uses this to parse a window of a big file.
+    pub fn resume(input: Rc<[u8]>, line: u32, prev_line: &[u8], skip: usize, reread: bool, token_line: u32) -> Self {
+        // The line buffers are offsets into the input, so the previous
+        // line's text is put in front of the window and read through; the
+        // caller's offsets stay relative to its window (`base`).
+        let n = prev_line.len().min(LINE_BUFFER);
+        let (mut lex, base) = if line > 1 {
+            let mut buf = Vec::with_capacity(n + 1 + input.len());
+            buf.extend_from_slice(&prev_line[..n]);
+            buf.push(b'\n');
+            buf.extend_from_slice(&input);
+            let mut lex = Lexer::new(Rc::from(buf));
+            lex.line = line - 1;
+            (lex, n + 1)
+        } else {
+            (Lexer::new(input), 0)
+        };
+        while lex.pos < base {
+            lex.get_char();
+        }
+        lex.base = base;
+        lex.token_start_line = token_line;
+        // A 0xff byte reads as EOF but is consumed like any other.
+        while lex.pos < base + skip.min(lex.input.len() - base) {
+            lex.get_char();
+        }
+        if reread && lex.pos > base {
+            lex.pos -= 1;
+            lex.pushed_back = true;
+        }
+        lex
+    }
+
+    /// The last character read was pushed back and will be read again
+    /// (see [`Lexer::resume`]).
+    pub fn reread_pending(&self) -> bool {
+        self.pushed_back
+    }
+
+    /// Whether a token has been peeked and not consumed yet.
+    pub fn has_lookahead(&self) -> bool {
+        self.peeked.is_some()
     }
 
     /// Makes newlines tokens of their own (`Punct(b'\n')`).
@@ -717,7 +773,14 @@ impl Lexer {
             token = self.get_raw_token(Ws::SkipTrackingLine);
             self.token_line = self.lines.cur;
         }
+        self.consumed_eof = token == Token::Eof;
         token
+    }
+
+    /// Whether the last token consumed (not just peeked) was the end of
+    /// the input; the token's text is then still the previous token's.
+    pub fn consumed_eof(&self) -> bool {
+        self.consumed_eof
     }
 
     fn peek_inner(&mut self, raw: bool) -> Token {
@@ -803,7 +866,7 @@ impl Lexer {
     /// past the last token read or peeked. Lets a caller keep the source
     /// text of a span verbatim (the lease file keeps `on` blocks as text).
     pub fn offset(&self) -> usize {
-        self.pos
+        self.pos - self.base
     }
 }
 

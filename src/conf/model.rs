@@ -47,6 +47,10 @@ pub struct Group {
     pub statements: Vec<Statement>,
     /// `authoritative;` / `not authoritative;` as last set in this scope.
     pub authoritative: Option<bool>,
+    /// The flag copied from the parent when the scope was made (ISC's
+    /// `clone_group` copies the value, not a link): what the scope holds
+    /// when it sets nothing itself.
+    pub authoritative_inherited: bool,
     /// The shared network this scope belongs to, if any.
     pub shared_network: Option<usize>,
     /// The subnet this scope belongs to, if any.
@@ -54,9 +58,22 @@ pub struct Group {
 }
 
 impl Group {
+    /// The scope's `authoritative` flag as ISC holds it at run time.
+    pub fn is_authoritative(&self) -> bool {
+        self.authoritative.unwrap_or(self.authoritative_inherited)
+    }
+
     /// A new empty scope under `parent`.
     pub fn new(kind: ScopeKind, parent: Option<GroupId>) -> Self {
-        Group { kind, parent, statements: Vec::new(), authoritative: None, shared_network: None, subnet: None }
+        Group {
+            kind,
+            parent,
+            statements: Vec::new(),
+            authoritative: None,
+            authoritative_inherited: false,
+            shared_network: None,
+            subnet: None,
+        }
     }
 }
 

@@ -87,7 +87,10 @@ impl Parser<'_> {
     /// reference, and knows nothing of the parent's subnet or shared network.
     pub(crate) fn clone_group(&mut self, parent: GroupId, kind: ScopeKind) -> GroupId {
         let authoritative = self.authoritative(parent);
-        let g = self.config.add_group(Group::new(kind, Some(parent)));
+        let mut group = Group::new(kind, Some(parent));
+        // The model keeps the copied flag too: the engine reads it at run time.
+        group.authoritative_inherited = authoritative;
+        let g = self.config.add_group(group);
         let cloned = &mut self.decl.cloned_authoritative;
         if cloned.len() <= g {
             cloned.resize(g + 1, false);
