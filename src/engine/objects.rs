@@ -128,6 +128,30 @@ mod tests {
         }
     }
 
+    /// A host added at run time is a reservation for the next packet; deleted, it is not.
+    #[test]
+    fn added_hosts_are_served_and_deleted_ones_are_not() {
+        use crate::engine::tests::{engine, reply, send, Client, T0};
+        let conf = "authoritative;\nping-check false;\n\
+            subnet 10.0.0.0 netmask 255.255.255.0 { pool { range 10.0.0.20 10.0.0.29; allow known-clients; } }\n";
+        let mut e = engine(conf);
+        let (fixed, known) = (Client::new(0x42), Client::new(0x43));
+        assert!(send(&mut e, T0, &fixed.discover()).reply.is_none());
+        assert!(send(&mut e, T0, &known.discover()).reply.is_none());
+        let mut h = host("fixed", 0x42, [10, 0, 0, 5]);
+        h.hardware.as_mut().unwrap().addr = fixed.mac.to_vec();
+        let id = e.add_host(h);
+        let mut k = host("known", 0x43, [0, 0, 0, 0]);
+        k.hardware.as_mut().unwrap().addr = known.mac.to_vec();
+        k.fixed_addresses = None;
+        e.add_host(k);
+        assert_eq!(reply(&send(&mut e, T0, &fixed.discover())).repr.yiaddr, Ipv4Addr::new(10, 0, 0, 5));
+        let offered = reply(&send(&mut e, T0, &known.discover())).repr.yiaddr;
+        assert!((20..=29).contains(&offered.octets()[3]), "{offered}");
+        e.delete_host(id);
+        assert!(send(&mut e, T0 + 1, &fixed.discover()).reply.is_none());
+    }
+
     #[test]
     fn hosts_come_and_go_by_every_key() {
         let shared = Arc::new(Config::default());

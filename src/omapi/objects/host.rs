@@ -334,6 +334,7 @@ impl<B: Backend + ?Sized> Store<'_, B> {
                 d.deleted = false;
                 let id = self.backend.dhcp_mut().add_host(d.to_host());
                 self.objects.hosts[k] = HostObj::Entered(id);
+                self.objects.drafts -= 1;
                 self.objects.host_of.insert(id, k);
             }
             HostObj::Entered(id) => {

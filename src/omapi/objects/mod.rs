@@ -49,6 +49,9 @@ pub mod control_state {
     pub const SHUTDOWN: u32 = 2;
 }
 
+/// Host objects made by OPEN and never entered that may exist at once.
+pub const MAX_DRAFTS: usize = 4096;
+
 /// What a handle names.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Obj {
@@ -85,6 +88,8 @@ pub struct Objects {
     handles: HandleTable<Obj>,
     hosts: Vec<HostObj>,
     host_of: HashMap<HostId, usize>,
+    /// Host objects in `hosts` that are drafts.
+    drafts: usize,
     control: u32,
 }
 
@@ -178,6 +183,13 @@ impl<B: Backend + ?Sized> ObjectStore for Store<'_, B> {
     fn create(&mut self, kind: ObjectType) -> Result<Handle, IscResult> {
         match kind {
             ObjectType::Host => {
+                // Each OPEN that finds no host makes one that lives as long as the server
+                // (its handle stays valid, as ISC's do); without a cap an unkeyed listener
+                // would let any client fill memory with them.
+                if self.objects.drafts >= MAX_DRAFTS {
+                    return Err(IscResult::NoMemory);
+                }
+                self.objects.drafts += 1;
                 self.objects.hosts.push(HostObj::Draft(Box::default()));
                 let k = self.objects.hosts.len() - 1;
                 Ok(self.handle(Obj::Host(k)))

@@ -265,3 +265,15 @@ fn host_records_read_back_at_start_up() {
     crate::lease::write::host(&mut text, &r);
     assert_eq!(String::from_utf8(text).unwrap(), "host h2 {\n  dynamic;\n  uid 01:61:62;\n  group \"staff\";\n}\n");
 }
+
+#[test]
+fn host_objects_never_entered_are_capped() {
+    let mut lab = Lab::new(&lab_conf(false));
+    let mut objects = Objects::new();
+    let mut store = objects.store(&mut lab, now(Instant::now()));
+    for _ in 0..crate::omapi::objects::MAX_DRAFTS {
+        store.create(ObjectType::Host).unwrap();
+    }
+    assert_eq!(store.create(ObjectType::Host), Err(IscResult::NoMemory));
+    assert_eq!(store.create(ObjectType::FailoverState), Err(IscResult::NotImplemented));
+}
