@@ -176,7 +176,8 @@ impl FailoverLinks {
     }
 
     /// Starts every relationship (ISC `dhcp_failover_startup`): each goes
-    /// to startup and dials its partner.
+    /// to startup and dials its partner. Call [`register`](Self::register)
+    /// first.
     pub fn start<H: PeerHost>(&mut self, now: Now, host: &mut H, log: &dyn LogSink) {
         for k in 0..self.endpoints.len() {
             for p in self.endpoints[k].problems.clone() {
@@ -475,7 +476,12 @@ impl FailoverLinks {
         let Some(target) = ep.dial_target(self.dials[k]) else { return };
         let from = ep.local;
         self.dials[k] += 1;
-        let Some(reg) = &self.registrar else { return };
+        let Some(reg) = &self.registrar else {
+            // Started before `register`: nothing can be watched; try again
+            // later as after any local failure.
+            log.log(Level::Error, &format!("failover peer {}: no event loop to connect from", ep.name));
+            return self.run(k, now, host, log, |p, t| p.handle_connect_failed(now, ConnectFailure::Other, t));
+        };
         let started = endpoint::dial(from, target).and_then(|mut s| {
             let id = reg.register(&mut s, Interest::READABLE | Interest::WRITABLE)?;
             Ok((s, id))
