@@ -23,6 +23,10 @@
 //! disk, and a BNDUPD never leaves before the lease it describes. When work
 //! is waiting, [`FailoverLinks::poll_timeout`] asks for an immediate turn.
 //!
+//! Socket errors are not logged: ISC says nothing about a refused dial or
+//! a reset connection either; what operators see is the peer's own lines
+//! (`peer NAME: disconnected`, the state changes that follow).
+//!
 //! [`FailoverHooks`]: crate::engine::FailoverHooks
 
 mod conn;
@@ -494,7 +498,6 @@ impl FailoverLinks {
                 self.dialing[k] = Some(id);
             }
             Err(e) => {
-                log.log(Level::Debug, &format!("failover peer {}: connect to {target}: {e}", self.endpoints[k].name));
                 let why = endpoint::failure_kind(&e);
                 self.run(k, now, host, log, |p, t| p.handle_connect_failed(now, why, t));
             }
@@ -513,11 +516,6 @@ impl FailoverLinks {
         let Some(c) = self.remove(id) else { return };
         let k = c.peer;
         self.dialing[k] = None;
-        let target = match c.phase {
-            Phase::Dialing { target, .. } => target.to_string(),
-            Phase::Up => String::new(),
-        };
-        log.log(Level::Debug, &format!("failover peer {}: connect to {target}: {e}", self.endpoints[k].name));
         let why: ConnectFailure = endpoint::failure_kind(e);
         self.run(k, now, host, log, |p, t| p.handle_connect_failed(now, why, t));
     }
@@ -563,8 +561,7 @@ impl FailoverLinks {
                     self.read(id, now, host, log);
                 }
             }
-            Err(e) => {
-                log.log(Level::Debug, &format!("failover: write: {e}"));
+            Err(_) => {
                 self.lost(id, now, host, log);
             }
         }
@@ -585,8 +582,7 @@ impl FailoverLinks {
         if !pass.data.is_empty() && !closing {
             self.run(k, now, host, log, |p, t| p.handle_bytes(now, id, &pass.data, t));
         }
-        if let Some(e) = pass.closed {
-            log.log(Level::Debug, &format!("failover: connection closed: {e}"));
+        if pass.closed.is_some() {
             self.lost(id, now, host, log);
         }
     }
