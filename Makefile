@@ -9,7 +9,7 @@ TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 BIN := $(TARGET_DIR)/release/dhcpd
 DEB_DIR := $(TARGET_DIR)/debian
 
-.PHONY: all build test conformance engine-vs-isc demo bench bench-parse bench-engine fuzz install package package-test clean
+.PHONY: all build test conformance engine-vs-isc demo bench bench-parse bench-engine bench-leases fuzz install package package-test clean
 
 all: build
 
@@ -17,12 +17,13 @@ all: build
 build:
 	$(CARGO) build --release
 
-## test: every suite (unit, CLI against ISC, conformance, robustness), then
-## the heavy robustness cases (50 MB config) at release speed
+## test: every suite (unit, CLI against ISC, conformance, robustness, the
+## lease store's crash test), then the heavy robustness cases (50 MB
+## config, 1 GB lease file) at release speed
 test:
 	$(CARGO) build
 	$(CARGO) test --no-fail-fast
-	$(CARGO) test --release --test robustness -- --ignored
+	$(CARGO) test --release --test robustness --test lease_robustness -- --ignored
 
 ## conformance: ISC's cases through the library and the binary, with the
 ## parity figures and every mismatch printed
@@ -45,7 +46,7 @@ demo: build
 	@$(BIN) --version
 
 ## bench: all benchmarks
-bench: bench-parse bench-engine
+bench: bench-parse bench-engine bench-leases
 
 ## bench-engine: DISCOVER+REQUEST exchanges through the engine alone (no IO)
 bench-engine:
@@ -55,6 +56,13 @@ bench-engine:
 ## (time and peak RSS)
 bench-parse: build
 	benches/bench_parse.sh $(BIN) /usr/sbin/dhcpd
+
+## bench-leases: `dhcpd -T` on a 1,000,000-lease file, ours vs ISC (time
+## and peak RSS; ISC runs once), then commit throughput with fsync, single
+## and grouped
+bench-leases: build
+	$(CARGO) build --release --example lease_commit_bench
+	BENCH_DIR=$(TARGET_DIR)/bench benches/bench_leases.sh $(BIN) /usr/sbin/dhcpd
 
 ## fuzz: the config parser under libFuzzer for FUZZ_SECONDS (needs
 ## `cargo install cargo-fuzz`; runs on stable through RUSTC_BOOTSTRAP)

@@ -393,10 +393,6 @@ fn unavailable_parts_say_so() {
         let last = r.lines().last().cloned().unwrap_or_default();
         assert!(last.contains(needle) && last.contains("not available yet"), "{}", r.err());
     };
-    // -T reads the config first, like ISC, then stops.
-    let r = with(&["-T"]);
-    assert!(r.err().contains("Config file: empty.conf\n"));
-    check(r, "(-T)");
     check(with(&["-t", "-tf", "out.trace"]), "(-tf)");
     check(with(&["-t", "-play", "in.trace"]), "(-play)");
     // Serving: never in the foreground here; it stops before opening sockets.

@@ -106,7 +106,15 @@ pub struct Lexer {
     punct_value: u8,
     value_is_punct: bool,
     events: Vec<(u32, u32, usize, LexEvent)>,
+    /// The last token consumed was the end of the input.
+    consumed_eof: bool,
+    /// The text of the line before the input began, for a scanner made by
+    /// [`Lexer::resume`]; shown while that line is ISC's `prev_line`.
+    resumed_prev: Rc<[u8]>,
 }
+
+/// Marks the line buffer holding the line before a resumed input.
+const RESUMED_PREV: usize = usize::MAX;
 
 /// ISC's two 80-column line buffers and its column counter, kept as the
 /// input offsets they would be filled from rather than filled byte by byte.
@@ -276,6 +284,8 @@ impl Lexer {
             punct_value: 0,
             value_is_punct: false,
             events: Vec::new(),
+            consumed_eof: false,
+            resumed_prev: Rc::from(&[][..]),
         }
     }
 
@@ -318,6 +328,44 @@ impl Lexer {
         self.punct_value = s.punct_value;
         self.value_is_punct = s.value_is_punct;
         self.events.clear();
+    }
+
+    /// A scanner over `input` that resumes a longer file as if it had read
+    /// everything before: `input` starts at the beginning of line `line`,
+    /// `prev_line` is the text of the line before it (for messages that
+    /// show it), the first `skip` bytes of `input` were already read (the
+    /// last of them pushed back, to be read again, when `reread`), and the
+    /// last token read started on line `token_line` (0: none yet).
+    /// The lease file reader uses this to parse a window of a big file.
+    pub fn resume(input: Rc<[u8]>, line: u32, prev_line: &[u8], skip: usize, reread: bool, token_line: u32) -> Self {
+        let mut lex = Lexer::new(input);
+        lex.line = line;
+        // The line before lies outside `input`: its buffer is marked and
+        // its text kept aside until the first newline reuses the buffer.
+        lex.resumed_prev = Rc::from(&prev_line[..prev_line.len().min(LINE_BUFFER)]);
+        lex.lines.start[1] = RESUMED_PREV;
+        lex.lines.end[1] = RESUMED_PREV;
+        lex.token_start_line = token_line;
+        // A 0xff byte reads as EOF but is consumed like any other.
+        while lex.pos < skip.min(lex.input.len()) {
+            lex.get_char();
+        }
+        if reread && lex.pos > 0 {
+            lex.pos -= 1;
+            lex.pushed_back = true;
+        }
+        lex
+    }
+
+    /// The last character read was pushed back and will be read again
+    /// (see [`Lexer::resume`]).
+    pub fn reread_pending(&self) -> bool {
+        self.pushed_back
+    }
+
+    /// Whether a token has been peeked and not consumed yet.
+    pub fn has_lookahead(&self) -> bool {
+        self.peeked.is_some()
     }
 
     /// Makes newlines tokens of their own (`Punct(b'\n')`).
@@ -386,7 +434,11 @@ impl Lexer {
     fn line_text(&self, buf: usize) -> Vec<u8> {
         let l = &self.lines;
         let end = if buf == l.cur { self.counted_end() } else { l.end[buf] };
-        let bytes = self.input.get(l.start[buf]..end).unwrap_or_default();
+        let bytes = if l.start[buf] == RESUMED_PREV {
+            &self.resumed_prev[..]
+        } else {
+            self.input.get(l.start[buf]..end).unwrap_or_default()
+        };
         bytes.iter().copied().filter(|&b| b != 0xff).take_while(|&b| b != 0).take(LINE_BUFFER).collect()
     }
 
@@ -710,7 +762,14 @@ impl Lexer {
             token = self.get_raw_token(Ws::SkipTrackingLine);
             self.token_line = self.lines.cur;
         }
+        self.consumed_eof = token == Token::Eof;
         token
+    }
+
+    /// Whether the last token consumed (not just peeked) was the end of
+    /// the input; the token's text is then still the previous token's.
+    pub fn consumed_eof(&self) -> bool {
+        self.consumed_eof
     }
 
     fn peek_inner(&mut self, raw: bool) -> Token {
