@@ -21,6 +21,7 @@
 //! * [`io`] — the IO shell: interfaces, raw and UDP sockets, the event loop,
 //!   signals, daemonising, syslog.
 //! * [`omapi`] — the OMAPI session and signatures behind `omapi-port`, without sockets.
+//! * [`server`] — the serving process: engine outcomes to the lease file, the wire and the log.
 
 pub mod cli;
 pub mod conf;
@@ -30,6 +31,7 @@ pub mod failover;
 pub mod io;
 pub mod lease;
 pub mod omapi;
+pub mod server;
 pub mod options;
 pub mod time;
 pub mod wire;

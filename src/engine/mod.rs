@@ -45,6 +45,7 @@ pub mod leasedb;
 pub mod leasetime;
 pub mod nak;
 pub mod outcome;
+pub mod peer_table;
 pub mod queue;
 pub mod release;
 pub mod reply;
@@ -233,6 +234,11 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
     /// Every lease, for a full rewrite of the lease file.
     pub fn leases(&self) -> impl Iterator<Item = &Lease> {
         self.db.leases()
+    }
+
+    /// The failover hooks.
+    pub fn failover(&self) -> &F {
+        &self.failover
     }
 
     /// The failover hooks, for the state machine to update.
