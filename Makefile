@@ -36,14 +36,10 @@ conformance:
 engine-vs-isc:
 	$(CARGO) test --test engine_vs_isc -- --ignored --test-threads 1
 
-## demo: the network-namespace demo lab (a server and clients in their own
-## namespaces) needs the server, which is not there yet
+## demo: our dhcpd serving busybox udhcpc in network namespaces the script
+## makes and removes (needs root, iproute2, busybox)
 demo: build
-	@echo "demo: the namespace demo lab is not available yet: dhcpd-rs cannot serve DHCP yet."
-	@echo "demo: what works today is the configuration check, e.g.:"
-	@echo "      $(BIN) -t -cf /etc/dhcp/dhcpd.conf -lf /var/lib/dhcp/dhcpd.leases"
-	@echo "demo: and the test suites: make test"
-	@$(BIN) --version
+	demo/serve-lab.sh $(BIN)
 
 ## bench: all benchmarks
 bench: bench-parse bench-engine bench-leases

@@ -114,6 +114,21 @@ pub fn run(o: &Options, prog: &OsStr, files: Files<'_>, config: Config, log: &mu
         .map_err(|e| CliError::Fatal(format!("Can't create new lease file: {e}")))?;
     logger.info(&format!("Wrote {written} leases to leases file."));
 
+    // What the configuration asks for that this version does not do yet:
+    // said once, at start-up, rather than silently ignored.
+    if settings.ddns_update_style.is_some() {
+        logger.error("ddns-update-style: DNS updates are not available yet in dhcpd-rs; none will be made.");
+    }
+    if let Some(port) = config.postconf.omapi_port {
+        logger.error(&format!("omapi-port {port}: OMAPI is not available yet in dhcpd-rs; not listening."));
+    }
+    for p in &config.failover.peers {
+        logger.error(&format!(
+            "failover peer {}: the failover link is not available yet in dhcpd-rs; serving as ISC does while the peer is unreachable.",
+            p.name
+        ));
+    }
+
     let opts = ServeOptions {
         requested: o.interfaces.iter().map(|i| i.to_string_lossy().into_owned()).collect(),
         server_port: ports.server,
@@ -127,6 +142,7 @@ pub fn run(o: &Options, prog: &OsStr, files: Files<'_>, config: Config, log: &mu
     let handler_log = Logger { stderr: !o.quiet && o.debug, syslog: true };
     let mut engine = Some(loaded.engine);
     let carried = loaded.carried;
+    let startup_commands = loaded.commands;
     let mut store = Some(store);
     let status = serve(&opts, &config, &mut logger, |ifaces, sources, log| {
         let mut engine = engine.take().expect("the handler is made once");
@@ -145,6 +161,7 @@ pub fn run(o: &Options, prog: &OsStr, files: Files<'_>, config: Config, log: &mu
         let store = store.take().expect("the handler is made once");
         let mut server = Server::new(engine, store, carried, addressing, pinger, Box::new(handler_log), now);
         server.start_failover(now, log);
+        server.run_commands(startup_commands);
         server
     });
     Ok(status)

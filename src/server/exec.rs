@@ -59,6 +59,15 @@ impl Commands {
         self.spawn(argv)
     }
 
+    /// Queues `argv` to be started by the next [`reap`](Self::reap) (for
+    /// programs asked for before the process detached: a child started
+    /// before the fork would belong to the parent that exits).
+    pub fn defer(&mut self, argv: Vec<Vec<u8>>) {
+        if !argv.is_empty() && self.queued.len() < MAX_QUEUED {
+            self.queued.push_back(argv);
+        }
+    }
+
     fn spawn(&mut self, argv: Vec<Vec<u8>>) -> Vec<String> {
         let prog = String::from_utf8_lossy(&argv[0]).into_owned();
         let mut cmd = Command::new(OsStr::from_bytes(&argv[0]));

@@ -102,6 +102,15 @@ impl Server {
         self.held.len()
     }
 
+    /// `execute()` programs asked for before serving began (the start-up
+    /// expiry's `on expiry` statements): started from the loop, once the
+    /// process has detached.
+    pub fn run_commands(&mut self, commands: Vec<Vec<Vec<u8>>>) {
+        for argv in commands {
+            self.commands.defer(argv);
+        }
+    }
+
     /// Starts the failover relationships (after the interfaces are up, as
     /// ISC's `postdb_startup`): their state records are written and synced,
     /// their lines go to `log` (the start-up logger, still on the terminal).

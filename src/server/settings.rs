@@ -24,6 +24,8 @@ const SV_LIMITED_BROADCAST_ADDRESS: u32 = 33;
 const SV_REMOTE_PORT: u32 = 34;
 /// ISC `SV_LOCAL_ADDRESS`.
 const SV_LOCAL_ADDRESS: u32 = 35;
+/// ISC `SV_DDNS_UPDATE_STYLE`.
+const SV_DDNS_UPDATE_STYLE: u32 = 39;
 /// ISC `SV_LOG_FACILITY`.
 const SV_LOG_FACILITY: u32 = 44;
 
@@ -40,6 +42,9 @@ pub struct Settings {
     pub local_address: Option<Ipv4Addr>,
     /// `log-facility`, as the `LOG_*` code.
     pub log_facility: Option<libc::c_int>,
+    /// `ddns-update-style`, when it asks for DNS updates (interim or
+    /// standard), which this server does not make.
+    pub ddns_update_style: Option<u8>,
 }
 
 impl Settings {
@@ -71,6 +76,9 @@ impl Settings {
         }
         if let Some(v) = get(SV_LOCAL_ADDRESS) {
             s.local_address = Some(addr(v, "local address")?);
+        }
+        if let Some(v) = get(SV_DDNS_UPDATE_STYLE) {
+            s.ddns_update_style = v.first().copied().filter(|&style| style != 0);
         }
         if let Some(v) = get(SV_LOG_FACILITY) {
             match v.as_slice() {
@@ -126,7 +134,7 @@ mod tests {
     fn global_options_are_read() {
         let s = settings(
             "local-port 6767; remote-port 6768; local-address 10.0.0.1;\n\
-             limited-broadcast-address 10.0.0.255; log-facility local7;\n",
+             limited-broadcast-address 10.0.0.255; log-facility local7; ddns-update-style interim;\n",
         )
         .unwrap();
         assert_eq!(s.local_port, Some(6767));
@@ -134,6 +142,8 @@ mod tests {
         assert_eq!(s.local_address, Some(Ipv4Addr::new(10, 0, 0, 1)));
         assert_eq!(s.limited_broadcast, Some(Ipv4Addr::new(10, 0, 0, 255)));
         assert_eq!(s.log_facility, Some(libc::LOG_LOCAL7));
+        assert_eq!(s.ddns_update_style, Some(2));
+        assert_eq!(settings("ddns-update-style none;").unwrap().ddns_update_style, None);
     }
 
     #[test]

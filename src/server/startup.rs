@@ -62,6 +62,8 @@ pub struct Loaded {
     pub engine: ServerEngine,
     /// Records other than leases.
     pub carried: Carried,
+    /// `execute()` programs the start-up expiry asked for (`on expiry`).
+    pub commands: Vec<Vec<Vec<u8>>>,
 }
 
 /// Takes the reader's records and messages as they come.
@@ -127,7 +129,7 @@ pub fn load(config: Arc<Config>, path: &Path, now: Now, log: &mut dyn FnMut(&Log
     for line in &started.logs {
         log(line);
     }
-    Ok(Loaded { engine, carried })
+    Ok(Loaded { engine, carried, commands: started.commands })
 }
 
 /// How the server writes its lease file: the configuration's formats,
