@@ -83,6 +83,8 @@ pub enum LexEvent {
 pub struct Lexer {
     input: Rc<[u8]>,
     pos: usize,
+    /// Bytes in front of the caller's text (see [`Lexer::resume`]).
+    base: usize,
     /// The next character was pushed back; reading it again must not be
     /// counted or copied into the line buffer a second time.
     pushed_back: bool,
@@ -108,13 +110,7 @@ pub struct Lexer {
     events: Vec<(u32, u32, usize, LexEvent)>,
     /// The last token consumed was the end of the input.
     consumed_eof: bool,
-    /// The text of the line before the input began, for a scanner made by
-    /// [`Lexer::resume`]; shown while that line is ISC's `prev_line`.
-    resumed_prev: Rc<[u8]>,
 }
-
-/// Marks the line buffer holding the line before a resumed input.
-const RESUMED_PREV: usize = usize::MAX;
 
 /// ISC's two 80-column line buffers and its column counter, kept as the
 /// input offsets they would be filled from rather than filled byte by byte.
@@ -140,8 +136,10 @@ struct LineBuffers {
     /// 0xFF bytes read on the current line.
     skipped: usize,
     /// Where the current line's text stops for good once the scanner gave
-    /// up (fatal whitespace), though its position jumps to the end.
-    frozen: Option<usize>,
+    /// up (fatal whitespace), though its position jumps to the end;
+    /// `usize::MAX` until then (a bound, not an option: it is read for
+    /// every token).
+    frozen: usize,
 }
 
 /// A saved scan position; see [`Lexer::snapshot`].
@@ -269,10 +267,11 @@ impl Lexer {
         Lexer {
             input,
             pos: 0,
+            base: 0,
             pushed_back: false,
             eol_token: false,
             line: 1,
-            lines: LineBuffers { start: [0; 2], end: [0; 2], cur: 0, skipped: 0, frozen: None },
+            lines: LineBuffers { start: [0; 2], end: [0; 2], cur: 0, skipped: 0, frozen: usize::MAX },
             token_line: 0,
             peeked: None,
             saved_line: 0,
@@ -285,7 +284,6 @@ impl Lexer {
             value_is_punct: false,
             events: Vec::new(),
             consumed_eof: false,
-            resumed_prev: Rc::from(&[][..]),
         }
     }
 
@@ -338,19 +336,31 @@ impl Lexer {
     /// last token read started on line `token_line` (0: none yet).
     /// The lease file reader uses this to parse a window of a big file.
     pub fn resume(input: Rc<[u8]>, line: u32, prev_line: &[u8], skip: usize, reread: bool, token_line: u32) -> Self {
-        let mut lex = Lexer::new(input);
-        lex.line = line;
-        // The line before lies outside `input`: its buffer is marked and
-        // its text kept aside until the first newline reuses the buffer.
-        lex.resumed_prev = Rc::from(&prev_line[..prev_line.len().min(LINE_BUFFER)]);
-        lex.lines.start[1] = RESUMED_PREV;
-        lex.lines.end[1] = RESUMED_PREV;
-        lex.token_start_line = token_line;
-        // A 0xff byte reads as EOF but is consumed like any other.
-        while lex.pos < skip.min(lex.input.len()) {
+        // The line buffers are offsets into the input, so the previous
+        // line's text is put in front of the window and read through; the
+        // caller's offsets stay relative to its window (`base`).
+        let n = prev_line.len().min(LINE_BUFFER);
+        let (mut lex, base) = if line > 1 {
+            let mut buf = Vec::with_capacity(n + 1 + input.len());
+            buf.extend_from_slice(&prev_line[..n]);
+            buf.push(b'\n');
+            buf.extend_from_slice(&input);
+            let mut lex = Lexer::new(Rc::from(buf));
+            lex.line = line - 1;
+            (lex, n + 1)
+        } else {
+            (Lexer::new(input), 0)
+        };
+        while lex.pos < base {
             lex.get_char();
         }
-        if reread && lex.pos > 0 {
+        lex.base = base;
+        lex.token_start_line = token_line;
+        // A 0xff byte reads as EOF but is consumed like any other.
+        while lex.pos < base + skip.min(lex.input.len() - base) {
+            lex.get_char();
+        }
+        if reread && lex.pos > base {
             lex.pos -= 1;
             lex.pushed_back = true;
         }
@@ -414,10 +424,7 @@ impl Lexer {
     /// back character was counted already.
     #[inline(always)]
     fn counted_end(&self) -> usize {
-        match self.lines.frozen {
-            Some(end) => end,
-            None => self.pos + self.pushed_back as usize,
-        }
+        (self.pos + self.pushed_back as usize).min(self.lines.frozen)
     }
 
     /// ISC's column: one more than the characters counted on this line,
@@ -425,8 +432,9 @@ impl Lexer {
     #[inline(always)]
     fn col(&self) -> u32 {
         let l = &self.lines;
-        let n = self.counted_end().saturating_sub(l.start[l.cur]).saturating_sub(l.skipped);
-        u32::try_from(n).unwrap_or(u32::MAX).saturating_add(1)
+        // The line's start and its skipped bytes are never past the end.
+        let n = self.counted_end().wrapping_sub(l.start[l.cur]).wrapping_sub(l.skipped);
+        n.min(u32::MAX as usize - 1) as u32 + 1
     }
 
     /// What ISC's line buffer `buf` holds, as a C string: the line's
@@ -434,11 +442,7 @@ impl Lexer {
     fn line_text(&self, buf: usize) -> Vec<u8> {
         let l = &self.lines;
         let end = if buf == l.cur { self.counted_end() } else { l.end[buf] };
-        let bytes = if l.start[buf] == RESUMED_PREV {
-            &self.resumed_prev[..]
-        } else {
-            self.input.get(l.start[buf]..end).unwrap_or_default()
-        };
+        let bytes = self.input.get(l.start[buf]..end).unwrap_or_default();
         bytes.iter().copied().filter(|&b| b != 0xff).take_while(|&b| b != 0).take(LINE_BUFFER).collect()
     }
 
@@ -482,7 +486,7 @@ impl Lexer {
             let c = self.get_char();
             if !(c == b'\n' as i32 && self.eol_token) && is_space(c) {
                 let t = self.read_whitespace(c);
-                if ws == Ws::Keep || t != Token::Whitespace {
+                if ws == Ws::Keep || !matches!(t, Token::Whitespace) {
                     return t;
                 }
                 if ws == Ws::SkipTrackingLine {
@@ -539,7 +543,7 @@ impl Lexer {
                 // ISC exits here; the parser stops at the fatal event, and
                 // end-of-file guarantees it does. The line as read so far
                 // stays what messages show.
-                self.lines.frozen = Some(self.counted_end());
+                self.lines.frozen = self.counted_end();
                 self.pos = self.input.len();
                 return Token::Eof;
             }
@@ -703,8 +707,15 @@ impl Lexer {
         self.pos += len - 1;
         let mut i = len;
         if finished {
-            let c = self.get_char();
-            self.unget_char(c);
+            match self.input.get(self.pos) {
+                // Reading an ordinary character and pushing it back leaves
+                // only the push-back behind.
+                Some(&b) if b != b'\n' && b != 0xff => self.pushed_back = true,
+                _ => {
+                    let c = self.get_char();
+                    self.unget_char(c);
+                }
+            }
         } else {
             self.warn(LexEvent::Warn(too_long.into()));
             i -= 1;
@@ -758,7 +769,7 @@ impl Lexer {
             }
         };
         // Only a looked-ahead token can be whitespace here.
-        if !raw && token == Token::Whitespace {
+        if !raw && matches!(token, Token::Whitespace) {
             token = self.get_raw_token(Ws::SkipTrackingLine);
             self.token_line = self.lines.cur;
         }
@@ -775,7 +786,7 @@ impl Lexer {
     fn peek_inner(&mut self, raw: bool) -> Token {
         let need = match self.peeked {
             None => true,
-            Some(t) => !raw && t == Token::Whitespace,
+            Some(t) => !raw && matches!(t, Token::Whitespace),
         };
         if need {
             self.saved_col = self.token_start_col;
@@ -788,7 +799,7 @@ impl Lexer {
             std::mem::swap(&mut self.token_start_line, &mut self.saved_line);
             // ISC stores the token in a field where 0 means "none", so a NUL
             // token is forgotten and the next look-ahead reads past it.
-            self.peeked = if t == Token::Punct(0) { None } else { Some(t) };
+            self.peeked = if matches!(t, Token::Punct(0)) { None } else { Some(t) };
             return t;
         }
         self.peeked.unwrap_or(Token::Eof)
@@ -855,138 +866,9 @@ impl Lexer {
     /// past the last token read or peeked. Lets a caller keep the source
     /// text of a span verbatim (the lease file keeps `on` blocks as text).
     pub fn offset(&self) -> usize {
-        self.pos
+        self.pos - self.base
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn tokens(src: &str) -> Vec<(Token, String)> {
-        let mut lx = Lexer::new(src.as_bytes().into());
-        let mut out = Vec::new();
-        loop {
-            let t = lx.next_token();
-            if t == Token::Eof {
-                return out;
-            }
-            out.push((t, lx.value_str()));
-        }
-    }
-
-    #[test]
-    fn classifies_like_isc() {
-        let t = tokens("subnet 10.0.0.0 netmask ab g gh 0x1f 12ab 1-2 - \"a\\tb\" ; # c\n}");
-        let kinds: Vec<Token> = t.iter().map(|x| x.0).collect();
-        assert_eq!(
-            kinds,
-            vec![
-                Token::Kw(Keyword::Subnet),
-                Token::Number,
-                Token::Punct(b'.'),
-                Token::Number,
-                Token::Punct(b'.'),
-                Token::Number,
-                Token::Punct(b'.'),
-                Token::Number,
-                Token::Kw(Keyword::Netmask),
-                Token::NumberOrName,
-                Token::NumberOrName,
-                Token::Name,
-                Token::NumberOrName,
-                Token::NumberOrName,
-                Token::Name,
-                Token::Number,
-                Token::String,
-                Token::Punct(b';'),
-                Token::Punct(b'}'),
-            ]
-        );
-        assert_eq!(t[16].1, "a\tb");
-    }
-
-    #[test]
-    fn hex_mac_splits_on_colons() {
-        let t = tokens("00:1a:2B");
-        assert_eq!(t.len(), 5);
-        assert_eq!(t[0], (Token::Number, "00".into()));
-        assert_eq!(t[2], (Token::NumberOrName, "1a".into()));
-        assert_eq!(t[4], (Token::NumberOrName, "2B".into()));
-    }
-
-    #[test]
-    fn caret_column_counts_read_ahead_once() {
-        // ISC's column is one more than the 1-based column for a token whose
-        // first character was read ahead by the previous token.
-        let mut lx = Lexer::new(Rc::from(&b"  load balance max secs 3;\n"[..]));
-        for _ in 0..3 {
-            lx.next_token();
-        }
-        assert_eq!(lx.next_token(), Token::Name);
-        let p = lx.position();
-        assert_eq!(p.line, 1);
-        assert_eq!(p.col, 21);
-        assert_eq!(p.text, b"  load balance max secs ".to_vec());
-    }
-
-    #[test]
-    fn peek_keeps_previous_position() {
-        let mut lx = Lexer::new(Rc::from(&b"a\nb"[..]));
-        lx.next_token();
-        assert_eq!(lx.peek_token(), Token::NumberOrName);
-        let p = lx.position();
-        assert_eq!(p.line, 1);
-        assert_eq!(p.text, b"a".to_vec());
-        lx.next_token();
-        assert_eq!(lx.position().line, 2);
-    }
-
-    #[test]
-    fn unterminated_string_warns_and_ends() {
-        let mut lx = Lexer::new(Rc::from(&b"\"abc"[..]));
-        assert_eq!(lx.next_token(), Token::String);
-        assert_eq!(lx.value(), b"abc");
-        assert!(lx.has_events());
-        assert_eq!(lx.next_token(), Token::Eof);
-    }
-
-    #[test]
-    fn byte_ff_reads_as_eof_and_long_tokens_are_cut() {
-        let mut lx = Lexer::new(Rc::from(&b"a\xffb \xffc"[..]));
-        // The 0xFF ends `a` and is swallowed; the one after whitespace is EOF.
-        assert_eq!(lx.next_token(), Token::NumberOrName);
-        assert_eq!(lx.next_token(), Token::NumberOrName);
-        assert_eq!(lx.value(), b"b");
-        assert_eq!(lx.next_token(), Token::Eof);
-        let long = vec![b'z'; 4000];
-        let mut lx = Lexer::new(long.into());
-        assert_eq!(lx.next_token(), Token::Name);
-        assert_eq!(lx.value().len(), TOKEN_BUFFER - 1);
-        assert!(lx.has_events());
-    }
-
-    #[test]
-    fn never_panics_on_garbage() {
-        let mut seed = 0x2545f4914f6cdd1du64;
-        for round in 0..300 {
-            let len = (round * 7) % 400;
-            let bytes: Vec<u8> = (0..len)
-                .map(|_| {
-                    seed ^= seed << 13;
-                    seed ^= seed >> 7;
-                    seed ^= seed << 17;
-                    (seed >> 24) as u8
-                })
-                .collect();
-            let mut lx = Lexer::new(bytes.clone().into());
-            for _ in 0..2000 {
-                let _ = lx.peek_token();
-                if lx.next_token() == Token::Eof && lx.pos >= bytes.len() {
-                    break;
-                }
-                let _ = lx.position();
-            }
-        }
-    }
-}
+mod tests;

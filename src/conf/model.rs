@@ -247,10 +247,12 @@ pub struct Class {
     pub superclass: Option<usize>,
     /// The subclass's match data.
     pub hash_string: Option<Vec<u8>>,
-    /// `match if EXPR;`.
-    pub match_if: Option<Expression>,
+    /// `match if EXPR;` (boxed, as `submatch`: only classes that others
+    /// refine have them, and inline they made every subclass 176 bytes
+    /// bigger).
+    pub match_if: Option<Box<Expression>>,
     /// `match EXPR;` or `spawn with EXPR;`.
-    pub submatch: Option<Expression>,
+    pub submatch: Option<Box<Expression>>,
     /// `spawn with` (rather than `match`): subclasses are made on the fly.
     pub spawning: bool,
     /// `lease limit N;`.

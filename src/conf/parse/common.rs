@@ -526,8 +526,13 @@ impl Parser<'_> {
                 self.skip_to_semi()?;
                 return Ok(None);
             }
-            let text = self.lex.value_cstr().to_vec();
-            out.extend(self.convert_num(&text, 16, 8));
+            match plain_number(self.lex.value_cstr(), 16, 8) {
+                Some(v) => out.push(v as u8),
+                None => {
+                    let text = self.lex.value_cstr().to_vec();
+                    self.convert_num_into(&text, 16, 8, &mut out);
+                }
+            }
             if !self.peek_token()?.is(b':') {
                 break;
             }

@@ -57,8 +57,9 @@ pub struct DeclState {
     /// `class` declarations findable by name, in declaration order (ISC's
     /// class collection).
     pub(crate) class_collection: Vec<usize>,
-    /// (class, data) → subclass (ISC's per-class subclass hash).
-    pub(crate) subclass_by_data: HashMap<(usize, Vec<u8>), usize>,
+    /// class → data → subclass (ISC's per-class subclass hash); nested so
+    /// that a lookup borrows the data instead of copying it into a key.
+    pub(crate) subclass_by_data: HashMap<usize, HashMap<Vec<u8>, usize>>,
     /// The `authoritative` value each scope copied from its parent when
     /// it was made (ISC's `clone_group` copies the flag, not a link), by
     /// `GroupId`; false for scopes not made by cloning. Scope ids are dense,
