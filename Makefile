@@ -9,7 +9,7 @@ TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 BIN := $(TARGET_DIR)/release/dhcpd
 DEB_DIR := $(TARGET_DIR)/debian
 
-.PHONY: all build test conformance engine-vs-isc demo bench bench-parse bench-engine bench-leases fuzz install package package-test clean
+.PHONY: all build test conformance engine-vs-isc demo bench bench-parse bench-engine bench-leases bench-serve fuzz install package package-test clean
 
 all: build
 
@@ -43,6 +43,11 @@ demo: build
 
 ## bench: all benchmarks
 bench: bench-parse bench-engine bench-leases
+
+## bench-serve: perfdhcp against ISC dhcpd and ours in network namespaces
+## (needs root and perfdhcp); RATES="500 1000" SECONDS_PER_RATE=15 to choose
+bench-serve: build
+	benches/bench_serve.sh $(BIN)
 
 ## bench-engine: DISCOVER+REQUEST exchanges through the engine alone (no IO)
 bench-engine:
