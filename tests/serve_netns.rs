@@ -11,6 +11,8 @@
 //!   under `deny dynamic bootp clients`;
 //! * `restart` — SIGTERM leaves every ACKed lease on disk; a restart and
 //!   then ISC dhcpd on our lease file give every client its address again;
+//! * `failover` — a pool whose failover peer cannot be reached: startup,
+//!   then communications-interrupted with MCLT-capped leases;
 //! * `hostile` — malformed frames and a DISCOVER flood: no panic, bounded
 //!   memory, still serving.
 
@@ -21,6 +23,8 @@ mod bootp;
 mod clients;
 #[path = "serve_netns/common.rs"]
 mod common;
+#[path = "serve_netns/failover.rs"]
+mod failover;
 #[path = "serve_netns/hostile.rs"]
 mod hostile;
 #[path = "serve_netns/relay.rs"]
@@ -44,6 +48,7 @@ const CASES: &[Case] = &[
     Case { name: "bootp_allowed_and_denied", needs: &[], run: bootp::bootp_allowed_and_denied },
     Case { name: "restart_and_isc_keep_every_lease", needs: &["busybox", "dhcpd"], run: restart::restart_and_isc_keep_every_lease },
     Case { name: "sigterm_keeps_every_acked_lease", needs: &["busybox"], run: restart::sigterm_keeps_every_acked_lease },
+    Case { name: "failover_peer_unreachable", needs: &["busybox"], run: failover::failover_peer_unreachable },
     Case { name: "hostile_frames_and_a_flood", needs: &["busybox"], run: hostile::hostile_frames_and_a_flood },
 ];
 
