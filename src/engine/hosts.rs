@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
-use crate::conf::model::{AddrOrName, Config, FixedAddresses};
+use crate::conf::model::{AddrOrName, Config, FixedAddresses, Host};
 use crate::conf::parse::option::ValuePart;
 use crate::options::{OptionCatalog, SpaceId};
 
@@ -33,6 +33,16 @@ pub struct Hosts {
     by_uid: HashMap<Vec<u8>, Vec<HostId>>,
     by_option: Vec<IdentifierTable>,
     fixed: Vec<Vec<Ipv4Addr>>,
+    by_name: HashMap<Vec<u8>, HostId>,
+}
+
+/// A host's hardware key: type byte then address (ISC `interface.hbuf`).
+fn hw_key(host: &Host) -> Option<Vec<u8>> {
+    let hw = host.hardware.as_ref()?;
+    let mut key = Vec::with_capacity(1 + hw.addr.len());
+    key.push(hw.htype);
+    key.extend_from_slice(&hw.addr);
+    Some(key)
 }
 
 impl Hosts {
@@ -41,51 +51,100 @@ impl Hosts {
         let catalog = OptionCatalog::isc();
         let mut h = Hosts { fixed: vec![Vec::new(); config.hosts.len()], ..Hosts::default() };
         for (id, host) in config.hosts.iter().enumerate() {
-            if host.deleted {
-                continue;
-            }
-            if let Some(hw) = &host.hardware {
-                let mut key = vec![hw.htype];
-                key.extend_from_slice(&hw.addr);
-                h.by_hw.entry(key).or_default().push(id);
-            }
-            if let Some(uid) = host.uid.as_ref().filter(|u| !u.is_empty()) {
-                h.by_uid.entry(uid.clone()).or_default().push(id);
-            }
-            if let Some(hi) = host.host_identifier.as_ref().filter(|hi| hi.relays == 0) {
-                let (space, name) = hi.option.split_once('.').unwrap_or(("dhcp", hi.option.as_str()));
-                let def = catalog.find(space, name);
-                let value: Option<Vec<u8>> = hi
-                    .value
-                    .iter()
-                    .map(|p| match p {
-                        ValuePart::Bytes(b) => Some(b.clone()),
-                        ValuePart::HostLookup { .. } => None,
-                    })
-                    .collect::<Option<Vec<_>>>()
-                    .map(|v| v.concat());
-                if let (Some(def), Some(value)) = (def, value) {
-                    let at = match h.by_option.iter().position(|t| t.space == def.space && t.code == def.code) {
-                        Some(i) => i,
-                        None => {
-                            h.by_option.push(IdentifierTable { space: def.space, code: def.code, hosts: HashMap::new() });
-                            h.by_option.len() - 1
-                        }
-                    };
-                    h.by_option[at].hosts.entry(value).or_default().push(id);
-                }
-            }
-            if let Some(FixedAddresses::V4(list)) = &host.fixed_addresses {
-                h.fixed[id] = list
-                    .iter()
-                    .filter_map(|a| match a {
-                        AddrOrName::Addr(ip) => Some(*ip),
-                        AddrOrName::Name(_) => None,
-                    })
-                    .collect();
-            }
+            h.index(id, host, &catalog);
         }
         h
+    }
+
+    /// Files host `id` under its keys (ISC `enter_host`): a host added at
+    /// run time (OMAPI, the lease file) goes after those already sharing a
+    /// key, as ISC chains it. Deleted hosts are not filed.
+    pub fn insert(&mut self, id: HostId, host: &Host) {
+        self.index(id, host, &OptionCatalog::isc());
+    }
+
+    /// Takes host `id` out of every index (ISC `delete_host`); `host` must be
+    /// the declaration it was filed with.
+    pub fn remove(&mut self, id: HostId, host: &Host) {
+        fn unlink(map: &mut HashMap<Vec<u8>, Vec<HostId>>, key: &[u8], id: HostId) {
+            if let Some(list) = map.get_mut(key) {
+                list.retain(|&h| h != id);
+                if list.is_empty() {
+                    map.remove(key);
+                }
+            }
+        }
+        if let Some(key) = hw_key(host) {
+            unlink(&mut self.by_hw, &key, id);
+        }
+        if let Some(uid) = host.uid.as_ref().filter(|u| !u.is_empty()) {
+            unlink(&mut self.by_uid, uid, id);
+        }
+        for t in &mut self.by_option {
+            t.hosts.retain(|_, list| {
+                list.retain(|&h| h != id);
+                !list.is_empty()
+            });
+        }
+        if self.by_name.get(host.name.as_bytes()) == Some(&id) {
+            self.by_name.remove(host.name.as_bytes());
+        }
+        if let Some(f) = self.fixed.get_mut(id) {
+            f.clear();
+        }
+    }
+
+    fn index(&mut self, id: HostId, host: &Host, catalog: &OptionCatalog) {
+        if self.fixed.len() <= id {
+            self.fixed.resize(id + 1, Vec::new());
+        }
+        if host.deleted {
+            return;
+        }
+        self.by_name.insert(host.name.as_bytes().to_vec(), id);
+        if let Some(key) = hw_key(host) {
+            self.by_hw.entry(key).or_default().push(id);
+        }
+        if let Some(uid) = host.uid.as_ref().filter(|u| !u.is_empty()) {
+            self.by_uid.entry(uid.clone()).or_default().push(id);
+        }
+        if let Some(hi) = host.host_identifier.as_ref().filter(|hi| hi.relays == 0) {
+            let (space, name) = hi.option.split_once('.').unwrap_or(("dhcp", hi.option.as_str()));
+            let def = catalog.find(space, name);
+            let value: Option<Vec<u8>> = hi
+                .value
+                .iter()
+                .map(|p| match p {
+                    ValuePart::Bytes(b) => Some(b.clone()),
+                    ValuePart::HostLookup { .. } => None,
+                })
+                .collect::<Option<Vec<_>>>()
+                .map(|v| v.concat());
+            if let (Some(def), Some(value)) = (def, value) {
+                let at = match self.by_option.iter().position(|t| t.space == def.space && t.code == def.code) {
+                    Some(i) => i,
+                    None => {
+                        self.by_option.push(IdentifierTable { space: def.space, code: def.code, hosts: HashMap::new() });
+                        self.by_option.len() - 1
+                    }
+                };
+                self.by_option[at].hosts.entry(value).or_default().push(id);
+            }
+        }
+        if let Some(FixedAddresses::V4(list)) = &host.fixed_addresses {
+            self.fixed[id] = list
+                .iter()
+                .filter_map(|a| match a {
+                    AddrOrName::Addr(ip) => Some(*ip),
+                    AddrOrName::Name(_) => None,
+                })
+                .collect();
+        }
+    }
+
+    /// The live host called `name` (ISC `host_name_hash`; exact bytes).
+    pub fn by_name(&self, name: &[u8]) -> Option<HostId> {
+        self.by_name.get(name).copied()
     }
 
     /// Hosts declared with this hardware type and address.

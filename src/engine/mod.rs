@@ -24,7 +24,8 @@
 //! running the configuration's scopes through the [`eval`] interface
 //! ([`isc_eval`] for the crate's evaluator) with [`leasetime`] and
 //! [`billing`], and [`grant`] with [`reply`] packs the answer. A pool shared with a failover partner
-//! consults [`failover::FailoverHooks`].
+//! consults [`failover::FailoverHooks`]. OMAPI reads leases and changes
+//! host declarations through [`objects`].
 
 pub mod ack;
 pub mod agent;
@@ -44,6 +45,7 @@ pub mod isclog;
 pub mod leasedb;
 pub mod leasetime;
 pub mod nak;
+pub mod objects;
 pub mod outcome;
 pub mod peer_table;
 pub mod queue;

@@ -56,7 +56,9 @@ impl Scopes {
         let groups = config.groups.len();
         let mut parent: Vec<Option<Node>> = config.groups.iter().map(|g| g.parent).collect();
         for h in &config.hosts {
-            if let Some(ng) = h.named_group {
+            // A host made at run time may use its named group's scope as its
+            // own; that scope's parent stays where it is.
+            if let Some(ng) = h.named_group.filter(|&ng| config.named_groups[ng].group != h.group) {
                 parent[h.group] = Some(config.named_groups[ng].group);
             }
         }
