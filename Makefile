@@ -9,7 +9,7 @@ TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 BIN := $(TARGET_DIR)/release/dhcpd
 DEB_DIR := $(TARGET_DIR)/debian
 
-.PHONY: all build test conformance engine-vs-isc demo bench bench-parse bench-engine bench-leases fuzz install package package-test clean
+.PHONY: all build test conformance engine-vs-isc demo bench bench-parse bench-engine bench-leases bench-serve fuzz install package package-test clean
 
 all: build
 
@@ -36,17 +36,18 @@ conformance:
 engine-vs-isc:
 	$(CARGO) test --test engine_vs_isc -- --ignored --test-threads 1
 
-## demo: the network-namespace demo lab (a server and clients in their own
-## namespaces) needs the server, which is not there yet
+## demo: our dhcpd serving busybox udhcpc in network namespaces the script
+## makes and removes (needs root, iproute2, busybox)
 demo: build
-	@echo "demo: the namespace demo lab is not available yet: dhcpd-rs cannot serve DHCP yet."
-	@echo "demo: what works today is the configuration check, e.g.:"
-	@echo "      $(BIN) -t -cf /etc/dhcp/dhcpd.conf -lf /var/lib/dhcp/dhcpd.leases"
-	@echo "demo: and the test suites: make test"
-	@$(BIN) --version
+	demo/serve-lab.sh $(BIN)
 
 ## bench: all benchmarks
 bench: bench-parse bench-engine bench-leases
+
+## bench-serve: perfdhcp against ISC dhcpd and ours in network namespaces
+## (needs root and perfdhcp); RATES="500 1000" SECONDS_PER_RATE=15 to choose
+bench-serve: build
+	benches/bench_serve.sh $(BIN)
 
 ## bench-engine: DISCOVER+REQUEST exchanges through the engine alone (no IO)
 bench-engine:

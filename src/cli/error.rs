@@ -16,8 +16,6 @@ use crate::conf::parser::os_error_text;
 pub enum Unavailable {
     /// `-6`: this server is DHCPv4 only.
     DhcpV6,
-    /// Running as a server (no `-t`).
-    Serving,
     /// `-tf`: recording a trace.
     TraceOutput,
     /// `-play`: replaying a trace.
@@ -84,6 +82,8 @@ pub enum CliError {
     },
     /// Reading the lease file hit a condition ISC exits on; its message.
     LeaseFile(String),
+    /// Starting to serve failed; ISC's fatal message.
+    Fatal(String),
     /// Something this version cannot do yet.
     Unavailable(Unavailable),
 }
@@ -166,11 +166,6 @@ impl fmt::Display for Unavailable {
         let v = env!("CARGO_PKG_VERSION");
         match self {
             Unavailable::DhcpV6 => write!(f, "DHCPv6 is not supported: dhcpd-rs {} serves DHCPv4 only (run it without -6).", v),
-            Unavailable::Serving => write!(
-                f,
-                "Serving DHCP is not available yet in dhcpd-rs {}: only the configuration test (-t) works so far.",
-                v
-            ),
             Unavailable::TraceOutput => write!(f, "Trace recording (-tf) is not available yet in dhcpd-rs {}.", v),
             Unavailable::TracePlay => write!(f, "Trace playback (-play) is not available yet in dhcpd-rs {}.", v),
         }
@@ -190,7 +185,7 @@ impl fmt::Display for CliError {
             CliError::AlreadyRunning => f.write_str("There's already a DHCP server running."),
             CliError::Config(msg) => f.write_str(msg),
             CliError::LeaseDatabase { .. } => f.write_str("don't know what to do about this."),
-            CliError::LeaseFile(msg) => f.write_str(msg),
+            CliError::LeaseFile(msg) | CliError::Fatal(msg) => f.write_str(msg),
             CliError::Unavailable(u) => u.fmt(f),
             other => f.write_str(&String::from_utf8_lossy(&other.message())),
         }

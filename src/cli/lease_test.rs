@@ -245,14 +245,14 @@ fn write_new_file(
 /// The counts ISC logs while rewriting; `None` where it logs nothing
 /// (it logs a kind only when its table exists: some class, named group or
 /// host was declared in the configuration or the lease file).
-struct DeclCounts {
-    classes: Option<usize>,
-    groups: Option<usize>,
-    deleted_hosts: Option<usize>,
+pub(crate) struct DeclCounts {
+    pub(crate) classes: Option<usize>,
+    pub(crate) groups: Option<usize>,
+    pub(crate) deleted_hosts: Option<usize>,
 }
 
 impl DeclCounts {
-    fn of(config: &Config, state: &LeaseFileState) -> DeclCounts {
+    pub(crate) fn of(config: &Config, state: &LeaseFileState) -> DeclCounts {
         let config_class = config.classes.iter().any(|c| c.superclass.is_none() && !c.deleted);
         let file_class = state.classes.iter().any(|c| matches!(c.name, ClassName::Class(_)) && !c.deleted);
         let classes = (config_class || file_class).then(|| {
@@ -271,5 +271,22 @@ impl DeclCounts {
                 .count()
         });
         DeclCounts { classes, groups, deleted_hosts }
+    }
+
+    /// The lines ISC logs for these counts, before `Wrote N leases`.
+    pub(crate) fn lines(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        if let Some(n) = self.classes {
+            v.push(format!("Wrote {} class decls to leases file.", n));
+        }
+        if let Some(n) = self.groups {
+            v.push(format!("Wrote {} group decls to leases file.", n));
+        }
+        if let Some(n) = self.deleted_hosts {
+            v.push(format!("Wrote {} deleted host decls to leases file.", n));
+            // ISC counts the dynamic hosts it failed to write, so this is 0.
+            v.push("Wrote 0 new dynamic host decls to leases file.".to_string());
+        }
+        v
     }
 }

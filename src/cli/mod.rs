@@ -17,6 +17,7 @@ mod args;
 mod error;
 mod flags;
 pub mod lease_test;
+mod serve;
 mod log;
 pub(crate) mod system;
 
@@ -49,9 +50,10 @@ pub const DEFAULT_PID: &str = "/var/run/dhcpd.pid";
 /// Runs the command line with the real environment and stderr; returns the
 /// exit status.
 pub fn main(args: Vec<OsString>) -> i32 {
-    let stderr = std::io::stderr();
-    let mut lock = stderr.lock();
-    run(&args, &|name| std::env::var_os(name), &mut lock)
+    // Not locked for the whole run: a serving process forks, and its
+    // loggers write to stderr themselves.
+    let mut stderr = std::io::stderr();
+    run(&args, &|name| std::env::var_os(name), &mut stderr)
 }
 
 /// Runs the command line: `argv` includes the program name, `env` looks up
@@ -76,7 +78,7 @@ pub fn run(argv: &[OsString], env: &dyn Fn(&str) -> Option<OsString>, out: &mut 
     }
 
     let mut log = Log::new(out);
-    let status = match start(args, env, &mut log) {
+    let status = match start(argv.first(), args, env, &mut log) {
         Ok(status) => status,
         Err(e) => report(&mut log, &e, &prog),
     };
@@ -134,7 +136,12 @@ fn resolve_paths(o: &Options, env: &dyn Fn(&str) -> Option<OsString>) -> Result<
 
 /// Everything from the argument pass to the `-t` exit; `Ok` carries the
 /// exit status of a clean stop.
-fn start(args: &[OsString], env: &dyn Fn(&str) -> Option<OsString>, log: &mut Log) -> Result<i32, CliError> {
+fn start(
+    argv0: Option<&OsString>,
+    args: &[OsString],
+    env: &dyn Fn(&str) -> Option<OsString>,
+    log: &mut Log,
+) -> Result<i32, CliError> {
     let o = parse(args, log)?;
     if o.family == Family::V6 {
         return Err(CliError::Unavailable(Unavailable::DhcpV6));
@@ -190,10 +197,8 @@ fn start(args: &[OsString], env: &dyn Fn(&str) -> Option<OsString>, log: &mut Lo
             status
         }
         Mode::Serve => {
-            if !o.no_pid && system::pid_file_names_live_server(Path::new(&paths.pid)) {
-                return Err(CliError::AlreadyRunning);
-            }
-            Err(CliError::Unavailable(Unavailable::Serving))
+            let files = serve::Files { leases: &paths.leases, pid: &paths.pid };
+            serve::run(&o, &serve::program(argv0), files, config, log)
         }
     }
 }

@@ -348,6 +348,18 @@ impl EventLoop {
         }
     }
 
+    /// The interfaces and the registration of further sources, together
+    /// (a handler made from the interfaces registers its own sockets).
+    pub fn interfaces_and_sources(&mut self) -> (&[Interface], Sources<'_>) {
+        (
+            &self.interfaces,
+            Sources {
+                registry: self.poll.registry(),
+                next: &mut self.next_extra,
+            },
+        )
+    }
+
     /// The interfaces served, indexed by [`IfaceId`].
     pub fn interfaces(&self) -> &[Interface] {
         &self.interfaces
