@@ -27,6 +27,10 @@
 //! comes from the primary's dial (to 520), and with the primary gone the secondary's refused
 //! dials to 209 repeat on the same schedule for ours as for ISC's (every 5 s).
 //!
+//! `es-clients-ours-primary` and `es-clients-isc-primary` serve real busybox udhcpc clients
+//! from the mixed pair, ISC's dhcpd and ours both serving with the real command line (see
+//! `failover_isc/clients.rs`).
+//!
 //! `fr-partner-down-procedure` runs the French seed's bootstrap (`fr-*-partner-down.conf`: both
 //! configured `my state partner-down`, the primary started alone, then the secondary, then each
 //! restarted without the state block) with ISC+ISC as the reference and ours in each role and in
@@ -37,6 +41,8 @@
 //! `FAILOVER_ISC_VERBOSE=1` prints both servers' logs and the messages seen on the wire.
 
 mod netlab;
+#[path = "failover_isc/clients.rs"]
+mod clients;
 #[path = "failover_isc/procedure.rs"]
 mod procedure;
 #[path = "failover_isc/seeds.rs"]
@@ -472,13 +478,17 @@ fn main() {
             }
         }
     }
-    let extra: [(&str, fn() -> Outcome); 2] =
-        [("ja-209-redials", redials_match_isc), ("fr-partner-down-procedure", fr_procedure_matches_isc)];
+    let extra: [(&str, fn() -> Outcome); 4] = [
+        ("ja-209-redials", redials_match_isc),
+        ("fr-partner-down-procedure", fr_procedure_matches_isc),
+        ("es-clients-ours-primary", || clients::clients_on_a_mixed_pair(true)),
+        ("es-clients-isc-primary", || clients::clients_on_a_mixed_pair(false)),
+    ];
     for (name, case) in extra {
         if filter.as_deref().is_some_and(|f| !name.contains(f)) {
             continue;
         }
-        let why = netlab::prerequisites(&[])
+        let why = netlab::prerequisites(if name.contains("clients") { &["busybox"] } else { &[] })
             .or_else(|| (!std::path::Path::new(ISC).is_file()).then(|| format!("{ISC} is not installed")));
         if let Some(why) = why {
             println!("test {name} ... SKIPPED: {why}");

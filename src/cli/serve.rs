@@ -122,12 +122,6 @@ pub fn run(o: &Options, prog: &OsStr, files: Files<'_>, config: Config, log: &mu
     if let Some(port) = config.postconf.omapi_port {
         logger.error(&format!("omapi-port {port}: OMAPI is not available yet in dhcpd-rs; not listening."));
     }
-    for p in &config.failover.peers {
-        logger.error(&format!(
-            "failover peer {}: the failover link is not available yet in dhcpd-rs; serving as ISC does while the peer is unreachable.",
-            p.name
-        ));
-    }
 
     let opts = ServeOptions {
         requested: o.interfaces.iter().map(|i| i.to_string_lossy().into_owned()).collect(),
@@ -160,7 +154,7 @@ pub fn run(o: &Options, prog: &OsStr, files: Files<'_>, config: Config, log: &mu
         let now = Now::read();
         let store = store.take().expect("the handler is made once");
         let mut server = Server::new(engine, store, carried, addressing, pinger, Box::new(handler_log), now);
-        server.start_failover(now, log);
+        server.start_failover(now, sources, log);
         server.run_commands(startup_commands);
         server
     });

@@ -48,7 +48,6 @@ pub mod leasetime;
 pub mod nak;
 pub mod objects;
 pub mod outcome;
-pub mod peer_table;
 pub mod queue;
 pub mod release;
 pub mod reply;

@@ -25,7 +25,6 @@
 use std::time::{Duration, Instant};
 
 use crate::engine::{LogLine, Outcome, Priority, ProbeResult, Reply};
-use crate::failover::Level as FoLevel;
 use crate::io::syslog::{Level, LogSink};
 use crate::io::transmit::{reply_destination, Addressing, Destination, ReplyFacts as IoFacts, ReplyKind as IoKind};
 use crate::io::{Handler, IfaceId, Origin, Ready, SourceId, Sources, Transmit};
@@ -35,7 +34,8 @@ use crate::lease::write::Rewrite;
 use crate::time::Now;
 
 use super::exec::{Commands, REAP_INTERVAL};
-use super::failover::{self, Effects, ServerEngine};
+use super::failover::ServerEngine;
+use super::failover_link::FailoverLinks;
 use super::ping::Pinger;
 
 /// What the server keeps from the lease file besides leases: the records a
@@ -59,6 +59,8 @@ pub struct Server {
     /// reports at or before it is retried a second later, never in a loop.
     expiry_ran_at: i64,
     fatal: bool,
+    /// The failover relationships' sockets.
+    links: FailoverLinks,
 }
 
 impl Server {
@@ -72,6 +74,7 @@ impl Server {
         log: Box<dyn LogSink>,
         now: Now,
     ) -> Server {
+        let links = FailoverLinks::new(engine.config());
         Server {
             engine,
             store,
@@ -84,6 +87,7 @@ impl Server {
             last: now,
             expiry_ran_at: i64::MIN,
             fatal: false,
+            links,
         }
     }
 
@@ -112,20 +116,17 @@ impl Server {
     }
 
     /// Starts the failover relationships (after the interfaces are up, as
-    /// ISC's `postdb_startup`): their state records are written and synced,
-    /// their lines go to `log` (the start-up logger, still on the terminal).
-    pub fn start_failover(&mut self, now: Now, log: &dyn LogSink) {
-        let mut fx = failover::start(&mut self.engine, now);
-        for (level, line) in fx.logs.drain(..) {
-            log.log(fo_level(level), &line);
+    /// ISC's `postdb_startup`): the listeners open, each relationship moves
+    /// to startup and dials its partner; the state records are written and
+    /// synced at once; the lines go to `log` (the start-up logger, still on
+    /// the terminal).
+    pub fn start_failover(&mut self, now: Now, sources: &mut Sources<'_>, log: &dyn LogSink) {
+        if let Err(e) = self.links.register(sources, now, log) {
+            log.log(Level::Error, &format!("Can't register failover sockets: {e}"));
         }
-        for l in fx.outcome.logs.drain(..) {
-            log.log(level_of(l.priority), &l.text);
-        }
-        let sent = self.apply_failover(fx, now);
-        self.held.extend(sent);
-        // Nothing was sent yet: commit() releases nothing but makes the
-        // records durable now rather than at the first turn.
+        self.links.start(now, &mut self.engine, log);
+        // Nothing was sent yet: commit() makes the records durable now
+        // rather than at the first turn, and lets the first messages go.
         let released = self.commit(now);
         self.held = released;
     }
@@ -143,6 +144,9 @@ impl Server {
     /// Carries out one outcome; returns what can be sent at once.
     fn apply(&mut self, out: Outcome, now: Now) -> Vec<Transmit> {
         self.log_lines(&out.logs);
+        // The partner learns each change of a failover pool; the links hold
+        // the BNDUPDs until the commit has made the change durable.
+        self.links.leases_changed(now, &mut self.engine, &out.lease_changes, &*self.log);
         let mut failed = false;
         for lease in out.lease_changes {
             if let Err(e) = self.store.append(&Record::Lease(lease), now.mono) {
@@ -213,27 +217,18 @@ impl Server {
         Transmit::reply(destination, IfaceId(reply.iface), reply.from, bytes)
     }
 
-    /// Carries out what the failover peers asked for.
-    fn apply_failover(&mut self, fx: Effects, now: Now) -> Vec<Transmit> {
-        for record in fx.records {
-            if let Err(e) = self.store.append(&Record::FailoverState(record.clone()), now.mono) {
-                self.log.log(Level::Error, &format!("Unable to record current failover state for {}: {e}", record.peer));
-            }
-        }
-        for (level, line) in &fx.logs {
-            self.log.log(fo_level(*level), line);
-        }
-        let out = self.apply(fx.outcome, now);
-        if let Some(msg) = fx.fatal {
-            self.log.log(Level::Error, &msg);
-            self.fatal = true;
-        }
-        out
-    }
-
     /// Writes and syncs what the turn appended; releases the replies that
     /// waited if it is on disk. Rewrites the file when ISC would.
     fn commit(&mut self, now: Now) -> Vec<Transmit> {
+        for r in self.links.take_durable_work() {
+            if let Err(e) = self.store.append(&r, now.mono) {
+                let line = match &r {
+                    Record::FailoverState(f) => format!("Unable to record current failover state for {}: {e}", f.peer),
+                    _ => format!("write_lease: {e}"),
+                };
+                self.log.log(Level::Error, &line);
+            }
+        }
         let mut durable = true;
         if self.store.queued() > 0 || self.store.needs_rewrite() {
             match self.store.flush(now.mono) {
@@ -252,6 +247,7 @@ impl Server {
             }
         }
         if durable {
+            self.links.release_after_fsync(now, &mut self.engine, &*self.log);
             std::mem::take(&mut self.held)
         } else {
             let n = self.held.len();
@@ -307,15 +303,6 @@ fn level_of(p: Priority) -> Level {
     }
 }
 
-/// The syslog level of a failover line.
-fn fo_level(l: FoLevel) -> Level {
-    match l {
-        FoLevel::Error => Level::Error,
-        FoLevel::Info => Level::Info,
-        FoLevel::Debug => Level::Debug,
-    }
-}
-
 /// The client's hardware address as ISC prints it, from a reply.
 fn chaddr_text(r: &Reply) -> String {
     let n = usize::from(r.facts.hlen).min(16);
@@ -331,7 +318,7 @@ impl Handler for Server {
 
     fn poll_timeout(&self) -> Option<Instant> {
         let reap = self.commands.busy().then(|| self.last.mono + REAP_INTERVAL);
-        [self.pinger.next_deadline(), self.expiry_deadline(), failover::poll_timeout(&self.engine), reap]
+        [self.pinger.next_deadline(), self.expiry_deadline(), self.links.poll_timeout(&self.engine), reap]
             .into_iter()
             .flatten()
             .min()
@@ -349,15 +336,18 @@ impl Handler for Server {
             let out = self.engine.handle_timeout(now.wall);
             sent.extend(self.apply(out, now));
         }
-        if failover::poll_timeout(&self.engine).is_some_and(|t| t <= now.mono) {
-            let fx = failover::handle_timeout(&mut self.engine, now);
-            sent.extend(self.apply_failover(fx, now));
+        if self.links.poll_timeout(&self.engine).is_some_and(|t| t <= now.mono) {
+            self.links.handle_timeout(now, &mut self.engine, &*self.log);
         }
         sent
     }
 
-    fn handle_ready(&mut self, now: Now, source: SourceId, _ready: Ready, _sources: &mut Sources<'_>) -> Vec<Transmit> {
+    fn handle_ready(&mut self, now: Now, source: SourceId, ready: Ready, _sources: &mut Sources<'_>) -> Vec<Transmit> {
         self.last = now;
+        if self.links.owns(source) {
+            self.links.handle_ready(now, source, ready, &mut self.engine, &*self.log);
+            return Vec::new();
+        }
         if self.pinger.source() != Some(source) {
             return Vec::new();
         }
@@ -384,12 +374,13 @@ impl Handler for Server {
     }
 
     fn wants_stop(&self) -> bool {
-        self.fatal
+        self.fatal || self.links.fatal().is_some()
     }
 
     fn stop(&mut self, now: Now) -> Vec<Transmit> {
         self.last = now;
         let out = self.commit(now);
+        self.links.close_all();
         for l in self.commands.finish(Duration::from_secs(2)) {
             self.log.log(Level::Error, &l);
         }

@@ -1,8 +1,8 @@
-//! A pool with a failover peer that cannot be reached (no link manager
-//! yet): as ISC, no service during the 15 s of startup, then the
-//! "disconnect" state (normal → communications-interrupted), whose rules
-//! serve everyone with lease times capped at the MCLT. Every state change is
-//! in the lease file.
+//! A pool with a failover peer that cannot be reached (nothing answers at the
+//! peer address): as ISC, no service in startup; the dial fails (host
+//! unreachable) and takes the "disconnect" transition (normal →
+//! communications-interrupted), whose rules serve everyone with lease times
+//! capped at the MCLT. Every state change is in the lease file.
 
 use super::common::*;
 use super::netlab;
