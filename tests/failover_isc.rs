@@ -155,6 +155,9 @@ fn backups(st: &LeaseFileState) -> Vec<Ipv4Addr> {
     st.leases.values().filter(|l| l.binding_state == BindingState::Backup).map(|l| l.ip).collect()
 }
 
+/// A case beyond the seed pairings.
+type Case = fn() -> Outcome;
+
 /// Who runs which role.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Pairing {
@@ -478,7 +481,7 @@ fn main() {
             }
         }
     }
-    let extra: [(&str, fn() -> Outcome); 4] = [
+    let extra: [(&str, Case); 4] = [
         ("ja-209-redials", redials_match_isc),
         ("fr-partner-down-procedure", fr_procedure_matches_isc),
         ("es-clients-ours-primary", || clients::clients_on_a_mixed_pair(true)),
