@@ -15,6 +15,8 @@
 //!   then communications-interrupted with MCLT-capped leases;
 //! * `omapi` — a host made with `omshell` is served at once and kept across
 //!   a restart; the client's lease is found; the control object stops us;
+//! * `ping` — ping-check over the real ICMP socket abandons an address that
+//!   answers;
 //! * `hostile` — malformed frames and a DISCOVER flood: no panic, bounded
 //!   memory, still serving.
 
@@ -31,6 +33,8 @@ mod failover;
 mod hostile;
 #[path = "serve_netns/omapi.rs"]
 mod omapi;
+#[path = "serve_netns/ping.rs"]
+mod ping;
 #[path = "serve_netns/relay.rs"]
 mod relay;
 #[path = "serve_netns/restart.rs"]
@@ -54,6 +58,7 @@ const CASES: &[Case] = &[
     Case { name: "sigterm_keeps_every_acked_lease", needs: &["busybox"], run: restart::sigterm_keeps_every_acked_lease },
     Case { name: "failover_peer_unreachable", needs: &["busybox"], run: failover::failover_peer_unreachable },
     Case { name: "omshell_host_is_served", needs: &["busybox", "omshell"], run: omapi::omshell_host_is_served },
+    Case { name: "ping_check_skips_an_address_in_use", needs: &["busybox"], run: ping::ping_check_skips_an_address_in_use },
     Case { name: "hostile_frames_and_a_flood", needs: &["busybox"], run: hostile::hostile_frames_and_a_flood },
 ];
 
