@@ -29,14 +29,14 @@ test:
 conformance:
 	$(CARGO) test --test conformance -- --nocapture
 
-## demo: the network-namespace demo lab (a server and clients in their own
-## namespaces) needs the server, which is not there yet
-demo: build
-	@echo "demo: the namespace demo lab is not available yet: dhcpd-rs cannot serve DHCP yet."
-	@echo "demo: what works today is the configuration check, e.g.:"
-	@echo "      $(BIN) -t -cf /etc/dhcp/dhcpd.conf -lf /var/lib/dhcp/dhcpd.leases"
-	@echo "demo: and the test suites: make test"
-	@$(BIN) --version
+## demo: the network-namespace demo lab (needs root): a failover pair built
+## from a seed config, and dhclient, udhcpc and dhcpcd acquiring, renewing and
+## releasing leases, told step by step. DHCPD=PATH picks the primary's binary
+## (default ours; DHCPD=/usr/sbin/dhcpd for ISC), DHCPD_PEER=PATH the
+## secondary's (default ISC's), SEED=es|zh|ru the pair. See scripts/demo-lab.sh
+demo:
+	@if [ -z "$$DHCPD" ]; then $(CARGO) build --release; fi
+	DHCPD="$${DHCPD:-$(BIN)}" scripts/demo-lab.sh
 
 ## bench: all benchmarks
 bench: bench-parse

@@ -62,9 +62,31 @@ show_new() {
     from=${shown[$file]:-0}
     total=$(wc -l <"$file" 2>/dev/null || echo 0)
     [ "$total" -gt "$from" ] || return 0
-    tail -n "+$((from + 1))" "$file" | head -n "$((total - from))" | grep -E -- "$filter" |
+    tail -n "+$((from + 1))" "$file" | head -n "$((total - from))" | grep -E -- "$filter" | collapse |
         sed "s/^/   $dim| $label |$off /"
     shown[$file]=$total
+}
+
+# collapse: a run of lines that differ only in addresses (a pool's worth of
+# binding updates) is shown as its first two lines and a count.
+collapse() {
+    awk '
+        function shape(s) {
+            gsub(/[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+/, "A", s)
+            gsub(/[0-9a-f]+:[0-9a-f:]+/, "M", s)
+            return s
+        }
+        function flush() {
+            if (held > 0) printf "... and %d more like that\n", held
+            held = 0
+        }
+        {
+            k = shape($0)
+            if (k == prev && ++n > 2) { held++; next }
+            if (k != prev) { flush(); prev = k; n = 1 }
+            print
+        }
+        END { flush() }'
 }
 
 # -- what runs where -----------------------------------------------------------
@@ -126,7 +148,9 @@ probe() {
         return 0
     fi
     wait "$pid" 2>/dev/null
-    tail -n 3 "$dir/probe/log" | sed 's/^/      /'
+    # its last words, without the banner and the paths it names at start-up
+    grep -v -E '^(dhcpd-rs |Internet Systems|Copyright|All rights|For info|Config file:|Database file:|PID file:|$)' \
+        "$dir/probe/log" | tail -n 3 | sed 's/^/      /'
     return 1
 }
 
@@ -256,7 +280,7 @@ lab_spawn "$ns_s2" "$dir/s2/log" "$DHCPD_PEER" -4 -f -d -cf "$dir/s2/dhcpd.conf"
     -pf "$dir/s2/dhcpd.pid" lan0
 pid_s2=$LAB_LAST_PID
 L1="primary  "; L2="secondary"
-fo_filter='failover|peer|Both|normal|recover|startup|Listening|Sending on|Server starting|[Ee]rror|exiting'
+fo_filter='failover|peer|[Uu]pdate|Both|normal|recover|startup|Listening|Sending on|Server starting|[Ee]rror|exiting'
 both_normal() {
     grep -q 'Both servers normal' "$dir/s1/log" && grep -q 'Both servers normal' "$dir/s2/log"
 }
@@ -292,8 +316,14 @@ omshell_state() {
     local ls ps
     ls=$(sed -nE 's/^local-state = ([0-9a-f:]+).*/\1/p' <<<"$out")
     ps=$(sed -nE 's/^partner-state = ([0-9a-f:]+).*/\1/p' <<<"$out")
-    say "omshell> open failover-state \"$peer_name\": local-state = $ls ($(state_name "$ls")), partner-state = $ps ($(state_name "$ps"))"
-    grep -E '^(mclt|load-balance-max-secs|hierarchy|max-outstanding-updates) = ' <<<"$out" | sed 's/^/      /'
+    say "omshell> open failover-state \"$peer_name\": local-state $(state_name "$ls"), partner-state $(state_name "$ps"),"
+    # omshell prints integers as colon-separated hex bytes
+    say "         $(sed -nE 's/^(mclt|load-balance-max-secs|max-outstanding-updates|hierarchy) = ([0-9a-f:]+)$/\1 \2/p' <<<"$out" |
+        while read -r k v; do
+            v=$((16#${v//:/}))
+            [ "$k" = hierarchy ] && { [ "$v" = 0 ] && v=primary || v=secondary; }
+            printf '%s %s, ' "$k" "$v"
+        done | sed 's/, $//')"
 }
 say "asking each server over OMAPI (omshell, port $OMAPI_PORT):"
 omshell_state "$ns_s1"
@@ -401,7 +431,9 @@ show_leases() {
         local label=primary; [ "$role" = s2 ] && label=secondary
         local b
         b=$(lease_block "$dir/$role/dhcpd.leases" "$ip")
-        if [ -n "$b" ]; then
+        if [ -n "$b" ] && [ "${2:-}" = short ]; then
+            say "$label's lease file: $ip $(sed -nE 's/^[[:space:]]*(binding state [a-z-]+);/\1/p' <<<"$b")"
+        elif [ -n "$b" ]; then
             say "$label's lease file, newest entry for $ip:"
             grep -E 'lease|starts|ends|tstp|tsfp|cltt|binding state|hardware|client-hostname|^}' <<<"$b" |
                 sed 's/^/      /'
@@ -409,6 +441,11 @@ show_leases() {
             say "$label's lease file: no entry for $ip yet"
         fi
     done
+}
+
+both_files_active() {
+    lease_block "$dir/s1/dhcpd.leases" "$1" | grep -q 'binding state active' &&
+        lease_block "$dir/s2/dhcpd.leases" "$1" | grep -q 'binding state active'
 }
 
 declare -A addr_of_client
@@ -424,7 +461,9 @@ for c in "${clients[@]}"; do
         say "$c got no lease within 40 s; its last words:"
         tail -n 5 "$dir/$n/log" | sed 's/^/      /'
     fi
-    sleep 1   # let the binding update reach the peer before showing both files
+    # The binding update reaches the peer's file a moment later (later still
+    # while the primary is sending the pool's initial split).
+    [ -n "${addr_of_client[$c]:-}" ] && lab_wait_for 5 both_files_active "${addr_of_client[$c]}"
     show_new "$dir/s1/log" "$L1" "$dhcp_filter"
     show_new "$dir/s2/log" "$L2" "$dhcp_filter"
     [ -n "${addr_of_client[$c]:-}" ] && show_leases "${addr_of_client[$c]}"
@@ -468,8 +507,10 @@ sleep 2
 show_new "$dir/s1/log" "$L1" "$dhcp_filter"
 show_new "$dir/s2/log" "$L2" "$dhcp_filter"
 for c in "${clients[@]}"; do
-    [ -n "${addr_of_client[$c]:-}" ] && show_leases "${addr_of_client[$c]}"
+    [ -n "${addr_of_client[$c]:-}" ] && show_leases "${addr_of_client[$c]}" short
 done
+say "(with a failover peer a released lease goes back to the server that may allocate it:"
+say " \"free\" is the primary's, \"backup\" the secondary's)"
 
 step "Done"
 servers_alive && say "both servers still running; stopping everything and deleting the namespaces" ||
