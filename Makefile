@@ -9,7 +9,7 @@ TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 BIN := $(TARGET_DIR)/release/dhcpd
 DEB_DIR := $(TARGET_DIR)/debian
 
-.PHONY: all build test conformance demo bench bench-parse fuzz install package package-test clean
+.PHONY: all build test conformance demo bench bench-parse bench-serve fuzz install package package-test clean
 
 all: build
 
@@ -39,12 +39,21 @@ demo:
 	DHCPD="$${DHCPD:-$(BIN)}" scripts/demo-lab.sh
 
 ## bench: all benchmarks
-bench: bench-parse
+bench: bench-parse bench-serve
 
 ## bench-parse: `dhcpd -t` on 1,000 subnets + 100,000 hosts, ours vs ISC
 ## (time and peak RSS)
 bench-parse: build
 	benches/bench_parse.sh $(BIN) /usr/sbin/dhcpd
+
+## bench-serve: serving throughput with perfdhcp in network namespaces (needs
+## root and perfdhcp from kea-admin): sustained and saturation exchange rates,
+## latency, CPU per lease and peak RSS, ours vs ISC. MODE=failover for a pair
+## (each binary may be PRIMARY,SECONDARY); BENCH_SERVE_BINS overrides the two
+## binaries. Not run by CI. See benches/bench_serve.sh
+BENCH_SERVE_BINS ?= $(BIN) /usr/sbin/dhcpd
+bench-serve: build
+	benches/bench_serve.sh $(BENCH_SERVE_BINS)
 
 ## fuzz: the config parser under libFuzzer for FUZZ_SECONDS (needs
 ## `cargo install cargo-fuzz`; runs on stable through RUSTC_BOOTSTRAP)
