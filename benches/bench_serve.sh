@@ -339,57 +339,98 @@ step() {
 }
 
 # -- the ramp ------------------------------------------------------------------
+# Each binary has its own ramp (double until a rate fails, bisect, then one
+# step past the knee), but their steps are interleaved -- A at its next rate,
+# then B at its next, and so on -- so that both see the machine as it is over
+# the same minutes: on a shared machine the load drifts, and measuring A's
+# whole ramp before B's would put the drift into the ratios.
 
-# measure LABEL SPEC: ramps and bisects; prints the result line
-# "LABEL SUSTAINED SATURATION OP50 OP99 AP50 AP99 CPU RSS" on fd 3.
-measure() {
-    local label=$1 spec=$2 rate=$RATE_START good="" bad="" out best="" sat=0 n
-    printf '\n%s: %s (%s)\n' "$label" "$spec" "$MODE"
-    if [ "$MODE" = failover ] && ! make_snapshot "$label" "$spec"; then
-        echo "$label 0 - - - - 0 0 0" >&3
-        return 0
-    fi
-    printf '  %8s %9s %7s  %17s  %17s %9s %9s\n' offered completed lost "OFFER p50/p99 ms" "ACK p50/p99 ms" "CPU/lease" "peak RSS"
-    # try RATE [TRIES]: up to TRIES (default REPEATS) steps at RATE, stopping
-    # at the first that loses less than LOSS_PCT: on a shared machine one
-    # stall elsewhere (another process's fsync) can sink a single step.
-    try() {
-        local k passed=0
-        for ((k = 0; k < ${2:-$REPEATS}; k++)); do
-            TRY=$((k + 1))
-            step "$label" "$spec" "$1" || return $?
-            out=$STEP_RESULT
-            read -r o a l o50 o99 a50 a99 cpu rss <<<"$out"
-            printf '  %7s/s %7s/s %6s%%  %8s/%-8s  %8s/%-8s %7sus %7skB\n' "$o" "$a" "$l" "$o50" "$o99" "$a50" "$a99" "$cpu" "$rss"
-            awk -v a="$a" -v s="$sat" 'BEGIN { exit !(a > s) }' && sat=$a
-            if awk -v l="$l" -v m="$LOSS_PCT" 'BEGIN { exit !(l < m) }'; then
-                passed=1
-                if [ -z "$best" ] || awk -v a="$a" -v b="${best%% *}" 'BEGIN { exit !(a > b) }'; then
-                    best="$a $o50 $o99 $a50 $a99 $cpu $rss"
-                fi
-                break
+declare -A SPEC PHASE NEXT GOOD BAD BEST SAT NBIS
+
+# try LABEL RATE TRIES: up to TRIES steps at RATE, stopping at the first that
+# loses less than LOSS_PCT (one stall elsewhere, such as another process's
+# fsync, can sink a single step). Records the pass or fail, the best passing
+# step and the saturation rate. Status 2: the pool is too small for RATE.
+try() {
+    local label=$1 rate=$2 k passed=0 o a l o50 o99 a50 a99 cpu rss
+    for ((k = 0; k < $3; k++)); do
+        TRY=$((k + 1))
+        step "$label" "${SPEC[$label]}" "$rate" || return $?
+        read -r o a l o50 o99 a50 a99 cpu rss <<<"$STEP_RESULT"
+        printf '  %-14s %7s/s %7s/s %6s%%  %8s/%-8s  %8s/%-8s %7sus %7skB\n' \
+            "$label" "$o" "$a" "$l" "$o50" "$o99" "$a50" "$a99" "$cpu" "$rss"
+        awk -v a="$a" -v s="${SAT[$label]}" 'BEGIN { exit !(a > s) }' && SAT[$label]=$a
+        if awk -v l="$l" -v m="$LOSS_PCT" 'BEGIN { exit !(l < m) }'; then
+            passed=1
+            if [ -z "${BEST[$label]}" ] || awk -v a="$a" -v b="${BEST[$label]%% *}" 'BEGIN { exit !(a > b) }'; then
+                BEST[$label]="$a $o50 $o99 $a50 $a99 $cpu $rss"
             fi
-        done
-        if [ "$passed" = 1 ]; then good=$1; else bad=$1; fi
-    }
-    for ((n = 0; n < 20 && rate <= RATE_MAX; n++)); do
-        try "$rate"
-        case $? in 0) ;; 2) break ;; *) echo "  (step failed: see above)"; break ;; esac
-        [ -n "$bad" ] && break
-        rate=$((rate * 2))
+            break
+        fi
     done
-    for ((n = 0; n < BISECT; n++)); do
-        [ -n "$good" ] && [ -n "$bad" ] || break
-        rate=$(((good + bad) / 2))
-        [ "$rate" -le "$good" ] || [ "$rate" -ge "$bad" ] && break
-        try "$rate" || break
-    done
-    # one step well past the knee for the saturation rate
-    if [ -n "$bad" ]; then
-        try $((bad * 2)) 1 || true
+    if [ "$passed" = 1 ]; then GOOD[$label]=$rate; else BAD[$label]=$rate; fi
+}
+
+# advance LABEL: after a step, the label's next phase and rate.
+advance() {
+    local l=$1 g=${GOOD[$1]} b=${BAD[$1]} mid
+    case ${PHASE[$l]} in
+        ramp)
+            if [ -z "$b" ]; then
+                NEXT[$l]=$((NEXT[$l] * 2))
+                [ "${NEXT[$l]}" -le "$RATE_MAX" ] || PHASE[$l]=done
+                return
+            fi
+            PHASE[$l]=bisect ;;
+        sat) PHASE[$l]=done; return ;;
+    esac
+    if [ "${PHASE[$l]}" = bisect ]; then
+        if [ -n "$g" ] && [ "${NBIS[$l]}" -lt "$BISECT" ]; then
+            mid=$(((g + b) / 2))
+            if [ "$mid" -gt "$g" ] && [ "$mid" -lt "$b" ]; then
+                NBIS[$l]=$((NBIS[$l] + 1))
+                NEXT[$l]=$mid
+                return
+            fi
+        fi
+        # one step well past the knee, for the saturation rate
+        PHASE[$l]=sat
+        NEXT[$l]=$((b * 2))
     fi
-    [ -n "$best" ] || best="0 - - - - 0 0"
-    echo "$label $best $sat" >&3
+}
+
+# measure_all: runs every label's ramp, interleaved; writes one result line
+# per label, "LABEL SUSTAINED OP50 OP99 AP50 AP99 CPU RSS SATURATION", to fd 3.
+measure_all() {
+    local l round pending rc
+    for l in "${labels[@]}"; do
+        PHASE[$l]=ramp NEXT[$l]=$RATE_START GOOD[$l]="" BAD[$l]="" BEST[$l]="" SAT[$l]=0 NBIS[$l]=0
+        if [ "$MODE" = failover ]; then
+            printf '%s: %s\n' "$l" "${SPEC[$l]}"
+            make_snapshot "$l" "${SPEC[$l]}" || PHASE[$l]=done
+        fi
+    done
+    echo
+    printf '  %-14s %8s %9s %7s  %17s  %17s %9s %9s\n' binary offered completed lost \
+        "OFFER p50/p99 ms" "ACK p50/p99 ms" "CPU/lease" "peak RSS"
+    for ((round = 0; round < 40; round++)); do
+        pending=0
+        for l in "${labels[@]}"; do
+            [ "${PHASE[$l]}" = done ] && continue
+            pending=1
+            if [ "${PHASE[$l]}" = sat ]; then try "$l" "${NEXT[$l]}" 1; else try "$l" "${NEXT[$l]}" "$REPEATS"; fi
+            rc=$?
+            case $rc in
+                0) advance "$l" ;;
+                2) PHASE[$l]=done ;;
+                *) echo "  $l: step failed (see above)"; PHASE[$l]=done ;;
+            esac
+        done
+        [ "$pending" = 1 ] || break
+    done
+    for l in "${labels[@]}"; do
+        echo "$l ${BEST[$l]:-0 - - - - 0 0} ${SAT[$l]}" >&3
+    done
 }
 
 printf 'serving benchmark (%s): perfdhcp relaying DORA over a veth; durable lease files in %s;\n' "$MODE" "$dir"
@@ -421,8 +462,10 @@ for spec in "${specs[@]}"; do
     [ "$MODE" = failover ] && [ "${spec#*,}" = "$spec" ] && { spec="$spec,$spec"; kinds="$kinds+$kinds"; }
     label="$i:$kinds"
     labels+=("$label")
-    measure "$label" "$spec"
+    SPEC[$label]=$spec
+    printf '%s = %s\n' "$label" "$spec"
 done
+measure_all
 exec 3>&-
 
 echo
