@@ -181,9 +181,10 @@ secret=$(head -c 16 /dev/urandom | base64)
 # subnet, placeholders filled, and what the lab needs added at the end.
 lab_conf() {
     local from=${seed_net//./\\.}
+    # (| delimits the secret's substitution: base64 has /)
     sed -E \
         -e "s/(^|[^0-9])$from/\\1$lab_net/g" \
-        -e 's/your_generated_key/"'"$secret"'"/; s/""/"/g' \
+        -e 's|"?your_generated_key"?|"'"$secret"'"|' \
         -e "s/domain-name-servers redos\.test/domain-name-servers ${lab_net}1/" \
         -e 's/ddns-update-style [a-z-]+;/ddns-update-style none;/' \
         -e '/^[[:space:]]*(default|max)-lease-time/d' \
@@ -285,6 +286,20 @@ both_normal() {
     grep -q 'Both servers normal' "$dir/s1/log" && grep -q 'Both servers normal' "$dir/s2/log"
 }
 servers_alive() { lab_alive "$pid_s1" && lab_alive "$pid_s2"; }
+# require_servers: stops the demo, with the server's last words, when either
+# server has exited (no point waiting for clients of a dead server).
+require_servers() {
+    servers_alive && return 0
+    for role in s1 s2; do
+        local pid=$pid_s1; [ "$role" = s2 ] && pid=$pid_s2
+        lab_alive "$pid" && continue
+        printf '\ndemo: the %s exited; its last lines:\n' "$([ "$role" = s1 ] && echo primary || echo secondary)" >&2
+        tail -n 5 "$dir/$role/log" | sed 's/^/      /' >&2
+    done
+    exit 1
+}
+# dead: true once a server is gone (the waits below also end then).
+dead() { ! kill -0 "$pid_s1" 2>/dev/null || ! kill -0 "$pid_s2" 2>/dev/null; }
 lab_wait_for 60 bash -c "grep -q 'Both servers normal' '$dir/s1/log' && grep -q 'Both servers normal' '$dir/s2/log' ||
     ! kill -0 $pid_s1 2>/dev/null || ! kill -0 $pid_s2 2>/dev/null"
 show_new "$dir/s1/log" "$L1" "$fo_filter"
@@ -453,7 +468,9 @@ for c in "${clients[@]}"; do
     n=${name_of[$c]}
     step "Client $n ($c) acquires a lease"
     start_client "$c"
-    if lab_wait_for 40 bash -c "grep -qE '^(BOUND|REBOOT|bound) ' '$dir/$n/events'"; then
+    require_servers
+    if lab_wait_for 40 bash -c "grep -qE '^(BOUND|REBOOT|bound) ' '$dir/$n/events' ||
+        ! kill -0 $pid_s1 2>/dev/null || ! kill -0 $pid_s2 2>/dev/null" && ! dead; then
         read -r _ a s l < <(last_event "$n" '^(BOUND|REBOOT|bound) ')
         addr_of_client[$c]=$a
         say "$c is bound to $a for $l s, offered and acknowledged by $(who_served "$s") ($s)"
@@ -482,8 +499,10 @@ done
 for c in "${clients[@]}"; do
     n=${name_of[$c]}
     [ -n "${addr_of_client[$c]:-}" ] || continue
+    require_servers
     if lab_wait_for $((LEASE_TIME + 5)) bash -c \
-        "[ \$(grep -c -E '^(RENEW|renew|BOUND|bound|REBIND) ' '$dir/$n/events') -gt ${renewed_before[$c]} ]"; then
+        "[ \$(grep -c -E '^(RENEW|renew|BOUND|bound|REBIND) ' '$dir/$n/events') -gt ${renewed_before[$c]} ] ||
+        ! kill -0 $pid_s1 2>/dev/null || ! kill -0 $pid_s2 2>/dev/null" && ! dead; then
         read -r e a s l < <(last_event "$n" '^(RENEW|renew|BOUND|bound|REBIND) ')
         say "$n ($c): $e $a, $l s more, from $(who_served "$s")"
     else
@@ -497,6 +516,7 @@ say "the failover state after the renewals:"
 omshell_state "$ns_s1"
 
 step "The clients release their leases"
+require_servers
 for c in "${clients[@]}"; do
     n=${name_of[$c]}
     [ -n "${addr_of_client[$c]:-}" ] || continue
