@@ -9,7 +9,7 @@ TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 BIN := $(TARGET_DIR)/release/dhcpd
 DEB_DIR := $(TARGET_DIR)/debian
 
-.PHONY: all build test conformance demo bench bench-parse bench-serve fuzz install package package-test clean
+.PHONY: all build test conformance engine-vs-isc demo demo-single bench bench-parse bench-engine bench-leases bench-serve fuzz install package package-test clean
 
 all: build
 
@@ -17,17 +17,24 @@ all: build
 build:
 	$(CARGO) build --release
 
-## test: every suite (unit, CLI against ISC, conformance, robustness), then
-## the heavy robustness cases (50 MB config) at release speed
+## test: every suite (unit, CLI against ISC, conformance, robustness, the
+## lease store's crash test), then the heavy robustness cases (50 MB
+## config, 1 GB lease file) at release speed
 test:
 	$(CARGO) build
 	$(CARGO) test --no-fail-fast
-	$(CARGO) test --release --test robustness -- --ignored
+	$(CARGO) test --release --test robustness --test lease_robustness -- --ignored
 
 ## conformance: ISC's cases through the library and the binary, with the
 ## parity figures and every mismatch printed
 conformance:
 	$(CARGO) test --test conformance -- --nocapture
+
+## engine-vs-isc: the engine and ISC dhcpd answer the same scripted
+## clients in network namespaces the test makes; replies, log lines and
+## lease files compared (needs root, ip(8) and /usr/sbin/dhcpd)
+engine-vs-isc:
+	$(CARGO) test --test engine_vs_isc -- --ignored --test-threads 1
 
 ## demo: the network-namespace demo lab (needs root): a failover pair built
 ## from a seed config, and dhclient, udhcpc and dhcpcd acquiring, renewing and
@@ -38,13 +45,29 @@ demo:
 	@if [ -z "$$DHCPD" ]; then $(CARGO) build --release; fi
 	DHCPD="$${DHCPD:-$(BIN)}" scripts/demo-lab.sh
 
+## demo-single: the smallest lab: our dhcpd serving one busybox udhcpc
+## (needs root, iproute2, busybox). See demo/serve-lab.sh
+demo-single: build
+	demo/serve-lab.sh $(BIN)
+
 ## bench: all benchmarks
-bench: bench-parse bench-serve
+bench: bench-parse bench-engine bench-leases
+
+## bench-engine: DISCOVER+REQUEST exchanges through the engine alone (no IO)
+bench-engine:
+	$(CARGO) bench --bench engine_dora
 
 ## bench-parse: `dhcpd -t` on 1,000 subnets + 100,000 hosts, ours vs ISC
 ## (time and peak RSS)
 bench-parse: build
 	benches/bench_parse.sh $(BIN) /usr/sbin/dhcpd
+
+## bench-leases: `dhcpd -T` on a 1,000,000-lease file, ours vs ISC (time
+## and peak RSS; ISC runs once), then commit throughput with fsync, single
+## and grouped
+bench-leases: build
+	$(CARGO) build --release --example lease_commit_bench
+	BENCH_DIR=$(TARGET_DIR)/bench benches/bench_leases.sh $(BIN) /usr/sbin/dhcpd
 
 ## bench-serve: serving throughput with perfdhcp in network namespaces (needs
 ## root and perfdhcp from kea-admin): sustained and saturation exchange rates,

@@ -15,18 +15,23 @@
 //!   message as ISC's.
 //! * [`failover`] — ISC's failover protocol: a sans-IO peer per relationship
 //!   and the lease rules it applies, tested against a simulated pair.
+//! * [`engine`] — DHCPv4 packet handling as ISC does it: (packet,
+//!   configuration, leases, time) in, (reply, lease changes, log lines) out.
 //! * [`time`] — [`time::Now`], the clock values the shell reads and the cores receive.
 //! * [`io`] — the IO shell: interfaces, raw and UDP sockets, the event loop,
 //!   signals, daemonising, syslog.
 //! * [`omapi`] — the OMAPI session and signatures behind `omapi-port`, without sockets.
+//! * [`server`] — the serving process: engine outcomes to the lease file, the wire and the log.
 
 pub mod cli;
 pub mod conf;
+pub mod engine;
 pub mod eval;
 pub mod failover;
 pub mod io;
 pub mod lease;
 pub mod omapi;
+pub mod server;
 pub mod options;
 pub mod time;
 pub mod wire;

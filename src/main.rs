@@ -1,13 +1,18 @@
 //! The `dhcpd` binary: hands argv to the library and exits with its status.
 //!
-//! One hidden test aid is dispatched here rather than through the flag table, so that it
-//! never shows in `--help` and cannot change how ISC's own flags parse:
-//! `dhcpd --selftest-echo ...` (first argument only) runs the IO shell with an echo handler
-//! for the network-namespace tests; see `dhcpd::io::selftest`.
+//! Two hidden test aids are dispatched here rather than through the flag table, so that they
+//! never show in `--help` and cannot change how ISC's own flags parse (first argument only):
+//! `dhcpd --selftest-echo ...` runs the IO shell with an echo handler for the
+//! network-namespace tests (`dhcpd::io::selftest`); `dhcpd --omapi-test-server -cf C -lf L`
+//! serves OMAPI alone over the real objects for the omshell tests
+//! (`dhcpd::io::omapi_testserver`).
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if args.get(1).is_some_and(|a| a == dhcpd::io::selftest::FLAG) {
         std::process::exit(dhcpd::io::selftest::main(&args[0], &args[2..]));
+    }
+    if args.get(1).is_some_and(|a| a == dhcpd::io::omapi_testserver::FLAG) {
+        std::process::exit(dhcpd::io::omapi_testserver::main(&args[0], &args[2..]));
     }
     std::process::exit(dhcpd::cli::main(args));
 }

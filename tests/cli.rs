@@ -393,24 +393,30 @@ fn unavailable_parts_say_so() {
         let last = r.lines().last().cloned().unwrap_or_default();
         assert!(last.contains(needle) && last.contains("not available yet"), "{}", r.err());
     };
-    // -T reads the config first, like ISC, then stops.
-    let r = with(&["-T"]);
-    assert!(r.err().contains("Config file: empty.conf\n"));
-    check(r, "(-T)");
     check(with(&["-t", "-tf", "out.trace"]), "(-tf)");
     check(with(&["-t", "-play", "in.trace"]), "(-play)");
-    // Serving: never in the foreground here; it stops before opening sockets.
-    check(with(&["-f"]), "Serving");
-    check(with(&["-q", "-d"]), "Serving");
-    // ISC's pid-file check still comes first.
+    // ISC's pid-file check comes before anything a server opens.
     std::fs::write(s.0.join("p.pid"), "1\n").unwrap();
     let r = with(&["-f"]);
     assert_eq!(r.status, 1);
     assert!(r.err().contains("\nThere's already a DHCP server running.\n\n"), "{}", r.err());
-    check(with(&["-f", "--no-pid"]), "Serving");
     // -play without a lease file is ISC's own refusal.
     let r = same_as_isc(&["-t", "-play", "in.trace", "-cf", "empty.conf"], &s.0, &[]);
     assert!(r.err().contains("** You must specify a lease file with -lf.\n"));
+}
+
+#[test]
+fn serving_without_a_lease_file_stops_as_isc_does() {
+    // Serving stops at the lease file, before any interface is looked at
+    // (nothing here may touch the host's links).
+    let s = Scratch::new("serve-nolease");
+    let missing = s.path("missing.leases");
+    let r = same_as_isc(&["-f", "-cf", "empty.conf", "-lf", &missing, "-pf", "p.pid"], &s.0, &[]);
+    assert_eq!(r.status, 1);
+    assert!(r.err().contains(&format!("Can't open lease database {missing}: No such file or directory --\n")), "{}", r.err());
+    let r = same_as_isc(&["-q", "-d", "-cf", "empty.conf", "-lf", &missing, "--no-pid"], &s.0, &[]);
+    assert_eq!(r.status, 1);
+    assert!(r.err().is_empty(), "-q prints nothing: {}", r.err());
 }
 
 #[test]

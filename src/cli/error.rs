@@ -16,10 +16,6 @@ use crate::conf::parser::os_error_text;
 pub enum Unavailable {
     /// `-6`: this server is DHCPv4 only.
     DhcpV6,
-    /// Running as a server (no `-t`).
-    Serving,
-    /// `-T`: reading and rewriting the lease file.
-    LeaseFileTest,
     /// `-tf`: recording a trace.
     TraceOutput,
     /// `-play`: replaying a trace.
@@ -70,6 +66,24 @@ pub enum CliError {
     AlreadyRunning,
     /// Reading the configuration failed; the message ISC ends with.
     Config(String),
+    /// The lease file cannot be opened (ISC's four-line complaint).
+    LeaseDatabase {
+        /// The lease file's path.
+        path: OsString,
+        /// Why `open` failed.
+        error: io::Error,
+    },
+    /// The lease file was opened but cannot be read.
+    LeaseRead {
+        /// The lease file's path.
+        path: OsString,
+        /// Why `read` failed.
+        error: io::Error,
+    },
+    /// Reading the lease file hit a condition ISC exits on; its message.
+    LeaseFile(String),
+    /// Starting to serve failed; ISC's fatal message.
+    Fatal(String),
     /// Something this version cannot do yet.
     Unavailable(Unavailable),
 }
@@ -83,6 +97,15 @@ impl CliError {
                 let mut l = cat(b"No argument for command: ", arg.as_bytes());
                 l.push(b' ');
                 vec![l]
+            }
+            CliError::LeaseDatabase { path, error } => {
+                let mut first = cat(b"Can't open lease database ", path.as_bytes());
+                first.extend_from_slice(format!(": {} --", os_error_text(error)).as_bytes());
+                vec![
+                    first,
+                    b"  check for failed database rewrite attempt!".to_vec(),
+                    b"Please read the dhcpd.leases manual page if you".to_vec(),
+                ]
             }
             CliError::PlayNeedsLeaseFile => vec![
                 Vec::new(),
@@ -115,6 +138,11 @@ impl CliError {
                 l.extend_from_slice(format!(": {}", os_error_text(error)).as_bytes());
                 l
             }
+            CliError::LeaseRead { path, error } => {
+                let mut l = cat(b"Can't read in ", path.as_bytes());
+                l.extend_from_slice(format!(": {}", os_error_text(error)).as_bytes());
+                l
+            }
             CliError::NoSuchUser(u) => cat(b"no such user: ", u.as_bytes()),
             CliError::NoSuchGroup(g) => cat(b"no such group: ", g.as_bytes()),
             CliError::Chroot { dir, error } => {
@@ -138,16 +166,6 @@ impl fmt::Display for Unavailable {
         let v = env!("CARGO_PKG_VERSION");
         match self {
             Unavailable::DhcpV6 => write!(f, "DHCPv6 is not supported: dhcpd-rs {} serves DHCPv4 only (run it without -6).", v),
-            Unavailable::Serving => write!(
-                f,
-                "Serving DHCP is not available yet in dhcpd-rs {}: only the configuration test (-t) works so far.",
-                v
-            ),
-            Unavailable::LeaseFileTest => write!(
-                f,
-                "The lease file test (-T) is not available yet in dhcpd-rs {}: use -t to test the configuration.",
-                v
-            ),
             Unavailable::TraceOutput => write!(f, "Trace recording (-tf) is not available yet in dhcpd-rs {}.", v),
             Unavailable::TracePlay => write!(f, "Trace playback (-play) is not available yet in dhcpd-rs {}.", v),
         }
@@ -166,6 +184,8 @@ impl fmt::Display for CliError {
             CliError::PlayNeedsLeaseFile => f.write_str("   lease file when playing back a trace. **"),
             CliError::AlreadyRunning => f.write_str("There's already a DHCP server running."),
             CliError::Config(msg) => f.write_str(msg),
+            CliError::LeaseDatabase { .. } => f.write_str("don't know what to do about this."),
+            CliError::LeaseFile(msg) | CliError::Fatal(msg) => f.write_str(msg),
             CliError::Unavailable(u) => u.fmt(f),
             other => f.write_str(&String::from_utf8_lossy(&other.message())),
         }

@@ -16,6 +16,8 @@
 mod args;
 mod error;
 mod flags;
+pub mod lease_test;
+mod serve;
 mod log;
 pub(crate) mod system;
 
@@ -29,7 +31,7 @@ use std::io::Write;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 
-use crate::conf::{check_config, parser::FsLoader};
+use crate::conf::{check_config, model::Config, parser::FsLoader};
 
 /// Our one-line banner, printed where ISC prints its four (not with `-q`).
 pub const BANNER: &str = concat!("dhcpd-rs ", env!("CARGO_PKG_VERSION"), " - a drop-in replacement for ISC dhcpd 4.4");
@@ -48,9 +50,10 @@ pub const DEFAULT_PID: &str = "/var/run/dhcpd.pid";
 /// Runs the command line with the real environment and stderr; returns the
 /// exit status.
 pub fn main(args: Vec<OsString>) -> i32 {
-    let stderr = std::io::stderr();
-    let mut lock = stderr.lock();
-    run(&args, &|name| std::env::var_os(name), &mut lock)
+    // Not locked for the whole run: a serving process forks, and its
+    // loggers write to stderr themselves.
+    let mut stderr = std::io::stderr();
+    run(&args, &|name| std::env::var_os(name), &mut stderr)
 }
 
 /// Runs the command line: `argv` includes the program name, `env` looks up
@@ -75,7 +78,7 @@ pub fn run(argv: &[OsString], env: &dyn Fn(&str) -> Option<OsString>, out: &mut 
     }
 
     let mut log = Log::new(out);
-    let status = match start(args, env, &mut log) {
+    let status = match start(argv.first(), args, env, &mut log) {
         Ok(status) => status,
         Err(e) => report(&mut log, &e, &prog),
     };
@@ -133,7 +136,12 @@ fn resolve_paths(o: &Options, env: &dyn Fn(&str) -> Option<OsString>) -> Result<
 
 /// Everything from the argument pass to the `-t` exit; `Ok` carries the
 /// exit status of a clean stop.
-fn start(args: &[OsString], env: &dyn Fn(&str) -> Option<OsString>, log: &mut Log) -> Result<i32, CliError> {
+fn start(
+    argv0: Option<&OsString>,
+    args: &[OsString],
+    env: &dyn Fn(&str) -> Option<OsString>,
+    log: &mut Log,
+) -> Result<i32, CliError> {
     let o = parse(args, log)?;
     if o.family == Family::V6 {
         return Err(CliError::Unavailable(Unavailable::DhcpV6));
@@ -165,7 +173,8 @@ fn start(args: &[OsString], env: &dyn Fn(&str) -> Option<OsString>, log: &mut Lo
         return Err(CliError::Unavailable(Unavailable::TracePlay));
     }
 
-    read_config(&paths, log)?;
+    let mut paths = paths;
+    let config = read_config(&mut paths, log)?;
 
     if let Some(dir) = &o.chroot {
         if !system::is_root() {
@@ -176,13 +185,20 @@ fn start(args: &[OsString], env: &dyn Fn(&str) -> Option<OsString>, log: &mut Lo
     }
 
     match o.mode {
-        Mode::TestConfig => Ok(0),
-        Mode::TestLeases => Err(CliError::Unavailable(Unavailable::LeaseFileTest)),
+        Mode::TestConfig => {
+            // `-t` exits right after this: freeing a configuration of
+            // 100,000 hosts piece by piece would only cost time.
+            std::mem::forget(config);
+            Ok(0)
+        }
+        Mode::TestLeases => {
+            let status = lease_test::run(&config, &paths.leases, log);
+            std::mem::forget(config);
+            status
+        }
         Mode::Serve => {
-            if !o.no_pid && system::pid_file_names_live_server(Path::new(&paths.pid)) {
-                return Err(CliError::AlreadyRunning);
-            }
-            Err(CliError::Unavailable(Unavailable::Serving))
+            let files = serve::Files { leases: &paths.leases, pid: &paths.pid };
+            serve::run(&o, &serve::program(argv0), files, config, log)
         }
     }
 }
@@ -212,16 +228,17 @@ fn check_privileges(o: &Options) -> Result<(), CliError> {
 
 /// Reads the configuration like `dhcpd -t`: every message in order, the
 /// `Config file:`/`Database file:`/`PID file:` lines where ISC logs them,
-/// and ISC's closing fatal message when reading failed.
-fn read_config(paths: &Paths, log: &mut Log) -> Result<(), CliError> {
+/// and ISC's closing fatal message when reading failed. The configuration's
+/// `lease-file-name` and `pid-file-name` replace the paths, as in ISC
+/// (whatever the command line said).
+fn read_config(paths: &mut Paths, log: &mut Log) -> Result<Config, CliError> {
     // The loader takes text paths; a non-UTF-8 name cannot be opened through
     // it and fails as "Can't open".
     let conf = paths.conf.to_string_lossy();
-    let outcome = check_config(&conf, &FsLoader);
+    let mut outcome = check_config(&conf, &FsLoader);
     // ISC lets `lease-file-name`/`pid-file-name` in the configuration
     // override the command line and the environment (postconf_initialization),
     // as a C string: cut at the first NUL.
-    let mut paths = paths.clone();
     {
         let pc = &outcome.postconf;
         let c_string = |v: &Vec<u8>| OsString::from_vec(v.split(|&b| b == 0).next().unwrap_or(&[]).to_vec());
@@ -232,7 +249,7 @@ fn read_config(paths: &Paths, log: &mut Log) -> Result<(), CliError> {
             paths.pid = c_string(v);
         }
     }
-    let paths = &paths;
+    let paths = &*paths;
     for (i, d) in outcome.diagnostics.iter().enumerate() {
         if outcome.paths_at == Some(i) {
             log_paths(paths, log);
@@ -244,12 +261,13 @@ fn read_config(paths: &Paths, log: &mut Log) -> Result<(), CliError> {
     if outcome.paths_at.is_some_and(|at| at >= outcome.diagnostics.len()) {
         log_paths(paths, log);
     }
-    let result = match &outcome.fatal {
-        Some(msg) => Err(CliError::Config(msg.clone())),
-        None => Ok(()),
+    let result = match (&outcome.fatal, outcome.config.take()) {
+        (Some(msg), _) => Err(CliError::Config(msg.clone())),
+        (None, Some(config)) => Ok(config),
+        (None, None) => Err(CliError::Config("Configuration file errors encountered -- exiting".to_string())),
     };
-    // `-t` exits right after this: freeing a configuration of 100,000
-    // hosts piece by piece would only cost time, so leave it to the OS.
+    // Freeing the messages and what is left of a big configuration piece by
+    // piece would only cost time; the process ends soon.
     std::mem::forget(outcome);
     result
 }

@@ -83,16 +83,16 @@ pub enum LexEvent {
 pub struct Lexer {
     input: Rc<[u8]>,
     pos: usize,
+    /// Bytes in front of the caller's text (see [`Lexer::resume`]).
+    base: usize,
     /// The next character was pushed back; reading it again must not be
     /// counted or copied into the line buffer a second time.
     pushed_back: bool,
     /// When set, a newline is a token of its own (line-oriented files).
     eol_token: bool,
     line: u32,
-    col: u32,
-    lines: [[u8; LINE_BUFFER + 1]; 2],
-    cur_line: usize,
-    prev_line: usize,
+    lines: LineBuffers,
+    /// The line buffer (0 or 1) an error message shows (ISC `token_line`).
     token_line: usize,
     /// The look-ahead token, if any (ISC's `token`, 0 meaning none).
     peeked: Option<Token>,
@@ -108,6 +108,38 @@ pub struct Lexer {
     punct_value: u8,
     value_is_punct: bool,
     events: Vec<(u32, u32, usize, LexEvent)>,
+    /// The last token consumed was the end of the input.
+    consumed_eof: bool,
+}
+
+/// ISC's two 80-column line buffers and its column counter, kept as the
+/// input offsets they would be filled from rather than filled byte by byte.
+///
+/// ISC copies every character it reads into the current line's buffer (up
+/// to 80) and counts the column; at a newline it swaps buffers and starts
+/// the other one afresh. A buffer therefore always holds the characters
+/// read since its line began, minus the 0xFF bytes (read as EOF, neither
+/// copied nor counted), cut at 80; the column is one more than their
+/// number. Both follow from where the line began and how far the scanner
+/// has read, so they are computed only when a token starts or a message
+/// needs them, and a saved position is a few words.
+#[derive(Clone, Copy, Debug)]
+struct LineBuffers {
+    /// Input offset where each buffer's line begins.
+    start: [usize; 2],
+    /// Input offset of the newline that ended each buffer's line (for the
+    /// current buffer: the line before, unused).
+    end: [usize; 2],
+    /// The buffer of the line being read (ISC `cur_line`); the other is
+    /// ISC's `prev_line`.
+    cur: usize,
+    /// 0xFF bytes read on the current line.
+    skipped: usize,
+    /// Where the current line's text stops for good once the scanner gave
+    /// up (fatal whitespace), though its position jumps to the end;
+    /// `usize::MAX` until then (a bound, not an option: it is read for
+    /// every token).
+    frozen: usize,
 }
 
 /// A saved scan position; see [`Lexer::snapshot`].
@@ -116,19 +148,43 @@ pub struct LexerSnapshot {
     pos: usize,
     pushed_back: bool,
     line: u32,
-    col: u32,
-    lines: [[u8; LINE_BUFFER + 1]; 2],
-    cur_line: usize,
-    prev_line: usize,
+    lines: LineBuffers,
     token_line: usize,
     peeked: Option<Token>,
     saved_line: u32,
     saved_col: u32,
     token_start_line: u32,
     token_start_col: u32,
-    token: Vec<u8>,
+    token: SavedToken,
     punct_value: u8,
     value_is_punct: bool,
+}
+
+/// The token buffer up to the current token, inline when short (numbers
+/// and names, which is what the parser saves positions around).
+#[derive(Clone)]
+struct SavedToken {
+    len: usize,
+    short: [u8; 32],
+    long: Vec<u8>,
+}
+
+impl SavedToken {
+    fn new(token: &[u8]) -> Self {
+        let mut short = [0u8; 32];
+        let long = match short.get_mut(..token.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(token);
+                Vec::new()
+            }
+            None => token.to_vec(),
+        };
+        SavedToken { len: token.len(), short, long }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        self.short.get(..self.len).unwrap_or(&self.long)
+    }
 }
 
 /// Where an error should point: ISC's `lexline`, `lexchar` and `token_line`.
@@ -142,20 +198,67 @@ pub struct Position {
     pub text: Vec<u8>,
 }
 
+/// What [`Lexer::get_raw_token`] does with whitespace.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ws {
+    /// Return it as a token.
+    Keep,
+    /// Drop it (a look-ahead).
+    Skip,
+    /// Drop it, noting the current line buffer after each run.
+    SkipTrackingLine,
+}
+
+// Character classes of the C locale, as ISC's `isspace` and friends see
+// them, in one table lookup per character.
+const SPACE: u8 = 1;
+const DIGIT: u8 = 2;
+const ALPHA: u8 = 4;
+const HEX: u8 = 8;
+/// What a name or number may continue with: letters, digits, `-` and `_`.
+const NAME: u8 = 16;
+
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        let mut k = 0;
+        if matches!(c, 0x20 | 0x09..=0x0d) {
+            k |= SPACE;
+        }
+        if c.is_ascii_digit() {
+            k |= DIGIT | HEX | NAME;
+        }
+        if c.is_ascii_alphabetic() {
+            k |= ALPHA | NAME;
+        }
+        if c.is_ascii_hexdigit() {
+            k |= HEX;
+        }
+        if c == b'-' || c == b'_' {
+            k |= NAME;
+        }
+        t[i] = k;
+        i += 1;
+    }
+    t
+};
+
+/// The classes of a character from `get_char`; EOF (-1) has none, like
+/// the byte 0xFF it shares a table slot with.
+#[inline(always)]
+fn class(c: i32) -> u8 {
+    CLASS[c as u8 as usize]
+}
 fn is_space(c: i32) -> bool {
-    matches!(c, 0x20 | 0x09 | 0x0a | 0x0b | 0x0c | 0x0d)
+    class(c) & SPACE != 0
 }
 fn is_digit(c: i32) -> bool {
-    (b'0' as i32..=b'9' as i32).contains(&c)
+    class(c) & DIGIT != 0
 }
 fn is_alpha(c: i32) -> bool {
-    (b'a' as i32..=b'z' as i32).contains(&c) || (b'A' as i32..=b'Z' as i32).contains(&c)
-}
-fn is_alnum(c: i32) -> bool {
-    is_digit(c) || is_alpha(c)
-}
-fn is_xdigit(c: i32) -> bool {
-    is_digit(c) || (b'a' as i32..=b'f' as i32).contains(&c) || (b'A' as i32..=b'F' as i32).contains(&c)
+    class(c) & ALPHA != 0
 }
 
 impl Lexer {
@@ -164,13 +267,11 @@ impl Lexer {
         Lexer {
             input,
             pos: 0,
+            base: 0,
             pushed_back: false,
             eol_token: false,
             line: 1,
-            col: 1,
-            lines: [[0; LINE_BUFFER + 1]; 2],
-            cur_line: 0,
-            prev_line: 1,
+            lines: LineBuffers { start: [0; 2], end: [0; 2], cur: 0, skipped: 0, frozen: usize::MAX },
             token_line: 0,
             peeked: None,
             saved_line: 0,
@@ -182,6 +283,7 @@ impl Lexer {
             punct_value: 0,
             value_is_punct: false,
             events: Vec::new(),
+            consumed_eof: false,
         }
     }
 
@@ -193,17 +295,14 @@ impl Lexer {
             pos: self.pos,
             pushed_back: self.pushed_back,
             line: self.line,
-            col: self.col,
             lines: self.lines,
-            cur_line: self.cur_line,
-            prev_line: self.prev_line,
             token_line: self.token_line,
             peeked: self.peeked,
             saved_line: self.saved_line,
             saved_col: self.saved_col,
             token_start_line: self.token_start_line,
             token_start_col: self.token_start_col,
-            token: self.tokbuf[..self.token_len].to_vec(),
+            token: SavedToken::new(&self.tokbuf[..self.token_len]),
             punct_value: self.punct_value,
             value_is_punct: self.value_is_punct,
         }
@@ -214,21 +313,69 @@ impl Lexer {
         self.pos = s.pos;
         self.pushed_back = s.pushed_back;
         self.line = s.line;
-        self.col = s.col;
         self.lines = s.lines;
-        self.cur_line = s.cur_line;
-        self.prev_line = s.prev_line;
         self.token_line = s.token_line;
         self.peeked = s.peeked;
         self.saved_line = s.saved_line;
         self.saved_col = s.saved_col;
         self.token_start_line = s.token_start_line;
         self.token_start_col = s.token_start_col;
-        self.token_len = s.token.len();
-        self.tokbuf[..s.token.len()].copy_from_slice(&s.token);
+        let token = s.token.bytes();
+        self.token_len = token.len();
+        self.tokbuf[..token.len()].copy_from_slice(token);
         self.punct_value = s.punct_value;
         self.value_is_punct = s.value_is_punct;
         self.events.clear();
+    }
+
+    /// A scanner over `input` that resumes a longer file as if it had read
+    /// everything before: `input` starts at the beginning of line `line`,
+    /// `prev_line` is the text of the line before it (for messages that
+    /// show it), the first `skip` bytes of `input` were already read (the
+    /// last of them pushed back, to be read again, when `reread`), and the
+    /// last token read started on line `token_line` (0: none yet).
+    /// The lease file reader uses this to parse a window of a big file.
+    pub fn resume(input: Rc<[u8]>, line: u32, prev_line: &[u8], skip: usize, reread: bool, token_line: u32) -> Self {
+        // The line buffers are offsets into the input, so the previous
+        // line's text is put in front of the window and read through; the
+        // caller's offsets stay relative to its window (`base`).
+        let n = prev_line.len().min(LINE_BUFFER);
+        let (mut lex, base) = if line > 1 {
+            let mut buf = Vec::with_capacity(n + 1 + input.len());
+            buf.extend_from_slice(&prev_line[..n]);
+            buf.push(b'\n');
+            buf.extend_from_slice(&input);
+            let mut lex = Lexer::new(Rc::from(buf));
+            lex.line = line - 1;
+            (lex, n + 1)
+        } else {
+            (Lexer::new(input), 0)
+        };
+        while lex.pos < base {
+            lex.get_char();
+        }
+        lex.base = base;
+        lex.token_start_line = token_line;
+        // A 0xff byte reads as EOF but is consumed like any other.
+        while lex.pos < base + skip.min(lex.input.len() - base) {
+            lex.get_char();
+        }
+        if reread && lex.pos > base {
+            lex.pos -= 1;
+            lex.pushed_back = true;
+        }
+        lex
+    }
+
+    /// The last character read was pushed back and will be read again
+    /// (see [`Lexer::resume`]).
+    pub fn reread_pending(&self) -> bool {
+        self.pushed_back
+    }
+
+    /// Whether a token has been peeked and not consumed yet.
+    pub fn has_lookahead(&self) -> bool {
+        self.peeked.is_some()
     }
 
     /// Makes newlines tokens of their own (`Punct(b'\n')`).
@@ -237,34 +384,66 @@ impl Lexer {
         self
     }
 
+    /// Reads one character (ISC `get_char`). Inlined: it runs for nearly
+    /// every byte of the file. Only newlines and 0xFF bytes change the line
+    /// state; ordinary characters are accounted for by the offsets alone.
+    #[inline(always)]
     fn get_char(&mut self) -> i32 {
-        let c = match self.input.get(self.pos) {
-            None => EOF,
-            Some(&b) => {
-                self.pos += 1;
-                if b == 0xff {
-                    EOF
-                } else {
-                    b as i32
-                }
-            }
-        };
-        if self.pushed_back {
+        let Some(&b) = self.input.get(self.pos) else {
             self.pushed_back = false;
-        } else if c == b'\n' as i32 {
-            std::mem::swap(&mut self.cur_line, &mut self.prev_line);
-            self.line += 1;
-            self.col = 1;
-            self.lines[self.cur_line][0] = 0;
-        } else if c != EOF {
-            let col = self.col as usize;
-            if col <= LINE_BUFFER {
-                self.lines[self.cur_line][col - 1] = c as u8;
-                self.lines[self.cur_line][col] = 0;
-            }
-            self.col = self.col.saturating_add(1);
+            return EOF;
+        };
+        self.pos += 1;
+        if self.pushed_back {
+            // Counted when first read (never a 0xFF: EOF is not pushed back).
+            self.pushed_back = false;
+        } else if b == b'\n' {
+            self.new_line();
+        } else if b == 0xff {
+            self.lines.skipped += 1;
         }
-        c
+        if b == 0xff {
+            EOF
+        } else {
+            b as i32
+        }
+    }
+
+    /// ISC's newline: the buffers swap and the column starts again.
+    #[inline(always)]
+    fn new_line(&mut self) {
+        let l = &mut self.lines;
+        l.end[l.cur] = self.pos - 1;
+        l.cur ^= 1;
+        l.start[l.cur] = self.pos;
+        l.skipped = 0;
+        self.line += 1;
+    }
+
+    /// Just past the last character counted on the current line: a pushed
+    /// back character was counted already.
+    #[inline(always)]
+    fn counted_end(&self) -> usize {
+        (self.pos + self.pushed_back as usize).min(self.lines.frozen)
+    }
+
+    /// ISC's column: one more than the characters counted on this line,
+    /// saturating as its counter would.
+    #[inline(always)]
+    fn col(&self) -> u32 {
+        let l = &self.lines;
+        // The line's start and its skipped bytes are never past the end.
+        let n = self.counted_end().wrapping_sub(l.start[l.cur]).wrapping_sub(l.skipped);
+        n.min(u32::MAX as usize - 1) as u32 + 1
+    }
+
+    /// What ISC's line buffer `buf` holds, as a C string: the line's
+    /// characters without 0xFF bytes, at most 80, cut at a NUL.
+    fn line_text(&self, buf: usize) -> Vec<u8> {
+        let l = &self.lines;
+        let end = if buf == l.cur { self.counted_end() } else { l.end[buf] };
+        let bytes = self.input.get(l.start[buf]..end).unwrap_or_default();
+        bytes.iter().copied().filter(|&b| b != 0xff).take_while(|&b| b != 0).take(LINE_BUFFER).collect()
     }
 
     fn unget_char(&mut self, c: i32) {
@@ -284,9 +463,7 @@ impl Lexer {
         let events = std::mem::take(&mut self.events);
         events
             .into_iter()
-            .map(|(line, col, buf, ev)| {
-                (Position { line, col, text: c_string(&self.lines[buf]) }, ev)
-            })
+            .map(|(line, col, buf, ev)| (Position { line, col, text: self.line_text(buf) }, ev))
             .collect()
     }
 
@@ -295,12 +472,27 @@ impl Lexer {
         !self.events.is_empty()
     }
 
-    fn get_raw_token(&mut self) -> Token {
+    /// Reads one token (ISC `get_raw_token`). With [`Ws::Keep`] a run of
+    /// whitespace is a token; otherwise it is read and dropped here and the
+    /// next token read at once, as the callers would by asking again
+    /// (whitespace leaves the token start alone), without a round trip per
+    /// run. [`Ws::SkipTrackingLine`] also updates `token_line` after each
+    /// run, as ISC's `next_token` does between the tokens it drops (its
+    /// `peek_token` does not), which a message raised by the next token
+    /// shows.
+    fn get_raw_token(&mut self, ws: Ws) -> Token {
         loop {
-            let (l, p) = (self.line, self.col);
+            let (l, p) = (self.line, self.col());
             let c = self.get_char();
             if !(c == b'\n' as i32 && self.eol_token) && is_space(c) {
-                return self.read_whitespace(c);
+                let t = self.read_whitespace(c);
+                if ws == Ws::Keep || !matches!(t, Token::Whitespace) {
+                    return t;
+                }
+                if ws == Ws::SkipTrackingLine {
+                    self.token_line = self.lines.cur;
+                }
+                continue;
             }
             if c == b'#' as i32 {
                 self.skip_to_eol();
@@ -335,12 +527,11 @@ impl Lexer {
     }
 
     fn skip_to_eol(&mut self) {
-        loop {
-            let c = self.get_char();
-            if c == EOF || c == b'\n' as i32 {
-                return;
-            }
-        }
+        // Up to the newline (or a 0xFF, which reads as EOF) every character
+        // is an ordinary one: skip them at once, then read the terminator.
+        let rest = &self.input[self.pos..];
+        self.pos += rest.iter().position(|&b| b == b'\n' || b == 0xff).unwrap_or(rest.len());
+        self.get_char();
     }
 
     fn read_whitespace(&mut self, first: i32) -> Token {
@@ -350,7 +541,9 @@ impl Lexer {
             if n >= TOKEN_BUFFER - 1 {
                 self.warn(LexEvent::FatalWhitespace);
                 // ISC exits here; the parser stops at the fatal event, and
-                // end-of-file guarantees it does.
+                // end-of-file guarantees it does. The line as read so far
+                // stays what messages show.
+                self.lines.frozen = self.counted_end();
                 self.pos = self.input.len();
                 return Token::Eof;
             }
@@ -370,6 +563,7 @@ impl Lexer {
         Token::Whitespace
     }
 
+    #[inline(never)]
     fn read_string(&mut self) -> Token {
         let mut i = 0usize;
         let mut escape = 0u8; // 0: none, 1: after '\', 2..: inside a numeric escape
@@ -467,47 +661,36 @@ impl Lexer {
         }
         let mut kind = Kind::Number;
         self.tokbuf[0] = first as u8;
-        let mut i = 1usize;
-        let mut finished = false;
-        while i < TOKEN_BUFFER {
-            let c = self.get_char();
-            let ascii = (0..128).contains(&c);
-            let mut accept = false;
-            if ascii {
-                // Promote Number -> NumberOrName -> Name, never demote,
-                // except that `0x` followed by a hex digit is a number again.
-                if kind == Kind::Number && is_digit(c) {
-                    accept = true;
-                } else if matches!(kind, Kind::Number | Kind::NumberOrName) && is_xdigit(c) {
-                    kind = Kind::NumberOrName;
-                    accept = true;
-                } else if i == 2
-                    && is_xdigit(c)
-                    && self.tokbuf[0] == b'0'
-                    && (self.tokbuf[1] == b'x' || self.tokbuf[1] == b'X')
-                {
-                    kind = Kind::NumberOrName;
-                    accept = true;
-                } else if c == b'-' as i32 || c == b'_' as i32 || is_alnum(c) {
-                    kind = Kind::Name;
-                    accept = true;
-                }
-            }
-            if !accept {
-                self.unget_char(c);
-                finished = true;
+        // The accepted characters are ordinary ones (never a newline or
+        // 0xFF): scan them straight from the input, then read the one that
+        // ends the token as ISC does.
+        let rest = &self.input[self.pos..];
+        let limit = rest.len().min(TOKEN_BUFFER - 1);
+        let mut n = 0usize;
+        while n < limit {
+            let b = rest[n];
+            let k = CLASS[b as usize];
+            if k & NAME == 0 {
                 break;
             }
-            self.tokbuf[i] = c as u8;
-            i += 1;
+            // Promote Number -> NumberOrName -> Name, never demote,
+            // except that `0x` followed by a hex digit is a number again.
+            kind = match kind {
+                Kind::Number if k & DIGIT != 0 => Kind::Number,
+                Kind::Number | Kind::NumberOrName if k & HEX != 0 => Kind::NumberOrName,
+                _ if n == 1 && k & HEX != 0 && first == b'0' as i32 && (rest[0] | 0x20) == b'x' => {
+                    Kind::NumberOrName
+                }
+                _ => Kind::Name,
+            };
+            self.tokbuf[n + 1] = b;
+            n += 1;
         }
-        if !finished && i == TOKEN_BUFFER {
-            self.warn(LexEvent::Warn("numeric token larger than internal buffer".into()));
-            i -= 1;
-        }
-        self.tokbuf[i] = 0;
-        self.token_len = i;
-        self.value_is_punct = false;
+        // Stopped by a character (or the end of the input) rather than by
+        // a full buffer.
+        let finished = n < TOKEN_BUFFER - 1;
+        let i = n + 1;
+        self.finish_word(i, finished, "numeric token larger than internal buffer");
         match kind {
             Kind::Number => Token::Number,
             Kind::NumberOrName => Token::NumberOrName,
@@ -515,32 +698,55 @@ impl Lexer {
         }
     }
 
-    fn read_num_or_name(&mut self, first: i32) -> Token {
-        let mut token = Token::NumberOrName;
-        self.tokbuf[0] = first as u8;
-        let mut i = 1usize;
-        let mut finished = false;
-        while i < TOKEN_BUFFER {
-            let c = self.get_char();
-            if !(0..128).contains(&c) || (c != b'-' as i32 && c != b'_' as i32 && !is_alnum(c)) {
-                self.unget_char(c);
-                finished = true;
-                break;
+    /// Ends a name or number of `len` characters in the token buffer, all
+    /// but the first still ahead in the input: moves past them, then reads
+    /// and pushes back the character that ended the token (when one did,
+    /// rather than the buffer filling up).
+    #[inline(always)]
+    fn finish_word(&mut self, len: usize, finished: bool, too_long: &str) {
+        self.pos += len - 1;
+        let mut i = len;
+        if finished {
+            match self.input.get(self.pos) {
+                // Reading an ordinary character and pushing it back leaves
+                // only the push-back behind.
+                Some(&b) if b != b'\n' && b != 0xff => self.pushed_back = true,
+                _ => {
+                    let c = self.get_char();
+                    self.unget_char(c);
+                }
             }
-            if !is_xdigit(c) {
-                token = Token::Name;
-            }
-            self.tokbuf[i] = c as u8;
-            i += 1;
-        }
-        if !finished && i == TOKEN_BUFFER {
-            self.warn(LexEvent::Warn("token larger than internal buffer".into()));
+        } else {
+            self.warn(LexEvent::Warn(too_long.into()));
             i -= 1;
         }
         self.tokbuf[i] = 0;
         self.token_len = i;
         self.value_is_punct = false;
-        match keywords::lookup(&self.tokbuf[..i]) {
+    }
+
+    fn read_num_or_name(&mut self, first: i32) -> Token {
+        self.tokbuf[0] = first as u8;
+        let rest = &self.input[self.pos..];
+        let limit = rest.len().min(TOKEN_BUFFER - 1);
+        // HEX stays set while every character after the first is a hex digit.
+        let mut all_hex = HEX;
+        let mut n = 0usize;
+        while n < limit {
+            let b = rest[n];
+            let k = CLASS[b as usize];
+            if k & NAME == 0 {
+                break;
+            }
+            all_hex &= k;
+            self.tokbuf[n + 1] = b;
+            n += 1;
+        }
+        let token = if all_hex != 0 { Token::NumberOrName } else { Token::Name };
+        let finished = n < TOKEN_BUFFER - 1;
+        let i = n + 1;
+        self.finish_word(i, finished, "token larger than internal buffer");
+        match keywords::lookup(&self.tokbuf[..self.token_len]) {
             Some(k) => Token::Kw(k),
             None => token,
         }
@@ -550,50 +756,50 @@ impl Lexer {
         let mut token = match self.peeked.take() {
             Some(t) => {
                 if self.token_start_line != self.saved_line {
-                    self.token_line = self.cur_line;
+                    self.token_line = self.lines.cur;
                 }
                 self.token_start_col = self.saved_col;
                 self.token_start_line = self.saved_line;
                 t
             }
             None => {
-                let t = self.get_raw_token();
-                self.token_line = self.cur_line;
+                let t = self.get_raw_token(if raw { Ws::Keep } else { Ws::SkipTrackingLine });
+                self.token_line = self.lines.cur;
                 t
             }
         };
-        if !raw {
-            while token == Token::Whitespace {
-                token = self.get_raw_token();
-                self.token_line = self.cur_line;
-            }
+        // Only a looked-ahead token can be whitespace here.
+        if !raw && matches!(token, Token::Whitespace) {
+            token = self.get_raw_token(Ws::SkipTrackingLine);
+            self.token_line = self.lines.cur;
         }
+        self.consumed_eof = token == Token::Eof;
         token
+    }
+
+    /// Whether the last token consumed (not just peeked) was the end of
+    /// the input; the token's text is then still the previous token's.
+    pub fn consumed_eof(&self) -> bool {
+        self.consumed_eof
     }
 
     fn peek_inner(&mut self, raw: bool) -> Token {
         let need = match self.peeked {
             None => true,
-            Some(t) => !raw && t == Token::Whitespace,
+            Some(t) => !raw && matches!(t, Token::Whitespace),
         };
         if need {
             self.saved_col = self.token_start_col;
             self.saved_line = self.token_start_line;
-            let mut t;
-            loop {
-                t = self.get_raw_token();
-                if raw || t != Token::Whitespace {
-                    break;
-                }
-            }
+            let t = self.get_raw_token(if raw { Ws::Keep } else { Ws::Skip });
             if self.token_start_line != self.saved_line {
-                self.token_line = self.prev_line;
+                self.token_line = self.lines.cur ^ 1;
             }
             std::mem::swap(&mut self.token_start_col, &mut self.saved_col);
             std::mem::swap(&mut self.token_start_line, &mut self.saved_line);
             // ISC stores the token in a field where 0 means "none", so a NUL
             // token is forgotten and the next look-ahead reads past it.
-            self.peeked = if t == Token::Punct(0) { None } else { Some(t) };
+            self.peeked = if matches!(t, Token::Punct(0)) { None } else { Some(t) };
             return t;
         }
         self.peeked.unwrap_or(Token::Eof)
@@ -647,7 +853,7 @@ impl Lexer {
         Position {
             line: self.token_start_line,
             col: self.token_start_col,
-            text: c_string(&self.lines[self.token_line]),
+            text: self.line_text(self.token_line),
         }
     }
 
@@ -660,143 +866,9 @@ impl Lexer {
     /// past the last token read or peeked. Lets a caller keep the source
     /// text of a span verbatim (the lease file keeps `on` blocks as text).
     pub fn offset(&self) -> usize {
-        self.pos
+        self.pos - self.base
     }
-}
-
-fn c_string(buf: &[u8]) -> Vec<u8> {
-    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    buf[..end].to_vec()
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn tokens(src: &str) -> Vec<(Token, String)> {
-        let mut lx = Lexer::new(src.as_bytes().into());
-        let mut out = Vec::new();
-        loop {
-            let t = lx.next_token();
-            if t == Token::Eof {
-                return out;
-            }
-            out.push((t, lx.value_str()));
-        }
-    }
-
-    #[test]
-    fn classifies_like_isc() {
-        let t = tokens("subnet 10.0.0.0 netmask ab g gh 0x1f 12ab 1-2 - \"a\\tb\" ; # c\n}");
-        let kinds: Vec<Token> = t.iter().map(|x| x.0).collect();
-        assert_eq!(
-            kinds,
-            vec![
-                Token::Kw(Keyword::Subnet),
-                Token::Number,
-                Token::Punct(b'.'),
-                Token::Number,
-                Token::Punct(b'.'),
-                Token::Number,
-                Token::Punct(b'.'),
-                Token::Number,
-                Token::Kw(Keyword::Netmask),
-                Token::NumberOrName,
-                Token::NumberOrName,
-                Token::Name,
-                Token::NumberOrName,
-                Token::NumberOrName,
-                Token::Name,
-                Token::Number,
-                Token::String,
-                Token::Punct(b';'),
-                Token::Punct(b'}'),
-            ]
-        );
-        assert_eq!(t[16].1, "a\tb");
-    }
-
-    #[test]
-    fn hex_mac_splits_on_colons() {
-        let t = tokens("00:1a:2B");
-        assert_eq!(t.len(), 5);
-        assert_eq!(t[0], (Token::Number, "00".into()));
-        assert_eq!(t[2], (Token::NumberOrName, "1a".into()));
-        assert_eq!(t[4], (Token::NumberOrName, "2B".into()));
-    }
-
-    #[test]
-    fn caret_column_counts_read_ahead_once() {
-        // ISC's column is one more than the 1-based column for a token whose
-        // first character was read ahead by the previous token.
-        let mut lx = Lexer::new(Rc::from(&b"  load balance max secs 3;\n"[..]));
-        for _ in 0..3 {
-            lx.next_token();
-        }
-        assert_eq!(lx.next_token(), Token::Name);
-        let p = lx.position();
-        assert_eq!(p.line, 1);
-        assert_eq!(p.col, 21);
-        assert_eq!(p.text, b"  load balance max secs ".to_vec());
-    }
-
-    #[test]
-    fn peek_keeps_previous_position() {
-        let mut lx = Lexer::new(Rc::from(&b"a\nb"[..]));
-        lx.next_token();
-        assert_eq!(lx.peek_token(), Token::NumberOrName);
-        let p = lx.position();
-        assert_eq!(p.line, 1);
-        assert_eq!(p.text, b"a".to_vec());
-        lx.next_token();
-        assert_eq!(lx.position().line, 2);
-    }
-
-    #[test]
-    fn unterminated_string_warns_and_ends() {
-        let mut lx = Lexer::new(Rc::from(&b"\"abc"[..]));
-        assert_eq!(lx.next_token(), Token::String);
-        assert_eq!(lx.value(), b"abc");
-        assert!(lx.has_events());
-        assert_eq!(lx.next_token(), Token::Eof);
-    }
-
-    #[test]
-    fn byte_ff_reads_as_eof_and_long_tokens_are_cut() {
-        let mut lx = Lexer::new(Rc::from(&b"a\xffb \xffc"[..]));
-        // The 0xFF ends `a` and is swallowed; the one after whitespace is EOF.
-        assert_eq!(lx.next_token(), Token::NumberOrName);
-        assert_eq!(lx.next_token(), Token::NumberOrName);
-        assert_eq!(lx.value(), b"b");
-        assert_eq!(lx.next_token(), Token::Eof);
-        let long = vec![b'z'; 4000];
-        let mut lx = Lexer::new(long.into());
-        assert_eq!(lx.next_token(), Token::Name);
-        assert_eq!(lx.value().len(), TOKEN_BUFFER - 1);
-        assert!(lx.has_events());
-    }
-
-    #[test]
-    fn never_panics_on_garbage() {
-        let mut seed = 0x2545f4914f6cdd1du64;
-        for round in 0..300 {
-            let len = (round * 7) % 400;
-            let bytes: Vec<u8> = (0..len)
-                .map(|_| {
-                    seed ^= seed << 13;
-                    seed ^= seed >> 7;
-                    seed ^= seed << 17;
-                    (seed >> 24) as u8
-                })
-                .collect();
-            let mut lx = Lexer::new(bytes.clone().into());
-            for _ in 0..2000 {
-                let _ = lx.peek_token();
-                if lx.next_token() == Token::Eof && lx.pos >= bytes.len() {
-                    break;
-                }
-                let _ = lx.position();
-            }
-        }
-    }
-}
+mod tests;

@@ -18,6 +18,7 @@ pub mod keywords;
 pub mod lexer;
 pub mod model;
 pub mod model_failover;
+pub mod name_index;
 pub(crate) mod parse;
 pub mod parser;
 

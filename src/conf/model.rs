@@ -47,6 +47,10 @@ pub struct Group {
     pub statements: Vec<Statement>,
     /// `authoritative;` / `not authoritative;` as last set in this scope.
     pub authoritative: Option<bool>,
+    /// The flag copied from the parent when the scope was made (ISC's
+    /// `clone_group` copies the value, not a link): what the scope holds
+    /// when it sets nothing itself.
+    pub authoritative_inherited: bool,
     /// The shared network this scope belongs to, if any.
     pub shared_network: Option<usize>,
     /// The subnet this scope belongs to, if any.
@@ -54,9 +58,22 @@ pub struct Group {
 }
 
 impl Group {
+    /// The scope's `authoritative` flag as ISC holds it at run time.
+    pub fn is_authoritative(&self) -> bool {
+        self.authoritative.unwrap_or(self.authoritative_inherited)
+    }
+
     /// A new empty scope under `parent`.
     pub fn new(kind: ScopeKind, parent: Option<GroupId>) -> Self {
-        Group { kind, parent, statements: Vec::new(), authoritative: None, shared_network: None, subnet: None }
+        Group {
+            kind,
+            parent,
+            statements: Vec::new(),
+            authoritative: None,
+            authoritative_inherited: false,
+            shared_network: None,
+            subnet: None,
+        }
     }
 }
 
@@ -193,8 +210,9 @@ pub struct Host {
     pub fixed_prefixes6: Vec<(Ipv6Addr, u8)>,
     /// `uid DATA;` (client identifier).
     pub uid: Option<Vec<u8>>,
-    /// `host-identifier ...;`.
-    pub host_identifier: Option<HostIdentifier>,
+    /// `host-identifier ...;` (boxed: rare, and it would make every host
+    /// 48 bytes bigger).
+    pub host_identifier: Option<Box<HostIdentifier>>,
     /// `group NAME;`: the named group it takes parameters from (index
     /// into [`Config::named_groups`]); unset when that group was deleted.
     pub named_group: Option<usize>,
@@ -229,10 +247,12 @@ pub struct Class {
     pub superclass: Option<usize>,
     /// The subclass's match data.
     pub hash_string: Option<Vec<u8>>,
-    /// `match if EXPR;`.
-    pub match_if: Option<Expression>,
+    /// `match if EXPR;` (boxed, as `submatch`: only classes that others
+    /// refine have them, and inline they made every subclass 176 bytes
+    /// bigger).
+    pub match_if: Option<Box<Expression>>,
     /// `match EXPR;` or `spawn with EXPR;`.
-    pub submatch: Option<Expression>,
+    pub submatch: Option<Box<Expression>>,
     /// `spawn with` (rather than `match`): subclasses are made on the fly.
     pub spawning: bool,
     /// `lease limit N;`.

@@ -223,6 +223,27 @@ impl Peer {
         self.link_to_peer.is_some()
     }
 
+    /// BNDUPDs sent and not yet acknowledged (ISC `cur_unacked_updates`).
+    pub fn unacked_updates(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// The hash bucket assignment in force: the primary's own, the one the
+    /// secondary learnt from CONNECT (`None` before that).
+    pub fn hba(&self) -> Option<Hba> {
+        self.hba
+    }
+
+    /// Our own `max-unacked-updates` and `max-response-delay`.
+    pub fn own_limits(&self) -> (u32, u32) {
+        (self.cfg.max_unacked_updates, self.cfg.max_response_delay)
+    }
+
+    /// `load balance max seconds`.
+    pub fn load_balance_max_secs(&self) -> u32 {
+        self.cfg.load_balance_max_secs
+    }
+
     /// BNDUPDs waiting to be sent plus those awaiting a BNDACK.
     pub fn pending_updates(&self) -> usize {
         self.update_queue.len() + self.in_flight.len()

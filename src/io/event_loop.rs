@@ -162,6 +162,15 @@ pub trait Handler {
     /// The deadline from [`poll_timeout`](Self::poll_timeout) has passed.
     fn handle_timeout(&mut self, now: Now) -> Vec<Transmit>;
 
+    /// The deadline has passed, with the loop's [`Sources`] at hand for handlers whose
+    /// timers open or close sources (OMAPI accepting what a budget left, closing timed-out
+    /// connections). The loop calls this one; by default it is
+    /// [`handle_timeout`](Self::handle_timeout).
+    fn handle_timeout_with_sources(&mut self, now: Now, sources: &mut Sources<'_>) -> Vec<Transmit> {
+        let _ = sources;
+        self.handle_timeout(now)
+    }
+
     /// A source registered through [`Sources`] is ready.
     fn handle_ready(&mut self, now: Now, source: SourceId, ready: Ready, sources: &mut Sources<'_>) -> Vec<Transmit> {
         let _ = (now, source, ready, sources);
@@ -285,6 +294,18 @@ impl EventLoop {
             registry: self.poll.registry(),
             next: &mut self.next_extra,
         }
+    }
+
+    /// The interfaces and the registration of further sources, together
+    /// (a handler made from the interfaces registers its own sockets).
+    pub fn interfaces_and_sources(&mut self) -> (&[Interface], Sources<'_>) {
+        (
+            &self.interfaces,
+            Sources {
+                registry: self.poll.registry(),
+                next: &mut self.next_extra,
+            },
+        )
     }
 
     /// The interfaces served, indexed by [`IfaceId`].
@@ -471,7 +492,11 @@ impl EventLoop {
             }
         }
         if handler.poll_timeout().is_some_and(|t| t <= now.mono) {
-            let out = handler.handle_timeout(now);
+            let mut sources = Sources {
+                registry: self.poll.registry(),
+                next: &mut self.next_extra,
+            };
+            let out = handler.handle_timeout_with_sources(now, &mut sources);
             self.send_all(out, log);
         }
         let out = handler.end_of_turn(now);

@@ -219,10 +219,11 @@ pub fn main(argv0: &OsString, args: &[OsString]) -> i32 {
         daemonize: !o.foreground,
         keep_stderr: o.debug,
         pid_file,
+        run_as: (None, None),
     };
     let mut log = Logger::open(argv0, DEFAULT_FACILITY, !o.quiet);
     let keep = !o.quiet && o.debug;
-    serve(&opts, &config, &mut log, |ifaces| {
+    serve(&opts, &config, &mut log, |ifaces, _, _| {
         EchoHandler::new(
             offer,
             addressing,

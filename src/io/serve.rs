@@ -15,14 +15,15 @@ still be single-threaded, and is). Either way the parent's exit status is the ch
 start-up result and every start-up message reaches the terminal.
 
 The caller brings what comes before (banner, configuration, lease file, the pid-file check)
-and a function that makes the [`Handler`] once the interfaces are known.
+and a function that makes the [`Handler`] once the interfaces are known: it gets the
+interfaces, the registration for its own sockets, and the logger for its start-up lines.
 */
 
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
 use super::daemon::{self, PidFile};
-use super::event_loop::{EventLoop, Handler, Interface, Stop};
+use super::event_loop::{EventLoop, Handler, Interface, Sources, Stop};
 use super::interfaces::{self, listening_lines, unsupported_device, Step};
 use super::packet_socket::PacketSocket;
 use super::signals::{SignalPipe, STOP_SIGNALS};
@@ -49,6 +50,9 @@ pub struct ServeOptions {
     pub keep_stderr: bool,
     /// The pid file to write and remove; `None` with `--no-pid`.
     pub pid_file: Option<PathBuf>,
+    /// `-user`/`-group`: the uid and gid to run as once the pid file is
+    /// written (ISC's order: `setgroups`, `setgid`, `setuid`).
+    pub run_as: (Option<u32>, Option<u32>),
 }
 
 /// Runs the server: interfaces, sockets, daemon, pid file, the loop, a clean stop.
@@ -57,7 +61,7 @@ pub struct ServeOptions {
 pub fn serve<H, F>(opts: &ServeOptions, config: &Config, log: &mut Logger, make_handler: F) -> i32
 where
     H: Handler,
-    F: FnOnce(&[Interface]) -> H,
+    F: FnOnce(&[Interface], &mut Sources<'_>, &Logger) -> H,
 {
     if let Ok(name) = std::ffi::CStr::from_bytes_with_nul(b"dhcpd\0") {
         let _ = daemon::set_process_name(name);
@@ -132,7 +136,10 @@ where
         return log.fatal(&format!("Can't register the signal pipe: {}", os_error_text(&e)));
     }
 
-    let mut handler = make_handler(ev.interfaces());
+    let mut handler = {
+        let (interfaces, mut sources) = ev.interfaces_and_sources();
+        make_handler(interfaces, &mut sources, log)
+    };
 
     let detach = if opts.daemonize {
         match daemon::fork_and_wait() {
@@ -150,6 +157,10 @@ where
             None
         }
     });
+
+    if let Err(msg) = drop_privileges(opts.run_as) {
+        return log.fatal(&msg);
+    }
 
     log.stderr = log.stderr && opts.keep_stderr;
     if let Some(d) = detach {
@@ -173,4 +184,25 @@ where
             1
         }
     }
+}
+
+/// ISC's `-user`/`-group` (PARANOIA): drop supplementary groups and take
+/// the group, then the user. `Err` is ISC's fatal message.
+fn drop_privileges((uid, gid): (Option<u32>, Option<u32>)) -> Result<(), String> {
+    if let Some(gid) = gid {
+        // SAFETY: setgroups with a zero count reads no memory; setgid takes a plain id.
+        if unsafe { libc::setgroups(0, std::ptr::null()) } != 0 {
+            return Err(format!("setgroups: {}", os_error_text(&std::io::Error::last_os_error())));
+        }
+        if unsafe { libc::setgid(gid) } != 0 {
+            return Err(format!("setgid({gid}): {}", os_error_text(&std::io::Error::last_os_error())));
+        }
+    }
+    if let Some(uid) = uid {
+        // SAFETY: setuid takes a plain id.
+        if unsafe { libc::setuid(uid) } != 0 {
+            return Err(format!("setuid({uid}): {}", os_error_text(&std::io::Error::last_os_error())));
+        }
+    }
+    Ok(())
 }

@@ -14,6 +14,8 @@
 //!   (a crash or full disk cut an append short), ISC keeps whatever fields it
 //!   had read; we drop the record and say so, which restores the last record
 //!   that was completely written — the one whose write was acknowledged.
+//!   A file ending in the first letters of a record's keyword (`lea`) is
+//!   such a tail too; ISC calls it corrupt.
 //! * The checks ISC makes against the configuration while parsing (unknown
 //!   failover peers and classes, `mclt` on a primary) are made only when the
 //!   caller supplies [`ConfigFacts`]; without them every name is accepted.
@@ -87,8 +89,35 @@ impl std::error::Error for ReadError {}
 /// Reads a whole lease file. `file_name` is used in messages only.
 ///
 /// Malformed records are reported in [`LeaseLog::diagnostics`] and dropped,
-/// as ISC does; the only error is a condition on which ISC exits.
+/// as ISC does; the only error is a condition on which ISC exits. Blocks in
+/// the layout ISC writes take the fast path ([`scan`](super::scan)); the
+/// rest goes through the ISC-compatible parser, with the same result as
+/// [`read_lease_file_slow`] would give.
 pub fn read_lease_file(file_name: &str, bytes: &[u8], opts: ReadOptions<'_>) -> Result<LeaseLog, ReadError> {
+    let mut log = LeaseLog { file_name: file_name.to_string(), ..LeaseLog::default() };
+    let mut src = bytes;
+    let summary = match super::stream::read_stream(file_name, &mut src, opts, &mut log.entries) {
+        Ok(s) => s,
+        Err(super::stream::StreamError::Fatal(e)) => return Err(e),
+        // Reading from a slice cannot fail.
+        Err(super::stream::StreamError::Io(e)) => {
+            return Err(ReadError {
+                file: file_name.to_string(),
+                line: 0,
+                message: e.to_string(),
+                diagnostics: Vec::new(),
+            })
+        }
+    };
+    log.diagnostics = summary.diagnostics;
+    log.torn = summary.torn;
+    log.dropped = summary.dropped;
+    Ok(log)
+}
+
+/// Reads a whole lease file with the ISC-compatible parser alone (no fast
+/// path). The reference the fast path is tested against.
+pub fn read_lease_file_slow(file_name: &str, bytes: &[u8], opts: ReadOptions<'_>) -> Result<LeaseLog, ReadError> {
     let loader = MemLoader(Vec::new());
     let input: Rc<[u8]> = Rc::from(bytes);
     let mut r = Reader {
@@ -105,12 +134,32 @@ pub fn read_lease_file(file_name: &str, bytes: &[u8], opts: ReadOptions<'_>) -> 
             r.log.diagnostics = std::mem::take(&mut r.p.diagnostics);
             Ok(r.log)
         }
-        Err(Fatal(message)) => {
-            let line = r.p.diagnostics.last().and_then(|d| d.at.as_ref()).map_or(0, |(_, pos)| pos.line);
-            let detail = r.p.diagnostics.last().map(|d| d.message.clone()).unwrap_or(message);
-            Err(ReadError { file: file_name.to_string(), line, message: detail, diagnostics: r.p.diagnostics })
-        }
+        Err(Fatal(message)) => Err(r.fatal(message, Vec::new())),
     }
+}
+
+/// Where, in a window starting at a line start, the lexer takes up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Resume {
+    /// The window's first line number.
+    pub(super) line: u32,
+    /// Bytes of the window already read.
+    pub(super) skip: usize,
+    /// The last of them was pushed back and is read again.
+    pub(super) reread: bool,
+    /// Line of the last token read (0: none).
+    pub(super) token_line: u32,
+}
+
+/// What a window of a big file inherits from the records before it.
+#[derive(Default, Clone)]
+pub(super) struct Carry {
+    /// Classes the file declared so far.
+    pub(super) file_classes: Vec<String>,
+    /// `authoring-byte-order` was seen.
+    pub(super) byte_order_seen: bool,
+    /// Records dropped so far.
+    pub(super) dropped: Vec<TornRecord>,
 }
 
 /// How a record parser ended.
@@ -138,7 +187,7 @@ pub(super) struct Reader<'l> {
     pub(super) facts: Option<&'l ConfigFacts>,
     /// Classes the file itself declared so far (they exist for later records).
     pub(super) file_classes: Vec<String>,
-    log: LeaseLog,
+    pub(super) log: LeaseLog,
     pub(super) byte_order_seen: bool,
 }
 
@@ -154,13 +203,79 @@ pub(super) struct Block {
 }
 
 impl<'l> Reader<'l> {
+    /// A reader for a window of a file: `input` starts at the beginning of
+    /// line `at.line`, whose predecessor reads `prev_line`; the lexer takes
+    /// up where `at` says (see [`Lexer::resume`](crate::conf::lexer::Lexer::resume)).
+    pub(super) fn window(
+        file_name: &str,
+        input: Rc<[u8]>,
+        at: Resume,
+        prev_line: &[u8],
+        loader: &'l MemLoader,
+        opts: ReadOptions<'l>,
+        carry: Carry,
+    ) -> Reader<'l> {
+        let mut p = Parser::new(file_name, input.clone(), loader);
+        p.lex = crate::conf::lexer::Lexer::resume(input.clone(), at.line, prev_line, at.skip, at.reread, at.token_line);
+        Reader {
+            p,
+            input,
+            now: opts.now,
+            facts: opts.config,
+            file_classes: carry.file_classes,
+            log: LeaseLog { file_name: file_name.to_string(), dropped: carry.dropped, ..LeaseLog::default() },
+            byte_order_seen: carry.byte_order_seen,
+        }
+    }
+
+    /// Hands the state later records need to the next window.
+    pub(super) fn take_carry(&mut self) -> Carry {
+        Carry {
+            file_classes: std::mem::take(&mut self.file_classes),
+            byte_order_seen: self.byte_order_seen,
+            dropped: std::mem::take(&mut self.log.dropped),
+        }
+    }
+
+    /// The error for a condition ISC exits on; `earlier` are the messages
+    /// of the file's earlier windows.
+    pub(super) fn fatal(&mut self, message: String, mut earlier: Vec<Diagnostic>) -> ReadError {
+        let line = self.p.diagnostics.last().and_then(|d| d.at.as_ref()).map_or(0, |(_, pos)| pos.line);
+        let detail = self.p.diagnostics.last().map(|d| d.message.clone()).unwrap_or(message);
+        earlier.append(&mut self.p.diagnostics);
+        ReadError { file: self.log.file_name.clone(), line, message: detail, diagnostics: earlier }
+    }
+
     fn read_all(&mut self) -> PResult<()> {
-        loop {
+        while self.read_one()? {
+            if self.log.torn.is_some() {
+                break;
+            }
+        }
+        if self.p.lex.offset() < self.input.len() {
+            self.stopped_at_ff();
+        }
+        Ok(())
+    }
+
+    /// A 0xff byte reads as end of file in ISC's lexer; it stops there.
+    pub(super) fn stopped_at_ff(&mut self) {
+        let line = self.p.lex.current_line();
+        self.p.log_error(format!(
+            "{} line {}: byte 0xff ends the lease file here; the rest is ignored.",
+            self.log.file_name, line
+        ));
+    }
+
+    /// Reads one top-level record (or skips one piece of garbage). Returns
+    /// false at the end of the input.
+    pub(super) fn read_one(&mut self) -> PResult<bool> {
+        {
             let t = self.p.next_token()?;
             let line = self.p.lex.position().line;
             let keyword = self.p.val();
             let record = match t {
-                Token::Eof => break,
+                Token::Eof => return Ok(false),
                 Token::Kw(K::Lease) => self.lease_record(line)?,
                 Token::Kw(K::Failover) => self.failover_state_declaration()?.map(Record::FailoverState),
                 Token::Kw(K::ServerDuid) => self.server_duid()?.map(Record::ServerDuid),
@@ -180,13 +295,25 @@ impl<'l> Reader<'l> {
                     Outcome::Bad
                 }
                 _ => {
+                    // The start of a record's keyword and then the end of
+                    // the file: an append cut short (ISC calls it corrupt).
+                    if t != Token::String && is_record_prefix(self.p.lex.value()) {
+                        let what = format!("a record starting `{}`", String::from_utf8_lossy(self.p.lex.value()));
+                        if self.at_end()? {
+                            self.torn(line, what);
+                            return Ok(true);
+                        }
+                    }
                     self.p.log_error("Corrupt lease file - possible data loss!");
                     self.p.skip_to_semi()?;
-                    continue;
+                    return Ok(true);
                 }
             };
             match record {
-                Outcome::Done(record) => self.log.entries.push(Entry { line, record }),
+                Outcome::Done(record) => {
+                    let diagnostics_through = self.p.diagnostics.len();
+                    self.log.entries.push(Entry { line, diagnostics_through, record })
+                }
                 Outcome::Bad => {
                     let known = self.log.torn.is_some() || self.log.dropped.last().is_some_and(|d| d.line == line);
                     if !known {
@@ -194,19 +321,8 @@ impl<'l> Reader<'l> {
                     }
                 }
             }
-            if self.log.torn.is_some() {
-                break;
-            }
         }
-        if self.p.lex.offset() < self.input.len() {
-            // A 0xff byte reads as end of file in ISC's lexer; it stops there.
-            let line = self.p.lex.current_line();
-            self.p.log_error(format!(
-                "{} line {}: byte 0xff ends the lease file here; the rest is ignored.",
-                self.log.file_name, line
-            ));
-        }
-        Ok(())
+        Ok(true)
     }
 
     /// A `lease` record: parsed, then entered, dropped as corrupt, or
@@ -272,7 +388,12 @@ impl<'l> Reader<'l> {
         self.log.torn = Some(TornRecord { line, what });
     }
 
-    /// Marks a non-lease record torn when the file ended inside it.
+    /// Marks a non-lease record torn when the file ended inside it: the
+    /// record did not close, the last token read was the end of the file,
+    /// and the file does not end the way every complete record does (a `}`
+    /// alone on its last line). A malformed record whose error recovery ran
+    /// to the end of a complete file is bad, not torn. A 0xff byte ends the
+    /// file for ISC's lexer, so the file's end is there when one stopped it.
     pub(super) fn check_torn<T>(
         &mut self,
         line: u32,
@@ -280,7 +401,14 @@ impl<'l> Reader<'l> {
         closed: bool,
         out: Outcome<T>,
     ) -> PResult<Outcome<T>> {
-        if !closed && self.at_end()? {
+        let last_was_eof = self.p.lex.consumed_eof();
+        let offset = self.p.lex.offset();
+        let file_end = if offset < self.input.len() { offset.saturating_sub(1) } else { self.input.len() };
+        let text = self.input.get(..file_end).unwrap_or_default();
+        let end = text.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(0, |i| i + 1);
+        let body = &text[..end];
+        let ends_with_record = body.ends_with(b"\n}") || body == b"}";
+        if !closed && last_was_eof && !ends_with_record && self.at_end()? {
             self.torn(line, what.to_string());
             return Ok(Outcome::Bad);
         }
@@ -346,6 +474,13 @@ impl Block {
     pub(super) fn has_flag(&self, kw: K) -> bool {
         self.heads.iter().any(|h| h.len() == 1 && h[0].0 == Token::Kw(kw))
     }
+}
+
+/// Whether `word` is the beginning (not the whole) of a record keyword.
+fn is_record_prefix(word: &[u8]) -> bool {
+    const RECORDS: [&[u8]; 8] =
+        [b"lease", b"failover", b"server-duid", b"authoring-byte-order", b"host", b"group", b"class", b"subclass"];
+    !word.is_empty() && RECORDS.iter().any(|r| r.len() > word.len() && r.starts_with(word))
 }
 
 /// C `atol` over a token: optional sign, then digits; wraps on overflow.

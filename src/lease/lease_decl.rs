@@ -255,8 +255,9 @@ impl Reader<'_> {
     fn lease_uid(&mut self, d: &mut Draft) -> PResult<Step> {
         if self.p.peek_token()? == Token::String {
             self.p.skip_token()?;
-            let v = self.p.val_bytes();
-            d.lease.uid = if v.is_empty() { None } else { Some(v) };
+            // ISC keeps `uid ""` as an empty identifier (its hash code
+            // then complains; nothing writes it back).
+            d.lease.uid = Some(self.p.val_bytes());
         } else {
             let Some(v) = self.p.parse_numeric_aggregate(0, Some(b':'), 16, 8)? else {
                 return Ok(Step::Drop);

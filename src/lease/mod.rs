@@ -13,6 +13,10 @@
 //!   blocks, `server-duid`, OMAPI-made hosts, groups and classes) and the
 //!   fold that turns a log of records into the current state.
 //! * [`date`] — ISC's two date formats.
+//! * [`journal`] — when to write and fsync: group commit and ISC's hourly
+//!   rewrite rule (pure: decides, never touches a file).
+//! * [`store`] — the file on disk: load, append + fsync, rewrite through
+//!   `PATH.<time>`, `PATH~` and a rename (the only file IO for leases).
 //!
 //! Times are `i64` seconds since the Unix epoch, as ISC's `TIME`. ISC uses
 //! 0 for "not set" (such a line is not written) and [`NEVER`] for "never";
@@ -23,9 +27,15 @@
 
 pub mod date;
 pub mod file;
+pub mod index;
+pub mod journal;
 mod lease_decl;
 mod other_decl;
 pub mod records;
+pub mod scan;
+pub mod startup;
+pub mod store;
+pub mod stream;
 pub mod write;
 
 #[cfg(test)]

@@ -239,6 +239,10 @@ pub enum Record {
 pub struct Entry {
     /// The line of the record's first keyword.
     pub line: u32,
+    /// How many of [`LeaseLog::diagnostics`] were reported up to the end
+    /// of this record (ISC prints what it does with a record, such as
+    /// `lease A: no subnet.`, right after them).
+    pub diagnostics_through: usize,
     /// The record.
     pub record: Record,
 }
@@ -298,24 +302,7 @@ impl LeaseLog {
     pub fn state(&self) -> LeaseFileState {
         let mut st = LeaseFileState::default();
         for e in &self.entries {
-            match &e.record {
-                Record::AuthoringByteOrder(o) => st.byte_order = Some(*o),
-                Record::ServerDuid(d) => st.server_duid = Some(d.clone()),
-                Record::FailoverState(f) => match st.failover.iter_mut().find(|x| x.peer == f.peer) {
-                    Some(cur) => {
-                        cur.me = f.me.or(cur.me);
-                        cur.partner = f.partner.or(cur.partner);
-                        cur.mclt = f.mclt.or(cur.mclt);
-                    }
-                    None => st.failover.push(f.clone()),
-                },
-                Record::Lease(l) => {
-                    st.leases.insert(l.ip, l.clone());
-                }
-                Record::Host(h) => replace_or_push(&mut st.hosts, h, |a, b| a.name == b.name),
-                Record::Group(g) => replace_or_push(&mut st.groups, g, |a, b| a.name == b.name),
-                Record::Class(c) => replace_or_push(&mut st.classes, c, |a, b| a.name == b.name),
-            }
+            st.apply(&e.record);
         }
         st
     }
@@ -326,6 +313,32 @@ impl LeaseLog {
             Record::Lease(l) => Some(l),
             _ => None,
         })
+    }
+}
+
+impl LeaseFileState {
+    /// Applies one record on top of the state so far (the replay rule of
+    /// [`LeaseLog::state`]).
+    pub fn apply(&mut self, record: &Record) {
+        let st = self;
+        match record {
+            Record::AuthoringByteOrder(o) => st.byte_order = Some(*o),
+            Record::ServerDuid(d) => st.server_duid = Some(d.clone()),
+            Record::FailoverState(f) => match st.failover.iter_mut().find(|x| x.peer == f.peer) {
+                Some(cur) => {
+                    cur.me = f.me.or(cur.me);
+                    cur.partner = f.partner.or(cur.partner);
+                    cur.mclt = f.mclt.or(cur.mclt);
+                }
+                None => st.failover.push(f.clone()),
+            },
+            Record::Lease(l) => {
+                st.leases.insert(l.ip, l.clone());
+            }
+            Record::Host(h) => replace_or_push(&mut st.hosts, h, |a, b| a.name == b.name),
+            Record::Group(g) => replace_or_push(&mut st.groups, g, |a, b| a.name == b.name),
+            Record::Class(c) => replace_or_push(&mut st.classes, c, |a, b| a.name == b.name),
+        }
     }
 }
 

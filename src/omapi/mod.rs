@@ -6,6 +6,8 @@
 //! * [`store`] — the [`ObjectStore`] trait the server implements for its leases, hosts,
 //!   failover states and control object, and the object types ISC registers.
 //! * [`handles`] — ISC's handle numbering, for store implementations.
+//! * [`objects`] — the server's store: leases, hosts, failover states and the control
+//!   object over the engine and the failover peers, through a [`objects::Backend`].
 //!
 //! The wire format is [`crate::wire::omapi`]. Nothing here does IO or reads a clock.
 
@@ -13,6 +15,7 @@ pub mod auth;
 #[cfg(test)]
 pub(crate) mod fake;
 pub mod handles;
+pub mod objects;
 pub mod session;
 pub mod store;
 

@@ -139,11 +139,28 @@ fn check(out: Output, what: &str) -> io::Result<Output> {
 
 /// Runs a command with a deadline; on timeout it is killed and an error returned.
 pub fn run_bounded(cmd: &mut Command, timeout: Duration) -> io::Result<Output> {
+    run_bounded_input(cmd, None, timeout)
+}
+
+/// [`run_bounded`] with `input` written to the command's stdin (then closed), for tools
+/// driven by a script on stdin (`omshell`).
+pub fn run_bounded_input(cmd: &mut Command, input: Option<&[u8]>, timeout: Duration) -> io::Result<Output> {
+    let stdin = if input.is_some() { Stdio::piped() } else { Stdio::null() };
     let mut child = cmd
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()?;
+    let writer = match (input, child.stdin.take()) {
+        (Some(bytes), Some(mut pipe)) => {
+            let bytes = bytes.to_vec();
+            Some(std::thread::spawn(move || {
+                use std::io::Write;
+                let _ = pipe.write_all(&bytes);
+            }))
+        }
+        _ => None,
+    };
     let out = Lines::default();
     let err = Lines::default();
     let r1 = out.clone().collect(child.stdout.take().expect("piped"));
@@ -162,6 +179,9 @@ pub fn run_bounded(cmd: &mut Command, timeout: Duration) -> io::Result<Output> {
     };
     let _ = r1.join();
     let _ = r2.join();
+    if let Some(w) = writer {
+        let _ = w.join();
+    }
     let join = |l: Lines| {
         l.all()
             .iter()
@@ -320,6 +340,13 @@ impl Lab {
         let mut cmd = Command::new("ip");
         cmd.args(["netns", "exec", ns]).args(argv);
         run_bounded(&mut cmd, timeout)
+    }
+
+    /// Runs a command inside `ns` with `input` on its stdin, to completion, with a deadline.
+    pub fn exec_input(&self, ns: &str, argv: &[&OsStr], input: &[u8], timeout: Duration) -> io::Result<Output> {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", ns]).args(argv);
+        run_bounded_input(&mut cmd, Some(input), timeout)
     }
 
     /// Starts a command inside `ns` in the background with `env` added; stdout and stderr are

@@ -69,7 +69,7 @@ impl Parser<'_> {
             ClassKind::Class => {}
         }
         if let Some(pc) = parent.filter(|_| kind != ClassKind::Class) {
-            existing = self.decl.subclass_by_data.get(&(pc, data.clone())).copied();
+            existing = self.decl.subclass_by_data.get(&pc).and_then(|m| m.get(data.as_slice())).copied();
         }
         let new = existing.is_none();
         let class = match existing {
@@ -96,7 +96,7 @@ impl Parser<'_> {
                     deleted: false,
                 });
                 if let Some(pc) = superclass {
-                    self.decl.subclass_by_data.insert((pc, data.clone()), idx);
+                    self.decl.subclass_by_data.entry(pc).or_default().insert(data.clone(), idx);
                 }
                 idx
             }
@@ -123,7 +123,9 @@ impl Parser<'_> {
                     self.decl.class_collection.retain(|&x| x != found);
                 }
             } else if let Some(pc) = c.superclass {
-                self.decl.subclass_by_data.remove(&(pc, data));
+                if let Some(m) = self.decl.subclass_by_data.get_mut(&pc) {
+                    m.remove(data.as_slice());
+                }
             }
         } else if kind == ClassKind::Class && new {
             self.decl.class_collection.push(class);
@@ -184,7 +186,7 @@ impl Parser<'_> {
                     self.config.classes[class].match_if = None;
                     match self.parse_boolean_expression()? {
                         (Some(e), _) => {
-                            self.config.classes[class].match_if = Some(e);
+                            self.config.classes[class].match_if = Some(Box::new(e));
                             self.parse_semi()?;
                         }
                         (None, lose) => {
@@ -254,7 +256,7 @@ impl Parser<'_> {
         self.config.classes[class].submatch = None;
         match self.parse_data_expression()? {
             (Some(e), _) => {
-                self.config.classes[class].submatch = Some(e);
+                self.config.classes[class].submatch = Some(Box::new(e));
                 self.parse_semi()?;
             }
             (None, lose) => {

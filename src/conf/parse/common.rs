@@ -54,7 +54,10 @@ impl Parser<'_> {
     /// A dotted host name made of identifiers and numbers, with an optional
     /// trailing dot (ISC `parse_host_name`). `None` if no name was there.
     pub(crate) fn parse_host_name(&mut self) -> PResult<Option<String>> {
-        let mut labels: Vec<String> = Vec::new();
+        // The labels joined by dots, and a dot after the last one if one
+        // followed it.
+        let mut name = String::new();
+        let mut labels = 0usize;
         let mut trailing_dot = false;
         loop {
             let t = self.peek_token()?;
@@ -62,7 +65,11 @@ impl Parser<'_> {
                 break;
             }
             self.skip_token()?;
-            labels.push(String::from_utf8_lossy(self.lex.value_cstr()).into_owned());
+            if labels > 0 {
+                name.push('.');
+            }
+            labels += 1;
+            name.push_str(&String::from_utf8_lossy(self.lex.value_cstr()));
             if self.peek_token()?.is(b'.') {
                 self.next_token()?;
                 trailing_dot = true;
@@ -71,10 +78,9 @@ impl Parser<'_> {
                 break;
             }
         }
-        if labels.is_empty() {
+        if labels == 0 {
             return Ok(None);
         }
-        let mut name = labels.join(".");
         if trailing_dot {
             name.push('.');
         }
@@ -91,8 +97,8 @@ impl Parser<'_> {
             let is_addr = self.next_token()?.is(b'.') && self.next_token()? == Token::Number;
             self.lex.restore(saved);
             if is_addr {
-                if let Some(bytes) = self.parse_numeric_aggregate(4, Some(b'.'), 10, 8)? {
-                    return Ok(Some(AddrOrName::Addr(ipv4_padded(&bytes))));
+                if let Some(a) = self.parse_ip_addr()? {
+                    return Ok(Some(AddrOrName::Addr(a)));
                 }
             }
         }
@@ -115,9 +121,14 @@ impl Parser<'_> {
 
     /// A dotted-quad IPv4 address (ISC `parse_ip_addr`).
     pub(crate) fn parse_ip_addr(&mut self) -> PResult<Option<Ipv4Addr>> {
-        Ok(self
-            .parse_numeric_aggregate(4, Some(b'.'), 10, 8)?
-            .map(|b| ipv4_padded(&b)))
+        // Four bytes: gather them in the parser's scratch buffer rather
+        // than a new vector per address.
+        let mut b = std::mem::take(&mut self.scratch);
+        b.clear();
+        let ok = self.parse_numeric_aggregate_into(4, Some(b'.'), 10, 8, &mut b)?;
+        let addr = if ok { Some(ipv4_padded(&b)) } else { None };
+        self.scratch = b;
+        Ok(addr)
     }
 
     /// An IPv6 address gathered from raw tokens and checked like
@@ -165,6 +176,20 @@ impl Parser<'_> {
         size: u32,
     ) -> PResult<Option<Vec<u8>>> {
         let mut out = Vec::new();
+        Ok(if self.parse_numeric_aggregate_into(max, separator, base, size, &mut out)? { Some(out) } else { None })
+    }
+
+    /// [`Parser::parse_numeric_aggregate`] appending to `out`; false after
+    /// reporting a problem.
+    pub(crate) fn parse_numeric_aggregate_into(
+        &mut self,
+        max: usize,
+        separator: Option<u8>,
+        base: u32,
+        size: u32,
+        out: &mut Vec<u8>,
+    ) -> PResult<bool> {
+        let start = out.len();
         let mut count = 0usize;
         loop {
             if count > 0 {
@@ -185,7 +210,7 @@ impl Parser<'_> {
                     if !t.is(b';') {
                         self.skip_to_semi()?;
                     }
-                    return Ok(None);
+                    return Ok(false);
                 }
                 self.skip_token()?;
             }
@@ -194,27 +219,28 @@ impl Parser<'_> {
                 self.parse_warn("unexpected end of file");
                 // With no fixed count and nothing read, ISC has no buffer
                 // to return: the caller sees a failure.
-                if max == 0 && out.is_empty() {
-                    return Ok(None);
+                if max == 0 && out.len() == start {
+                    return Ok(false);
                 }
                 break;
             }
             if t != Token::Number && (base != 16 || t != Token::NumberOrName) {
                 self.parse_warn("expecting numeric value.");
                 self.skip_to_semi()?;
-                return Ok(None);
+                return Ok(false);
             }
-            // Copy the token out of the lexer without allocating: numbers
-            // in aggregates are short.
-            let mut buf = [0u8; 64];
-            let v = self.lex.value_cstr();
-            if v.len() <= buf.len() {
-                let n = v.len();
-                buf[..n].copy_from_slice(v);
-                self.convert_num_into(&buf[..n], base, size, &mut out);
-            } else {
-                let text = v.to_vec();
-                self.convert_num_into(&text, base, size, &mut out);
+            match plain_number(self.lex.value_cstr(), base, size) {
+                // Fixed-size appends: a slice of computed length would cost
+                // a memcpy call per number.
+                Some(v) => match size {
+                    8 => out.push(v as u8),
+                    16 => out.extend_from_slice(&(v as u16).to_be_bytes()),
+                    _ => out.extend_from_slice(&v.to_be_bytes()),
+                },
+                None => {
+                    let text = self.lex.value_cstr().to_vec();
+                    self.convert_num_into(&text, base, size, out);
+                }
             }
             count += 1;
             if count == max {
@@ -224,7 +250,7 @@ impl Parser<'_> {
         // A fixed count cut short by end of file returns the numbers read
         // so far: ISC hands back its caller's buffer with the rest left as
         // it was, which only the caller knows (see `ipv4_padded`).
-        Ok(Some(out))
+        Ok(true)
     }
 
     /// Converts a number token to `size` bits in network order, warning as
@@ -500,8 +526,13 @@ impl Parser<'_> {
                 self.skip_to_semi()?;
                 return Ok(None);
             }
-            let text = self.lex.value_cstr().to_vec();
-            out.extend(self.convert_num(&text, 16, 8));
+            match plain_number(self.lex.value_cstr(), 16, 8) {
+                Some(v) => out.push(v as u8),
+                None => {
+                    let text = self.lex.value_cstr().to_vec();
+                    self.convert_num_into(&text, 16, 8, &mut out);
+                }
+            }
             if !self.peek_token()?.is(b':') {
                 break;
             }
@@ -575,6 +606,9 @@ impl Parser<'_> {
 /// An address from up to four bytes; bytes an end of file left unread are
 /// zero (ISC leaves its fresh stack buffer as it was).
 fn ipv4_padded(b: &[u8]) -> Ipv4Addr {
+    if let [a, b, c, d, ..] = *b {
+        return Ipv4Addr::new(a, b, c, d);
+    }
     let mut a = [0u8; 4];
     for (d, s) in a.iter_mut().zip(b) {
         *d = *s;
@@ -592,6 +626,29 @@ fn base64_value(c: u8) -> Option<u32> {
         b'/' => Some(63),
         _ => None,
     }
+}
+
+/// The value of `text` in `base` when [`Parser::convert_num`] would take it
+/// without a word: unsigned digits of that base only, fitting `size` bits
+/// (8, 16 or 32). `None` for anything else, which goes the long way.
+#[inline]
+fn plain_number(text: &[u8], base: u32, size: u32) -> Option<u32> {
+    // Eight digits cannot wrap a u32 in base 10 or 16.
+    if text.is_empty() || text.len() > 8 || !(base == 10 || base == 16) {
+        return None;
+    }
+    let mut v: u32 = 0;
+    for &c in text {
+        let d = (c as char).to_digit(base)?;
+        v = v * base + d;
+    }
+    let fits = match size {
+        8 => v <= 0xff,
+        16 => v <= 0xffff,
+        32 => true,
+        _ => false,
+    };
+    fits.then_some(v)
 }
 
 /// C `atoi` as glibc implements it (`strtol` cut to an `int`): optional
@@ -627,7 +684,7 @@ pub(crate) fn atoi(s: &[u8]) -> i64 {
 /// ISC's own arithmetic for a broken-down UTC date (it does not call the C
 /// library), including its leap-year shortcut, so dates read back to the
 /// same second ISC computes.
-fn isc_date_guess(year: i64, mon: i64, mday: i64, hour: i64, min: i64, sec: i64, tzoff: i64) -> i64 {
+pub(crate) fn isc_date_guess(year: i64, mon: i64, mday: i64, hour: i64, min: i64, sec: i64, tzoff: i64) -> i64 {
     const MONTHS: [i64; 11] = [31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
     let month_days = if mon > 0 { MONTHS.get((mon - 1) as usize).copied().unwrap_or(0) } else { 0 };
     let leap = i64::from(mon > 1 && ((year - 72) & 3) == 0);

@@ -8,6 +8,7 @@
 //! unknown instead of taking its place. Hosts are in `host.rs`.
 
 use crate::conf::fasthash::FastMap as HashMap;
+use crate::conf::name_index::NameIndex;
 
 use super::super::keywords::Keyword as K;
 use super::super::lexer::Token;
@@ -42,8 +43,9 @@ pub(crate) enum NamedGroupEntry {
 /// lists that decide later declarations' fate.
 #[derive(Debug, Default)]
 pub struct DeclState {
-    /// Host name → index into `Config::hosts` (ISC `host_name_hash`).
-    pub(crate) host_by_name: HashMap<String, usize>,
+    /// Host name → index into `Config::hosts` (ISC `host_name_hash`); the
+    /// names themselves are read from the hosts.
+    pub(crate) host_by_name: NameIndex,
     /// Group name → entry (ISC `group_name_hash`).
     pub(crate) named_group_by_name: HashMap<String, NamedGroupEntry>,
     /// The subnet entered last: the head of ISC's global subnet list, the
@@ -55,11 +57,14 @@ pub struct DeclState {
     /// `class` declarations findable by name, in declaration order (ISC's
     /// class collection).
     pub(crate) class_collection: Vec<usize>,
-    /// (class, data) → subclass (ISC's per-class subclass hash).
-    pub(crate) subclass_by_data: HashMap<(usize, Vec<u8>), usize>,
+    /// class → data → subclass (ISC's per-class subclass hash); nested so
+    /// that a lookup borrows the data instead of copying it into a key.
+    pub(crate) subclass_by_data: HashMap<usize, HashMap<Vec<u8>, usize>>,
     /// The `authoritative` value each scope copied from its parent when
-    /// it was made (ISC's `clone_group` copies the flag, not a link).
-    pub(crate) cloned_authoritative: HashMap<GroupId, bool>,
+    /// it was made (ISC's `clone_group` copies the flag, not a link), by
+    /// `GroupId`; false for scopes not made by cloning. Scope ids are dense,
+    /// so a vector beats a hash map (one entry per host on big configs).
+    pub(crate) cloned_authoritative: Vec<bool>,
 }
 
 impl Parser<'_> {
@@ -82,8 +87,15 @@ impl Parser<'_> {
     /// reference, and knows nothing of the parent's subnet or shared network.
     pub(crate) fn clone_group(&mut self, parent: GroupId, kind: ScopeKind) -> GroupId {
         let authoritative = self.authoritative(parent);
-        let g = self.config.add_group(Group::new(kind, Some(parent)));
-        self.decl.cloned_authoritative.insert(g, authoritative);
+        let mut group = Group::new(kind, Some(parent));
+        // The model keeps the copied flag too: the engine reads it at run time.
+        group.authoritative_inherited = authoritative;
+        let g = self.config.add_group(group);
+        let cloned = &mut self.decl.cloned_authoritative;
+        if cloned.len() <= g {
+            cloned.resize(g + 1, false);
+        }
+        cloned[g] = authoritative;
         g
     }
 
@@ -92,7 +104,7 @@ impl Parser<'_> {
     pub(crate) fn authoritative(&self, group: GroupId) -> bool {
         self.config.groups[group]
             .authoritative
-            .unwrap_or_else(|| self.decl.cloned_authoritative.get(&group).copied().unwrap_or(false))
+            .unwrap_or_else(|| self.decl.cloned_authoritative.get(group).copied().unwrap_or(false))
     }
 
     /// `group [NAME] { ... }` (ISC `parse_group_declaration`).

@@ -31,6 +31,7 @@ mod pool;
 mod v6;
 
 pub use common::{AddrOrName, Hardware};
+pub(crate) use common::isc_date_guess;
 pub use decl::{ClassKind, DeclState};
 
 use super::keywords::Keyword as K;

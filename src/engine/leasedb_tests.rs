@@ -1,0 +1,92 @@
+//! Tests of the lease database: ISC's start-up queue order, expiry,
+//! refused addresses and client chains.
+
+use super::*;
+use crate::conf::model::{Pool, Range};
+
+fn config(ranges: &[(u32, u32)]) -> Config {
+    let mut c = Config::default();
+    c.pools.push(Pool {
+        shared_network: 0,
+        group: 0,
+        permits: vec![],
+        prohibits: vec![],
+        valid_from: None,
+        valid_until: None,
+        failover_peer: None,
+        ranges: ranges
+            .iter()
+            .map(|&(a, b)| Range { low: Ipv4Addr::from(a), high: Ipv4Addr::from(b), dynamic_bootp: false, subnet: 0 })
+            .collect(),
+        implicit: false,
+        merged_into: None,
+    });
+    c
+}
+
+fn free_order(db: &LeaseDb) -> Vec<Ipv4Addr> {
+    db.pool(0).queue(QueueKind::Free).iter().map(|(_, i)| db.get(i).lease.ip).collect()
+}
+
+#[test]
+fn startup_free_queue_follows_isc_hash_order() {
+    // 10.0.128.106 is a multiple of 100003: ISC hands it out first.
+    let lo = u32::from(Ipv4Addr::new(10, 0, 128, 100));
+    let mut db = LeaseDb::new(&config(&[(lo, lo + 10)]));
+    db.instantiate(1000, &|_| None);
+    let order = free_order(&db);
+    assert_eq!(order[0], Ipv4Addr::new(10, 0, 128, 106));
+    assert_eq!(order[4], Ipv4Addr::new(10, 0, 128, 110));
+    assert_eq!(order[5], Ipv4Addr::new(10, 0, 128, 100));
+    assert_eq!(db.pool(0).free_leases, 11);
+    assert_eq!(db.pool(0).lease_count, 11);
+}
+
+#[test]
+fn active_lease_expires_to_free_without_peer() {
+    let lo = u32::from(Ipv4Addr::new(10, 0, 0, 10));
+    let mut db = LeaseDb::new(&config(&[(lo, lo + 1)]));
+    let mut l = Lease::new(Ipv4Addr::new(10, 0, 0, 10));
+    l.binding_state = BindingState::Active;
+    l.next_binding_state = BindingState::Free;
+    l.ends = 2000;
+    l.uid = Some(b"abc".to_vec());
+    db.enter(l).unwrap();
+    assert!(db.instantiate(1000, &|_| None).is_empty());
+    assert_eq!(db.by_uid(b"abc").len(), 1);
+    assert_eq!(db.next_event(1000, &|_| None), Some(2000));
+    assert_eq!(db.pools_due(2000, &|_| None), vec![0]);
+    let changed = db.pool_timer(0, 2000, None);
+    assert_eq!(changed.len(), 1);
+    let e = db.get(changed[0]);
+    assert_eq!(e.lease.binding_state, BindingState::Free);
+    assert_eq!(e.lease.tstp, 2000);
+    // The uid stays: the client prefers its old address next time.
+    assert_eq!(db.by_uid(b"abc").len(), 1);
+    assert_eq!(db.next_event(2000, &|_| None), None);
+}
+
+#[test]
+fn unknown_address_is_refused_like_isc() {
+    let mut db = LeaseDb::new(&config(&[]));
+    let err = db.enter(Lease::new(Ipv4Addr::new(192, 0, 2, 1))).unwrap_err();
+    assert_eq!(err.text, "lease 192.0.2.1: no subnet.");
+}
+
+#[test]
+fn client_chain_puts_active_first() {
+    let lo = u32::from(Ipv4Addr::new(10, 0, 0, 10));
+    let mut db = LeaseDb::new(&config(&[(lo, lo + 2)]));
+    for (i, st) in [BindingState::Free, BindingState::Active, BindingState::Free].into_iter().enumerate() {
+        let mut l = Lease::new(Ipv4Addr::from(lo + i as u32));
+        l.binding_state = st;
+        l.next_binding_state = BindingState::Free;
+        l.ends = 5000;
+        l.cltt = i as i64;
+        l.uid = Some(b"x".to_vec());
+        db.enter(l).unwrap();
+    }
+    db.instantiate(1000, &|_| None);
+    let chain: Vec<Ipv4Addr> = db.by_uid(b"x").iter().map(|&i| db.get(i).lease.ip).collect();
+    assert_eq!(chain[0], Ipv4Addr::from(lo + 1));
+}

@@ -1,0 +1,157 @@
+//! Pools shared with a failover partner: MCLT-limited lease times, who may
+//! allocate what, load balancing, and expiry to EXPIRED.
+
+use super::*;
+use crate::conf::parser::MemLoader;
+use crate::engine::{FailoverHooks, PeerStatus, ServiceState};
+use crate::lease::BindingState;
+
+const CONF: &str = "
+authoritative;
+ping-check false;
+default-lease-time 3600;
+failover peer \"fo\" {
+  primary;
+  address 10.0.0.1;
+  port 647;
+  peer address 10.0.0.2;
+  peer port 647;
+  max-response-delay 60;
+  max-unacked-updates 10;
+  mclt 600;
+  split 128;
+  load balance max seconds 3;
+}
+subnet 10.0.0.0 netmask 255.255.255.0 {
+  pool {
+    failover peer \"fo\";
+    range 10.0.0.10 10.0.0.13;
+  }
+}
+";
+
+/// A state machine that reports a fixed state.
+struct Fixed {
+    status: PeerStatus,
+    mine: bool,
+}
+
+impl FailoverHooks for Fixed {
+    fn status(&self, _peer: usize) -> Option<PeerStatus> {
+        Some(self.status.clone())
+    }
+
+    fn load_balance_mine(&self, _peer: usize, _secs: u16, _cid: Option<&[u8]>, _chaddr: &[u8], _hlen: u8) -> bool {
+        self.mine
+    }
+}
+
+fn hooks(primary: bool, service: ServiceState, mine: bool) -> Fixed {
+    Fixed {
+        status: PeerStatus {
+            name: "fo".into(),
+            primary,
+            service,
+            me_partner_down: service == ServiceState::PartnerDown,
+            stos: T0 - 10_000,
+            mclt: 600,
+            nrr: " (startup)".into(),
+        },
+        mine,
+    }
+}
+
+/// The pool's leases as the file would hold them after a pool balance:
+/// the first two FREE (the primary's), the last two BACKUP.
+fn balanced() -> Vec<Lease> {
+    (10..14)
+        .map(|n| {
+            let mut l = Lease::new(ip(n));
+            let st = if n < 12 { BindingState::Free } else { BindingState::Backup };
+            l.binding_state = st;
+            l.next_binding_state = st;
+            l.rewind_binding_state = Some(st);
+            l
+        })
+        .collect()
+}
+
+#[test]
+fn primary_grants_mclt_and_reports_expiry_to_peer() {
+    let mut e = engine_with(CONF, hooks(true, ServiceState::Cooperating, true), balanced());
+    let c = Client::new(1);
+    let (a, ack) = dora(&mut e, T0, &c);
+    assert_eq!(a, ip(10));
+    assert_eq!(ack.lease_time(), Some(600), "first lease of a peer-shared pool is MCLT long");
+    let l = lease(&e, a);
+    assert_eq!(l.tstp, T0 + 3600 + 300, "desired time plus half the granted time");
+    assert_eq!(l.next_binding_state, BindingState::Expired);
+    // With a peer the lease expires to EXPIRED and waits for the peer.
+    let out = e.handle_timeout(T0 + 600);
+    assert_eq!(out.lease_changes[0].binding_state, BindingState::Expired);
+    assert_eq!(e.poll_timeout(T0 + 600), None, "expired leases do not time out while the peer is reachable");
+}
+
+#[test]
+fn secondary_allocates_from_backup_only() {
+    let mut e = engine_with(CONF, hooks(false, ServiceState::Cooperating, true), balanced());
+    let (a, _) = dora(&mut e, T0, &Client::new(1));
+    assert_eq!(a, ip(12));
+    let (b, _) = dora(&mut e, T0, &Client::new(2));
+    assert_eq!(b, ip(13));
+    let out = send(&mut e, T0, &Client::new(3).discover());
+    assert!(out.reply.is_none());
+    assert_eq!(lines(&out), vec!["DHCPDISCOVER from 02:00:00:00:00:03 via eth0: peer holds all free leases"]);
+}
+
+#[test]
+fn load_balancing_leaves_the_client_to_the_peer() {
+    let mut e = engine_with(CONF, hooks(true, ServiceState::Cooperating, false), balanced());
+    let out = send(&mut e, T0, &Client::new(1).discover());
+    assert!(out.reply.is_none());
+    assert_eq!(lines(&out), vec!["DHCPDISCOVER from 02:00:00:00:00:01 via eth0: load balance to peer fo"]);
+}
+
+#[test]
+fn not_responding_states_do_not_answer() {
+    let mut e = engine_with(CONF, hooks(true, ServiceState::Startup, true), balanced());
+    let out = send(&mut e, T0, &Client::new(1).discover());
+    assert!(out.reply.is_none());
+    assert_eq!(lines(&out), vec!["DHCPDISCOVER from 02:00:00:00:00:01 via eth0: not responding (startup)"]);
+}
+
+#[test]
+fn partner_down_takes_peer_leases_after_mclt() {
+    let mut e = engine_with(CONF, hooks(false, ServiceState::PartnerDown, true), balanced());
+    dora(&mut e, T0, &Client::new(1));
+    dora(&mut e, T0, &Client::new(2));
+    // Backup leases used up: the primary's FREE leases, stos + MCLT past.
+    let (c, _) = dora(&mut e, T0, &Client::new(3));
+    assert_eq!(c, ip(10));
+}
+
+#[test]
+fn crate_failover_peers_drive_the_engine() {
+    use crate::failover::{Peer, PeerConfig};
+    use crate::time::Now;
+    let loader = MemLoader(vec![("dhcpd.conf".into(), CONF.as_bytes().to_vec())]);
+    let config = crate::conf::check_config("dhcpd.conf", &loader).config.unwrap();
+    let now = Now { mono: std::time::Instant::now(), wall: T0, wall_micros: 0 };
+    let peers: Vec<Peer> =
+        config.failover.peers.iter().map(|p| Peer::new(PeerConfig::from_conf(p, T0), None, now, 1)).collect();
+    let status = peers.status(0).expect("the relationship");
+    assert_eq!(status.name, "fo");
+    assert!(status.primary);
+    assert_eq!(status.mclt, 600);
+    let mut e = engine_with(CONF, peers, balanced());
+    let out = send(&mut e, T0, &Client::new(1).discover());
+    if status.service.serves() {
+        assert!(out.reply.is_some(), "{:?}", out.logs);
+    } else {
+        assert!(out.reply.is_none());
+        assert_eq!(
+            lines(&out),
+            vec![format!("DHCPDISCOVER from 02:00:00:00:00:01 via eth0: not responding{}", status.nrr)]
+        );
+    }
+}

@@ -1,0 +1,402 @@
+//! The serving handler: the event loop's inputs through the engine, the
+//! engine's outcomes out to the lease file, the wire and the log.
+//!
+//! The rule that matters is ISC's: a client is never told about a binding
+//! the lease file does not hold. Every [`Outcome`]'s lease records are
+//! appended to the store as they come; its reply waits. At the end of the
+//! loop's turn all records appended in the turn are written and fsync'd
+//! together (one fsync for the batch: group commit), and only then are the
+//! replies that waited released, in the order they were made. A reply
+//! with no record of its own still waits while any earlier one does, so a
+//! reply never overtakes the durability of a change made before it (a
+//! retransmitted REQUEST answered from the cache must not beat the ACK
+//! that wrote the lease).
+//!
+//! When a write or fsync fails, the whole file is rewritten from the
+//! engine's state (which holds every change); if that succeeds the waiting
+//! replies go out, otherwise they are dropped and the error logged: the
+//! clients retry, as with ISC's `database update failed`.
+//!
+//! Around that: ping-check through [`Pinger`], `execute()` through
+//! [`Commands`], lease expiry through the engine's timer, the failover
+//! relationships' timers ([`failover`](super::failover)), ISC's hourly
+//! rewrite, and a final flush on stop.
+
+use std::time::{Duration, Instant};
+
+use crate::engine::{LogLine, Outcome, Priority, ProbeResult, Reply};
+use crate::failover::Level as FoLevel;
+use crate::io::syslog::{Level, LogSink};
+use crate::io::transmit::{reply_destination, Addressing, Destination, ReplyFacts as IoFacts, ReplyKind as IoKind};
+use crate::io::{Handler, IfaceId, Origin, Ready, SourceId, Sources, Transmit};
+use crate::lease::records::{LeaseFileState, Record};
+use crate::lease::store::LeaseStore;
+use crate::lease::write::Rewrite;
+use crate::time::Now;
+
+use super::exec::{Commands, REAP_INTERVAL};
+use super::failover::{self, Effects, ServerEngine};
+use super::ping::Pinger;
+
+/// What the server keeps from the lease file besides leases: the records a
+/// rewrite must carry over (hosts, groups, classes, the server DUID).
+pub type Carried = LeaseFileState;
+
+/// The handler the event loop drives while serving.
+pub struct Server {
+    engine: ServerEngine,
+    store: LeaseStore,
+    carried: Carried,
+    addressing: Addressing,
+    pinger: Pinger,
+    commands: Commands,
+    log: Box<dyn LogSink>,
+    /// Replies waiting for the turn's fsync, in order.
+    held: Vec<Transmit>,
+    /// The time of the latest input (deadlines are computed from it).
+    last: Now,
+    /// Wall second of the last expiry run: a deadline the engine still
+    /// reports at or before it is retried a second later, never in a loop.
+    expiry_ran_at: i64,
+    fatal: bool,
+}
+
+impl Server {
+    /// A server over a started engine and an open store.
+    pub fn new(
+        engine: ServerEngine,
+        store: LeaseStore,
+        carried: Carried,
+        addressing: Addressing,
+        pinger: Pinger,
+        log: Box<dyn LogSink>,
+        now: Now,
+    ) -> Server {
+        Server {
+            engine,
+            store,
+            carried,
+            addressing,
+            pinger,
+            commands: Commands::default(),
+            log,
+            held: Vec::new(),
+            last: now,
+            expiry_ran_at: i64::MIN,
+            fatal: false,
+        }
+    }
+
+    /// The engine (tests, statistics).
+    pub fn engine(&self) -> &ServerEngine {
+        &self.engine
+    }
+
+    /// The lease store.
+    pub fn store(&self) -> &LeaseStore {
+        &self.store
+    }
+
+    /// Replies waiting for the next fsync.
+    pub fn held(&self) -> usize {
+        self.held.len()
+    }
+
+    /// `execute()` programs asked for before serving began (the start-up
+    /// expiry's `on expiry` statements): started from the loop, once the
+    /// process has detached.
+    pub fn run_commands(&mut self, commands: Vec<Vec<Vec<u8>>>) {
+        for argv in commands {
+            self.commands.defer(argv);
+        }
+    }
+
+    /// Starts the failover relationships (after the interfaces are up, as
+    /// ISC's `postdb_startup`): their state records are written and synced,
+    /// their lines go to `log` (the start-up logger, still on the terminal).
+    pub fn start_failover(&mut self, now: Now, log: &dyn LogSink) {
+        let mut fx = failover::start(&mut self.engine, now);
+        for (level, line) in fx.logs.drain(..) {
+            log.log(fo_level(level), &line);
+        }
+        for l in fx.outcome.logs.drain(..) {
+            log.log(level_of(l.priority), &l.text);
+        }
+        let sent = self.apply_failover(fx, now);
+        self.held.extend(sent);
+        // Nothing was sent yet: commit() releases nothing but makes the
+        // records durable now rather than at the first turn.
+        let released = self.commit(now);
+        self.held = released;
+    }
+
+    fn line(&self, priority: Priority, text: &str) {
+        self.log.log(level_of(priority), text);
+    }
+
+    fn log_lines(&self, lines: &[LogLine]) {
+        for l in lines {
+            self.line(l.priority, &l.text);
+        }
+    }
+
+    /// Carries out one outcome; returns what can be sent at once.
+    fn apply(&mut self, out: Outcome, now: Now) -> Vec<Transmit> {
+        self.log_lines(&out.logs);
+        let mut failed = false;
+        for lease in out.lease_changes {
+            if let Err(e) = self.store.append(&Record::Lease(lease), now.mono) {
+                self.log.log(Level::Error, &format!("write_lease: {e}"));
+                failed = true;
+            }
+        }
+        for argv in out.commands {
+            for l in self.commands.run(argv) {
+                self.log.log(Level::Error, &l);
+            }
+        }
+        if let Some(probe) = out.probe {
+            if let Some(l) = self.pinger.start(probe, now.mono) {
+                self.log.log(Level::Error, &l);
+            }
+        }
+        let Some(reply) = out.reply else { return Vec::new() };
+        if failed {
+            self.log.log(Level::Error, &format!("reply to {} not sent: database update failed", chaddr_text(&reply)));
+            return Vec::new();
+        }
+        let t = self.transmit(reply);
+        if self.store.queued() > 0 || !self.held.is_empty() {
+            self.held.push(t);
+            Vec::new()
+        } else {
+            vec![t]
+        }
+    }
+
+    /// Addresses a reply by ISC's rules.
+    fn transmit(&self, reply: Reply) -> Transmit {
+        let f = reply.facts;
+        let kind = match f.kind {
+            crate::engine::ReplyKind::Offer => IoKind::Offer,
+            crate::engine::ReplyKind::Ack => IoKind::Ack,
+            crate::engine::ReplyKind::Nak => IoKind::Nak,
+            crate::engine::ReplyKind::InformAck => IoKind::InformAck,
+            crate::engine::ReplyKind::BootReply => IoKind::BootReply,
+        };
+        let facts = IoFacts {
+            kind,
+            giaddr: f.giaddr,
+            ciaddr: f.ciaddr,
+            yiaddr: f.yiaddr,
+            broadcast_flag: f.broadcast_flag,
+            hlen: f.hlen,
+            chaddr: f.chaddr,
+            got_server_identifier: f.got_server_identifier,
+            lease_on_receiving_network: f.lease_on_receiving_network,
+            source: f.source,
+        };
+        let decision = reply_destination(&facts, &self.addressing);
+        let mut bytes = reply.bytes;
+        if decision.set_broadcast_flag {
+            if let Some(b) = bytes.get_mut(10) {
+                *b |= 0x80;
+            }
+        }
+        let mut destination = decision.destination;
+        // A relay that sent a relay-port sub-option (82.19) is answered on its port.
+        if let (Destination::Ip(to), Some(port)) = (&mut destination, f.relay_port) {
+            if !f.giaddr.is_unspecified() && *to.ip() == f.giaddr {
+                to.set_port(port);
+            }
+        }
+        Transmit::reply(destination, IfaceId(reply.iface), reply.from, bytes)
+    }
+
+    /// Carries out what the failover peers asked for.
+    fn apply_failover(&mut self, fx: Effects, now: Now) -> Vec<Transmit> {
+        for record in fx.records {
+            if let Err(e) = self.store.append(&Record::FailoverState(record.clone()), now.mono) {
+                self.log.log(Level::Error, &format!("Unable to record current failover state for {}: {e}", record.peer));
+            }
+        }
+        for (level, line) in &fx.logs {
+            self.log.log(fo_level(*level), line);
+        }
+        let out = self.apply(fx.outcome, now);
+        if let Some(msg) = fx.fatal {
+            self.log.log(Level::Error, &msg);
+            self.fatal = true;
+        }
+        out
+    }
+
+    /// Writes and syncs what the turn appended; releases the replies that
+    /// waited if it is on disk. Rewrites the file when ISC would.
+    fn commit(&mut self, now: Now) -> Vec<Transmit> {
+        let mut durable = true;
+        if self.store.queued() > 0 || self.store.needs_rewrite() {
+            match self.store.flush(now.mono) {
+                Ok(f) => {
+                    if f.rewrite_due {
+                        // A failed hourly rewrite leaves the appended file in use.
+                        let _ = self.rewrite(now);
+                    }
+                }
+                Err(e) => {
+                    self.log.log(Level::Error, &format!("commit_leases: {e}"));
+                    // The engine holds every change: a complete new file
+                    // makes them durable after all.
+                    durable = self.rewrite(now);
+                }
+            }
+        }
+        if durable {
+            std::mem::take(&mut self.held)
+        } else {
+            let n = self.held.len();
+            self.held.clear();
+            if n > 0 {
+                self.log.log(Level::Error, &format!("{n} replies not sent: database update failed"));
+            }
+            Vec::new()
+        }
+    }
+
+    /// Replaces the lease file by the current state; true on success.
+    fn rewrite(&mut self, now: Now) -> bool {
+        let failover: Vec<_> = self.engine.failover().iter().map(|p| p.state_record()).collect();
+        let content = Rewrite {
+            classes: self.carried.classes.iter().collect(),
+            groups: self.carried.groups.iter().collect(),
+            hosts: self.carried.hosts.iter().collect(),
+            failover: failover.iter().collect(),
+            leases: self.engine.leases().filter(|l| l.is_interesting()).collect(),
+            server_duid: None,
+        };
+        match self.store.rewrite(&content, now.mono) {
+            Ok(r) => {
+                if r.backup_missing {
+                    self.log.log(Level::Error, &format!("{} is missing - no lease db to backup.", self.store.path().display()));
+                }
+                true
+            }
+            Err(e) => {
+                self.log.log(Level::Error, &format!("Can't create new lease file: {e}"));
+                false
+            }
+        }
+    }
+
+    /// The engine's next expiry as an instant, never at or before the last
+    /// second it ran for.
+    fn expiry_deadline(&self) -> Option<Instant> {
+        let t = self.engine.poll_timeout(self.last.wall)?.max(self.expiry_ran_at.saturating_add(1));
+        let ahead = Duration::from_secs(t.saturating_sub(self.last.wall).max(0) as u64)
+            .saturating_sub(Duration::from_micros(u64::from(self.last.wall_micros)));
+        Some(self.last.mono + ahead)
+    }
+}
+
+/// The syslog level of an engine line.
+fn level_of(p: Priority) -> Level {
+    match p {
+        Priority::Error => Level::Error,
+        Priority::Info => Level::Info,
+        Priority::Debug => Level::Debug,
+    }
+}
+
+/// The syslog level of a failover line.
+fn fo_level(l: FoLevel) -> Level {
+    match l {
+        FoLevel::Error => Level::Error,
+        FoLevel::Info => Level::Info,
+        FoLevel::Debug => Level::Debug,
+    }
+}
+
+/// The client's hardware address as ISC prints it, from a reply.
+fn chaddr_text(r: &Reply) -> String {
+    let n = usize::from(r.facts.hlen).min(16);
+    r.facts.chaddr[..n].iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+}
+
+impl Handler for Server {
+    fn handle_packet(&mut self, now: Now, iface: IfaceId, origin: Origin, payload: &[u8]) -> Vec<Transmit> {
+        self.last = now;
+        let out = self.engine.handle_packet(now.wall, iface.0, *origin.src.ip(), origin.src.port(), payload);
+        self.apply(out, now)
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        let reap = self.commands.busy().then(|| self.last.mono + REAP_INTERVAL);
+        [self.pinger.next_deadline(), self.expiry_deadline(), failover::poll_timeout(&self.engine), reap]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    fn handle_timeout(&mut self, now: Now) -> Vec<Transmit> {
+        self.last = now;
+        let mut sent = Vec::new();
+        for probe in self.pinger.expire(now.mono) {
+            let out = self.engine.continue_offer(now.wall, probe, ProbeResult::Timeout);
+            sent.extend(self.apply(out, now));
+        }
+        if self.expiry_deadline().is_some_and(|t| t <= now.mono) {
+            self.expiry_ran_at = now.wall;
+            let out = self.engine.handle_timeout(now.wall);
+            sent.extend(self.apply(out, now));
+        }
+        if failover::poll_timeout(&self.engine).is_some_and(|t| t <= now.mono) {
+            let fx = failover::handle_timeout(&mut self.engine, now);
+            sent.extend(self.apply_failover(fx, now));
+        }
+        sent
+    }
+
+    fn handle_ready(&mut self, now: Now, source: SourceId, _ready: Ready, _sources: &mut Sources<'_>) -> Vec<Transmit> {
+        self.last = now;
+        if self.pinger.source() != Some(source) {
+            return Vec::new();
+        }
+        let fin = self.pinger.read();
+        for l in &fin.errors {
+            self.log.log(Level::Error, l);
+        }
+        let mut sent = Vec::new();
+        for probe in fin.answered {
+            let out = self.engine.continue_offer(now.wall, probe, ProbeResult::Answered);
+            sent.extend(self.apply(out, now));
+        }
+        sent
+    }
+
+    fn end_of_turn(&mut self, now: Now) -> Vec<Transmit> {
+        self.last = now;
+        if self.commands.busy() {
+            for l in self.commands.reap() {
+                self.log.log(Level::Error, &l);
+            }
+        }
+        self.commit(now)
+    }
+
+    fn wants_stop(&self) -> bool {
+        self.fatal
+    }
+
+    fn stop(&mut self, now: Now) -> Vec<Transmit> {
+        self.last = now;
+        let out = self.commit(now);
+        for l in self.commands.finish(Duration::from_secs(2)) {
+            self.log.log(Level::Error, &l);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+#[path = "handler_tests.rs"]
+mod tests;
