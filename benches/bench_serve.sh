@@ -3,11 +3,14 @@
 # with perfdhcp in network namespaces (`make bench-serve`).
 #
 # Usage (as root):  benches/bench_serve.sh [BIN_A [BIN_B]]
-#   default: our target/release/dhcpd and ISC's /usr/sbin/dhcpd
+#   default: our target/release/dhcpd and ISC's /usr/sbin/dhcpd; one argument
+#   is measured against ISC's; BIN_A and BIN_B may be the same binary
 #   MODE=single      one server (default)
 #   MODE=failover    a failover pair; each BIN may be PRIMARY,SECONDARY
 #                    (e.g. target/release/dhcpd,/usr/sbin/dhcpd for a mixed pair)
-#   STEP_SECONDS=10  length of each rate step
+#   STEP_SECONDS=10  length of each rate step (SECONDS_PER_RATE is the same)
+#   RATES="500 1000" a fixed list of offered rates instead of the ramp, one
+#                    try each
 #   RATE_START=50    first offered rate (4-way exchanges/s); doubled each step
 #   RATE_MAX=100000  the ramp stops there
 #   BISECT=3         rates tried to narrow the sustained rate after the ramp
@@ -60,7 +63,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 
 target=${CARGO_TARGET_DIR:-$root/target}
 MODE=${MODE:-single}
-STEP_SECONDS=${STEP_SECONDS:-10}
+STEP_SECONDS=${STEP_SECONDS:-${SECONDS_PER_RATE:-10}}
+read -r -a FIXED_RATES <<<"${RATES:-}"
 RATE_START=${RATE_START:-50}
 RATE_MAX=${RATE_MAX:-100000}
 BISECT=${BISECT:-3}
@@ -69,7 +73,6 @@ LOSS_PCT=${LOSS_PCT:-1}
 POOL=${POOL:-20000}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-1800}
 specs=("${1:-$target/release/dhcpd}" "${2:-/usr/sbin/dhcpd}")
-[ $# -eq 1 ] && specs=("$1")
 
 die() { echo "bench-serve: $*" >&2; exit 1; }
 case $MODE in single | failover) ;; *) die "MODE must be single or failover" ;; esac
@@ -223,6 +226,17 @@ start_pair() {
     PAIR_PIDS=("$SERVER_PID")
     start_server "$ns_s2" "${spec#*,}" "$dir/secondary.conf" "$w/s2" "$l2" || { stop_server "${PAIR_PIDS[0]}"; return 1; }
     PAIR_PIDS+=("$SERVER_PID")
+    # A server that does not listen on its failover port makes no link, and
+    # the pair would never be normal: say so instead of waiting for it.
+    local ns
+    for ns in "$ns_s1" "$ns_s2"; do
+        if ! lab_wait_for 5 bash -c "[ -n \"\$(ip netns exec $ns ss -Hltn 'sport = :647')\" ]"; then
+            echo "bench-serve: the $([ "$ns" = "$ns_s1" ] && echo primary || echo secondary) does not listen on its" \
+                "failover port (647): it makes no failover link, so the pair cannot be measured" >&2
+            stop_server "${PAIR_PIDS[1]}"; stop_server "${PAIR_PIDS[0]}"
+            return 1
+        fi
+    done
     if ! lab_wait_for 120 bash -c "grep -q 'Both servers normal' '$w/s1/log' && grep -q 'Both servers normal' '$w/s2/log'"; then
         echo "bench-serve: the pair did not reach normal within 120 s (logs in $w)" >&2
         stop_server "${PAIR_PIDS[1]}"; stop_server "${PAIR_PIDS[0]}"
@@ -235,13 +249,13 @@ start_pair() {
 make_snapshot() {
     local snap="$dir/${1//:/-}/snapshot" t0=$SECONDS
     mkdir -p "$snap"
-    printf '  (starting the pair on empty lease files until the pool split is written: '
-    start_pair "$2" "$snap/run" "$snap" || { echo "failed)"; return 1; }
+    echo "  starting the pair on empty lease files until the pool split is written"
+    start_pair "$2" "$snap/run" "$snap" || return 1
     stop_server "${PAIR_PIDS[1]}"
     stop_server "${PAIR_PIDS[0]}"
     cp "$snap/run/s1/dhcpd.leases" "$snap/s1.leases"
     cp "$snap/run/s2/dhcpd.leases" "$snap/s2.leases"
-    echo "$((SECONDS - t0)) s)"
+    echo "  pool split written in $((SECONDS - t0)) s; each step starts the pair from these lease files"
 }
 
 # -- perfdhcp ------------------------------------------------------------------
@@ -345,7 +359,7 @@ step() {
 # the same minutes: on a shared machine the load drifts, and measuring A's
 # whole ramp before B's would put the drift into the ratios.
 
-declare -A SPEC PHASE NEXT GOOD BAD BEST SAT NBIS
+declare -A SPEC PHASE NEXT GOOD BAD BEST SAT NBIS IDX
 
 # try LABEL RATE TRIES: up to TRIES steps at RATE, stopping at the first that
 # loses less than LOSS_PCT (one stall elsewhere, such as another process's
@@ -375,6 +389,10 @@ try() {
 advance() {
     local l=$1 g=${GOOD[$1]} b=${BAD[$1]} mid
     case ${PHASE[$l]} in
+        fixed)
+            IDX[$l]=$((IDX[$l] + 1))
+            if [ "${IDX[$l]}" -lt "${#FIXED_RATES[@]}" ]; then NEXT[$l]=${FIXED_RATES[IDX[$l]]}; else PHASE[$l]=done; fi
+            return ;;
         ramp)
             if [ -z "$b" ]; then
                 NEXT[$l]=$((NEXT[$l] * 2))
@@ -404,7 +422,8 @@ advance() {
 measure_all() {
     local l round pending rc
     for l in "${labels[@]}"; do
-        PHASE[$l]=ramp NEXT[$l]=$RATE_START GOOD[$l]="" BAD[$l]="" BEST[$l]="" SAT[$l]=0 NBIS[$l]=0
+        PHASE[$l]=ramp NEXT[$l]=$RATE_START GOOD[$l]="" BAD[$l]="" BEST[$l]="" SAT[$l]=0 NBIS[$l]=0 IDX[$l]=0
+        if [ "${#FIXED_RATES[@]}" -gt 0 ]; then PHASE[$l]=fixed NEXT[$l]=${FIXED_RATES[0]}; fi
         if [ "$MODE" = failover ]; then
             printf '%s: %s\n' "$l" "${SPEC[$l]}"
             make_snapshot "$l" "${SPEC[$l]}" || PHASE[$l]=done
@@ -418,7 +437,10 @@ measure_all() {
         for l in "${labels[@]}"; do
             [ "${PHASE[$l]}" = done ] && continue
             pending=1
-            if [ "${PHASE[$l]}" = sat ]; then try "$l" "${NEXT[$l]}" 1; else try "$l" "${NEXT[$l]}" "$REPEATS"; fi
+            case ${PHASE[$l]} in
+                sat | fixed) try "$l" "${NEXT[$l]}" 1 ;;
+                *) try "$l" "${NEXT[$l]}" "$REPEATS" ;;
+            esac
             rc=$?
             case $rc in
                 0) advance "$l" ;;
@@ -434,8 +456,13 @@ measure_all() {
 }
 
 printf 'serving benchmark (%s): perfdhcp relaying DORA over a veth; durable lease files in %s;\n' "$MODE" "$dir"
-printf 'pool %d addresses, %d s steps (shorter when the pool would run dry), loss limit %s %% (best of %d tries);\n' \
-    "$POOL" "$STEP_SECONDS" "$LOSS_PCT" "$REPEATS"
+if [ "${#FIXED_RATES[@]}" -gt 0 ]; then
+    how="fixed rates ${FIXED_RATES[*]}, one try each"
+else
+    how="ramp from $RATE_START/s, best of $REPEATS tries per rate"
+fi
+printf 'pool %d addresses, %d s steps (shorter when the pool would run dry), loss limit %s %%, %s;\n' \
+    "$POOL" "$STEP_SECONDS" "$LOSS_PCT" "$how"
 printf '%s cores, load %s; fsync of a 300-byte append here: %s ms\n' "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" \
     "$(python3 -c '
 import os, sys, time
