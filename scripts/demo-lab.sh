@@ -11,7 +11,7 @@
 #   DEMO_TIMEOUT=300 the whole run ends after this many seconds, whatever happens
 #   KEEP=1           keep the working directory (configs, logs, lease files)
 #
-# What it builds, all inside namespaces it creates and deletes (DL-PID-*):
+# What it builds, all inside namespaces it creates and deletes (dl-PID-*):
 #   br            one bridge, the lab's LAN segment
 #   s1, s2        the failover primary and secondary, built from the seed's
 #                 two configs with the addresses moved into the lab's subnet
