@@ -356,7 +356,7 @@ state_name() {
 }
 omshell_state() {
     local ns=$1 out secret_line=""
-    command -v omshell >/dev/null 2>&1 || { say "(omshell is not installed: apt-get install isc-dhcp-client)"; return 0; }
+    command -v omshell >/dev/null 2>&1 || { say "(omshell is not installed: it comes with isc-dhcp-server)"; return 0; }
     [ -n "$omapi_key" ] && secret_line="key $omapi_key $secret"
     out=$(printf 'server 127.0.0.1\nport %s\n%s\nconnect\nnew failover-state\nset name = "%s"\nopen\n' \
         "$OMAPI_PORT" "$secret_line" "$peer_name" | timeout 10 ip netns exec "$ns" omshell 2>&1)
