@@ -97,10 +97,7 @@ fn run_demo(primary: &str, secondary: &str) -> Result<Run, String> {
     if !left.is_empty() {
         return Err(format!("the script left namespaces behind: {left:?}\n{out}"));
     }
-    Ok(Run {
-        status: status.and_then(|s| s.code()),
-        out,
-    })
+    Ok(Run { status: status.and_then(|s| s.code()), out })
 }
 
 /// The clients the script will find on this machine, by the name it prints.
@@ -136,9 +133,7 @@ fn check_full_run(run: &Run) -> Result<(), String> {
         }
         let renew = |l: &str| {
             l.contains(&format!(" ({c}): "))
-                && ["RENEW ", "renew ", "BOUND ", "bound ", "REBIND "]
-                    .iter()
-                    .any(|e| l.contains(&format!("): {e}")))
+                && ["RENEW ", "renew ", "BOUND ", "bound ", "REBIND "].iter().any(|e| l.contains(&format!("): {e}")))
         };
         if count(&run.out, renew) != 1 {
             return fail(&format!("{c} did not renew"));
@@ -208,27 +203,15 @@ struct Case {
 }
 
 const CASES: &[Case] = &[
-    Case {
-        name: "isc_pair_acquires_renews_releases",
-        run: isc_pair,
-    },
-    Case {
-        name: "ours_says_plainly_when_it_cannot_be_a_peer",
-        run: ours_says_plainly_when_it_cannot_be_a_peer,
-    },
-    Case {
-        name: "mixed_pair_ours_primary_isc_secondary",
-        run: mixed_pair,
-    },
+    Case { name: "isc_pair_acquires_renews_releases", run: isc_pair },
+    Case { name: "ours_says_plainly_when_it_cannot_be_a_peer", run: ours_says_plainly_when_it_cannot_be_a_peer },
+    Case { name: "mixed_pair_ours_primary_isc_secondary", run: mixed_pair },
 ];
 
 fn main() {
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
-    for case in CASES
-        .iter()
-        .filter(|c| filter.as_deref().map_or(true, |f| c.name.contains(f)))
-    {
+    for case in CASES.iter().filter(|c| filter.as_deref().map_or(true, |f| c.name.contains(f))) {
         let outcome = match needs_isc() {
             Some(why) => Ok(Verdict::Skip(why)),
             None => std::panic::catch_unwind(case.run).unwrap_or_else(|_| Err("panicked".into())),
