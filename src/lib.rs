@@ -21,7 +21,7 @@
 //! * [`io`] — the IO shell: interfaces, raw and UDP sockets, the event loop,
 //!   signals, daemonising, syslog.
 //! * [`omapi`] — the OMAPI session and signatures behind `omapi-port`, without sockets.
-//! * [`server`] — the serving process: engine outcomes to the lease file, the wire and the log.
+//! * [`server`] — the serving process: engine outcomes to the lease file, the wire and the log; the failover links.
 
 pub mod cli;
 pub mod conf;

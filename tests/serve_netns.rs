@@ -13,6 +13,10 @@
 //!   then ISC dhcpd on our lease file give every client its address again;
 //! * `failover` — a pool whose failover peer cannot be reached: startup,
 //!   then communications-interrupted with MCLT-capped leases;
+//! * `omapi` — a host made with `omshell` is served at once and kept across
+//!   a restart; the client's lease is found; the control object stops us;
+//! * `ping` — ping-check over the real ICMP socket abandons an address that
+//!   answers;
 //! * `hostile` — malformed frames and a DISCOVER flood: no panic, bounded
 //!   memory, still serving.
 
@@ -27,6 +31,10 @@ mod common;
 mod failover;
 #[path = "serve_netns/hostile.rs"]
 mod hostile;
+#[path = "serve_netns/omapi.rs"]
+mod omapi;
+#[path = "serve_netns/ping.rs"]
+mod ping;
 #[path = "serve_netns/relay.rs"]
 mod relay;
 #[path = "serve_netns/restart.rs"]
@@ -49,6 +57,8 @@ const CASES: &[Case] = &[
     Case { name: "restart_and_isc_keep_every_lease", needs: &["busybox", "dhcpd"], run: restart::restart_and_isc_keep_every_lease },
     Case { name: "sigterm_keeps_every_acked_lease", needs: &["busybox"], run: restart::sigterm_keeps_every_acked_lease },
     Case { name: "failover_peer_unreachable", needs: &["busybox"], run: failover::failover_peer_unreachable },
+    Case { name: "omshell_host_is_served", needs: &["busybox", "omshell"], run: omapi::omshell_host_is_served },
+    Case { name: "ping_check_skips_an_address_in_use", needs: &["busybox"], run: ping::ping_check_skips_an_address_in_use },
     Case { name: "hostile_frames_and_a_flood", needs: &["busybox"], run: hostile::hostile_frames_and_a_flood },
 ];
 

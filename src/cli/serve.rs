@@ -7,7 +7,8 @@
 //! 3. the lease file: read, expired leases expired, the file rewritten
 //!    (`Wrote N leases to leases file.`);
 //! 4. interfaces and sockets (`Listening on`/`Sending on`), the ICMP
-//!    socket, failover start-up (`I move from X to startup`);
+//!    socket, the OMAPI listener (`omapi-port`), failover start-up (`I
+//!    move from X to startup`);
 //! 5. the pid file, `-user`/`-group`, detaching unless `-f`/`-d`,
 //!    `Server starting service.`, and the loop until SIGTERM/SIGINT, which
 //!    flush the lease file, remove the pid file and exit 0.
@@ -28,6 +29,7 @@ use super::system;
 use super::Options;
 use crate::conf::model::Config;
 use crate::engine::Priority;
+use crate::io::omapi::{startup_error, OmapiServer};
 use crate::io::serve::{serve, ServeOptions};
 use crate::io::syslog::{Level, Logger, DEFAULT_FACILITY};
 use crate::io::transmit::Addressing;
@@ -119,9 +121,6 @@ pub fn run(o: &Options, prog: &OsStr, files: Files<'_>, config: Config, log: &mu
     if settings.ddns_update_style.is_some() {
         logger.error("ddns-update-style: DNS updates are not available yet in dhcpd-rs; none will be made.");
     }
-    if let Some(port) = config.postconf.omapi_port {
-        logger.error(&format!("omapi-port {port}: OMAPI is not available yet in dhcpd-rs; not listening."));
-    }
     for p in &config.failover.peers {
         logger.error(&format!(
             "failover peer {}: the failover link is not available yet in dhcpd-rs; serving as ISC does while the peer is unreachable.",
@@ -160,9 +159,14 @@ pub fn run(o: &Options, prog: &OsStr, files: Files<'_>, config: Config, log: &mu
         let now = Now::read();
         let store = store.take().expect("the handler is made once");
         let mut server = Server::new(engine, store, carried, addressing, pinger, Box::new(handler_log), now);
+        if let Some(mut om) = OmapiServer::new(&config) {
+            om.seed(now.wall as u64 ^ (u64::from(now.wall_micros) << 20) ^ u64::from(std::process::id()));
+            om.register(sources).map_err(|e| startup_error(&e))?;
+            server.set_omapi(om);
+        }
         server.start_failover(now, log);
         server.run_commands(startup_commands);
-        server
+        Ok(server)
     });
     Ok(status)
 }

@@ -538,6 +538,42 @@ impl LeaseDb {
         commit
     }
 
+    /// Stores a lease as the failover peer decided it (an update from the
+    /// partner applied, a balancing gift, an acknowledgement). The peer's
+    /// lease is final, so no binding-state transition is made here; the
+    /// queues, the client hashes and class billing follow the new state
+    /// (a lease that is no longer bound stops being billed, as ISC's
+    /// `supersede_lease` of a peer update does).
+    pub fn install(&mut self, idx: LeaseIdx, mut lease: Lease, peer: Option<&PeerStatus>) {
+        self.hash_delete(idx);
+        self.dequeue(idx);
+        let e = &mut self.entries[idx];
+        if lease.binding_state != BindingState::Active {
+            if let Some(b) = e.billing.take() {
+                self.unbilled.push(b);
+            }
+            lease.billing_class = None;
+            e.host = None;
+            e.agent_raw = None;
+        }
+        e.lease = lease;
+        self.hash_add(idx);
+        self.enqueue(idx, peer);
+    }
+
+    /// Puts a pool's EXPIRED/RELEASED/RESET leases back in order after the
+    /// relationship's state changed: in partner-down they wait for the
+    /// later of `ends` and `tsfp` (ISC re-sorts that queue on entering
+    /// partner-down), otherwise for `ends`.
+    pub fn resort_expired(&mut self, pool: usize, peer: Option<&PeerStatus>) {
+        let Some(st) = self.pools.get(pool) else { return };
+        let queued: Vec<LeaseIdx> = st.queues[QueueKind::Expired as usize].iter().map(|(_, i)| i).collect();
+        for idx in queued {
+            self.dequeue(idx);
+            self.enqueue(idx, peer);
+        }
+    }
+
     /// `on expiry` / `on release` statements state transitions fired since
     /// the last call, with their lease.
     pub fn take_fired(&mut self) -> Vec<(LeaseIdx, Arc<[Statement]>)> {

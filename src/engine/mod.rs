@@ -36,6 +36,7 @@ pub mod classify;
 pub mod dhcp;
 pub mod eval;
 pub mod failover;
+pub mod failover_table;
 pub mod find;
 pub mod grant;
 pub mod hosts;
@@ -118,6 +119,8 @@ pub struct Engine<E: ScopeEvaluator = ConstEvaluator, F: FailoverHooks = NoFailo
     dhcp_message: String,
     /// Counter behind ISC's once-in-a-hundred INFORM hint (`eso`).
     inform_hint: u32,
+    /// Each failover relationship's pools, indexed like the peers.
+    fo_pools: Vec<failover_table::RelationshipPools>,
 }
 
 impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
@@ -129,6 +132,7 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
         let hosts = Hosts::new(&config);
         let classes = Classes::new(&config);
         let db = LeaseDb::new(&config);
+        let fo_pools = failover_table::RelationshipPools::of_config(&config);
         // `abandon-lease-time` is read once from the global scope (ISC
         // `postconf_initialization`).
         let mut abandon_lease_time = DEFAULT_ABANDON_LEASE_TIME;
@@ -157,6 +161,7 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
             abandon_lease_time,
             dhcp_message: String::new(),
             inform_hint: 0,
+            fo_pools,
         }
     }
 
@@ -238,7 +243,7 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
         self.db.leases()
     }
 
-    /// The failover hooks.
+    /// The failover hooks (the crate's peers, when serving with failover).
     pub fn failover(&self) -> &F {
         &self.failover
     }
@@ -246,6 +251,36 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
     /// The failover hooks, for the state machine to update.
     pub fn failover_mut(&mut self) -> &mut F {
         &mut self.failover
+    }
+
+    /// Runs `f` with the failover hooks and relationship `peer`'s leases
+    /// (index into `FailoverConfig::peers`) as the peer's
+    /// [`LeaseTable`](crate::failover::LeaseTable). Returns what `f`
+    /// returned and the leases it changed, which must be written to the
+    /// lease file and made durable before anything the peer sends next.
+    pub fn with_failover_table<R>(
+        &mut self,
+        peer: usize,
+        f: impl FnOnce(&mut F, &mut dyn crate::failover::LeaseTable) -> R,
+    ) -> (R, Vec<Lease>) {
+        let status = self.failover.status(peer);
+        let empty = failover_table::RelationshipPools::default();
+        let rel = self.fo_pools.get(peer).unwrap_or(&empty);
+        let mut table = failover_table::EngineTable::new(&mut self.db, rel, status.clone());
+        let r = f(&mut self.failover, &mut table);
+        let changed = table.into_changed();
+        for c in self.db.take_unbilled() {
+            self.classes.unbill(c);
+        }
+        // Leases stored after a state change inside `f` were queued by the
+        // state before it; partner-down orders the expired queue differently.
+        let after = self.failover.status(peer);
+        if after.as_ref().map(|s| s.me_partner_down) != status.as_ref().map(|s| s.me_partner_down) {
+            for &p in &rel.pools {
+                self.db.resort_expired(p, after.as_ref());
+            }
+        }
+        (r, changed)
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) should next run

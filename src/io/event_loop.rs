@@ -25,8 +25,10 @@ payload with the interface's MAC as source and the server port as UDP source por
 A send that fails is logged as ISC logs it (`send_packet: ERR`) and the loop goes on.
 */
 
+use std::cell::Cell;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4};
+use std::rc::Rc;
 use std::time::Duration;
 
 use mio::{Events, Interest, Poll, Registry, Token};
@@ -118,7 +120,7 @@ pub struct SourceId(pub usize);
 /// Registration of a handler's own sources with the loop's poll.
 pub struct Sources<'a> {
     registry: &'a Registry,
-    next: &'a mut usize,
+    next: &'a Rc<Cell<usize>>,
 }
 
 impl Sources<'_> {
@@ -128,10 +130,18 @@ impl Sources<'_> {
         source: &mut S,
         interest: Interest,
     ) -> io::Result<SourceId> {
-        let id = *self.next;
-        self.registry.register(source, Token(id), interest)?;
-        *self.next += 1;
-        Ok(SourceId(id))
+        register_next(self.registry, self.next, source, interest)
+    }
+
+    /// A handle that registers sources from anywhere, not only inside
+    /// [`Handler::handle_ready`]: a timer may ask for a new connection (a
+    /// failover redial) when no source is ready. Ids come from the same
+    /// sequence as this `Sources`' own.
+    pub fn registrar(&self) -> io::Result<Registrar> {
+        Ok(Registrar {
+            registry: self.registry.try_clone()?,
+            next: Rc::clone(self.next),
+        })
     }
 
     /// Changes what `source` is watched for.
@@ -146,6 +156,48 @@ impl Sources<'_> {
 
     /// Stops watching `source` (before it is closed).
     pub fn deregister<S: mio::event::Source + ?Sized>(&mut self, source: &mut S) -> io::Result<()> {
+        self.registry.deregister(source)
+    }
+}
+
+fn register_next<S: mio::event::Source + ?Sized>(
+    registry: &Registry,
+    next: &Cell<usize>,
+    source: &mut S,
+    interest: Interest,
+) -> io::Result<SourceId> {
+    let id = next.get();
+    registry.register(source, Token(id), interest)?;
+    next.set(id + 1);
+    Ok(SourceId(id))
+}
+
+/// An owned [`Sources`]: a clone of the loop's registry and its id
+/// sequence, kept by a handler that opens sources on timers.
+#[derive(Debug)]
+pub struct Registrar {
+    registry: Registry,
+    next: Rc<Cell<usize>>,
+}
+
+impl Registrar {
+    /// Starts watching `source`; its events come to [`Handler::handle_ready`] with the id.
+    pub fn register<S: mio::event::Source + ?Sized>(&self, source: &mut S, interest: Interest) -> io::Result<SourceId> {
+        register_next(&self.registry, &self.next, source, interest)
+    }
+
+    /// Changes what `source` is watched for.
+    pub fn reregister<S: mio::event::Source + ?Sized>(
+        &self,
+        source: &mut S,
+        id: SourceId,
+        interest: Interest,
+    ) -> io::Result<()> {
+        self.registry.reregister(source, Token(id.0), interest)
+    }
+
+    /// Stops watching `source` (before it is closed).
+    pub fn deregister<S: mio::event::Source + ?Sized>(&self, source: &mut S) -> io::Result<()> {
         self.registry.deregister(source)
     }
 }
@@ -229,7 +281,7 @@ pub struct EventLoop {
     fallback: Option<FallbackSocket>,
     signals: Option<SignalPipe>,
     server_port: u16,
-    next_extra: usize,
+    next_extra: Rc<Cell<usize>>,
     rx: Vec<u8>,
     tx: Vec<u8>,
     /// Interfaces that may have frames queued (ready, or budget ran out).
@@ -249,7 +301,7 @@ impl EventLoop {
             fallback: None,
             signals: None,
             server_port,
-            next_extra: FIRST_EXTRA,
+            next_extra: Rc::new(Cell::new(FIRST_EXTRA)),
             rx: vec![0; RX_BUFFER],
             tx: Vec::with_capacity(RX_BUFFER),
             pending: Vec::new(),
@@ -292,7 +344,7 @@ impl EventLoop {
     pub fn sources(&mut self) -> Sources<'_> {
         Sources {
             registry: self.poll.registry(),
-            next: &mut self.next_extra,
+            next: &self.next_extra,
         }
     }
 
@@ -473,7 +525,7 @@ impl EventLoop {
                 Token(t) if t >= FIRST_EXTRA => {
                     let mut sources = Sources {
                         registry: self.poll.registry(),
-                        next: &mut self.next_extra,
+                        next: &self.next_extra,
                     };
                     let out = handler.handle_ready(now, SourceId(t), ready, &mut sources);
                     self.send_all(out, log);

@@ -36,5 +36,5 @@ pub mod syslog;
 pub mod transmit;
 pub mod udp;
 
-pub use event_loop::{EventLoop, Handler, Origin, Ready, SourceId, Sources, Stop};
+pub use event_loop::{EventLoop, Handler, Origin, Ready, Registrar, SourceId, Sources, Stop};
 pub use transmit::{reply_destination, Addressing, Destination, IfaceId, ReplyFacts, ReplyKind, Route, Transmit};

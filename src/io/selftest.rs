@@ -224,7 +224,7 @@ pub fn main(argv0: &OsString, args: &[OsString]) -> i32 {
     let mut log = Logger::open(argv0, DEFAULT_FACILITY, !o.quiet);
     let keep = !o.quiet && o.debug;
     serve(&opts, &config, &mut log, |ifaces, _, _| {
-        EchoHandler::new(
+        Ok(EchoHandler::new(
             offer,
             addressing,
             ifaces,
@@ -232,6 +232,6 @@ pub fn main(argv0: &OsString, args: &[OsString]) -> i32 {
                 stderr: keep,
                 syslog: true,
             },
-        )
+        ))
     })
 }

@@ -16,7 +16,8 @@ start-up result and every start-up message reaches the terminal.
 
 The caller brings what comes before (banner, configuration, lease file, the pid-file check)
 and a function that makes the [`Handler`] once the interfaces are known: it gets the
-interfaces, the registration for its own sockets, and the logger for its start-up lines.
+interfaces, the registration for its own sockets, and the logger for its start-up lines, and
+may fail with ISC's fatal message (a listener that cannot be opened).
 */
 
 use std::net::Ipv4Addr;
@@ -61,7 +62,7 @@ pub struct ServeOptions {
 pub fn serve<H, F>(opts: &ServeOptions, config: &Config, log: &mut Logger, make_handler: F) -> i32
 where
     H: Handler,
-    F: FnOnce(&[Interface], &mut Sources<'_>, &Logger) -> H,
+    F: FnOnce(&[Interface], &mut Sources<'_>, &Logger) -> Result<H, String>,
 {
     if let Ok(name) = std::ffi::CStr::from_bytes_with_nul(b"dhcpd\0") {
         let _ = daemon::set_process_name(name);
@@ -136,9 +137,13 @@ where
         return log.fatal(&format!("Can't register the signal pipe: {}", os_error_text(&e)));
     }
 
-    let mut handler = {
+    let handler = {
         let (interfaces, mut sources) = ev.interfaces_and_sources();
         make_handler(interfaces, &mut sources, log)
+    };
+    let mut handler = match handler {
+        Ok(h) => h,
+        Err(msg) => return log.fatal(&msg),
     };
 
     let detach = if opts.daemonize {

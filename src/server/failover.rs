@@ -98,6 +98,16 @@ pub fn handle_timeout(engine: &mut ServerEngine, now: Now) -> Effects {
     fx
 }
 
+/// Moves relationship `i` to `state` by operator command (OMAPI
+/// `local-state`, e.g. partner-down).
+pub fn set_state(engine: &mut ServerEngine, now: Now, i: usize, state: crate::failover::FailoverState) -> Effects {
+    let mut fx = Effects::default();
+    let ((), out) = engine.with_peer_table(now.wall, i, |peers, table| peers[i].set_state(now, state, table));
+    fx.absorb(out);
+    drain(engine, i, &mut fx);
+    fx
+}
+
 /// Takes what peer `i` produced.
 fn drain(engine: &mut ServerEngine, i: usize, fx: &mut Effects) {
     let peer = &mut engine.failover_mut()[i];

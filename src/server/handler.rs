@@ -28,7 +28,10 @@ use crate::engine::{LogLine, Outcome, Priority, ProbeResult, Reply};
 use crate::failover::Level as FoLevel;
 use crate::io::syslog::{Level, LogSink};
 use crate::io::transmit::{reply_destination, Addressing, Destination, ReplyFacts as IoFacts, ReplyKind as IoKind};
+use crate::io::omapi::OmapiServer;
 use crate::io::{Handler, IfaceId, Origin, Ready, SourceId, Sources, Transmit};
+use crate::lease::records::FailoverState;
+use crate::omapi::objects::{Backend, Dhcp, FailoverFacts};
 use crate::lease::records::{LeaseFileState, Record};
 use crate::lease::store::LeaseStore;
 use crate::lease::write::Rewrite;
@@ -59,6 +62,11 @@ pub struct Server {
     /// reports at or before it is retried a second later, never in a loop.
     expiry_ran_at: i64,
     fatal: bool,
+    /// The OMAPI listener (`omapi-port`); taken out while it runs, since it
+    /// works on the server as its [`Backend`].
+    omapi: Option<OmapiServer>,
+    /// OMAPI's control object asked for a graceful stop.
+    stop_requested: bool,
 }
 
 impl Server {
@@ -84,7 +92,25 @@ impl Server {
             last: now,
             expiry_ran_at: i64::MIN,
             fatal: false,
+            omapi: None,
+            stop_requested: false,
         }
+    }
+
+    /// Serves OMAPI through `omapi` (already registered with the loop).
+    pub fn set_omapi(&mut self, omapi: OmapiServer) {
+        self.omapi = Some(omapi);
+    }
+
+    /// Runs `f` on the OMAPI listener with the server as its backend, then
+    /// logs what it had to say.
+    fn with_omapi(&mut self, f: impl FnOnce(&mut OmapiServer, &mut Server)) {
+        let Some(mut om) = self.omapi.take() else { return };
+        f(&mut om, self);
+        for (level, line) in om.take_log() {
+            self.log.log(level, &line);
+        }
+        self.omapi = Some(om);
     }
 
     /// The engine (tests, statistics).
@@ -331,7 +357,8 @@ impl Handler for Server {
 
     fn poll_timeout(&self) -> Option<Instant> {
         let reap = self.commands.busy().then(|| self.last.mono + REAP_INTERVAL);
-        [self.pinger.next_deadline(), self.expiry_deadline(), failover::poll_timeout(&self.engine), reap]
+        let omapi = self.omapi.as_ref().and_then(OmapiServer::poll_timeout);
+        [self.pinger.next_deadline(), self.expiry_deadline(), failover::poll_timeout(&self.engine), reap, omapi]
             .into_iter()
             .flatten()
             .min()
@@ -356,8 +383,20 @@ impl Handler for Server {
         sent
     }
 
-    fn handle_ready(&mut self, now: Now, source: SourceId, _ready: Ready, _sources: &mut Sources<'_>) -> Vec<Transmit> {
+    fn handle_timeout_with_sources(&mut self, now: Now, sources: &mut Sources<'_>) -> Vec<Transmit> {
+        let sent = self.handle_timeout(now);
+        if self.omapi.as_ref().and_then(OmapiServer::poll_timeout).is_some_and(|t| t <= now.mono) {
+            self.with_omapi(|om, server| om.handle_timeout(now, sources, server));
+        }
+        sent
+    }
+
+    fn handle_ready(&mut self, now: Now, source: SourceId, ready: Ready, sources: &mut Sources<'_>) -> Vec<Transmit> {
         self.last = now;
+        if self.omapi.as_ref().is_some_and(|om| om.owns(source)) {
+            self.with_omapi(|om, server| om.handle_ready(now, source, ready, sources, server));
+            return Vec::new();
+        }
         if self.pinger.source() != Some(source) {
             return Vec::new();
         }
@@ -384,7 +423,7 @@ impl Handler for Server {
     }
 
     fn wants_stop(&self) -> bool {
-        self.fatal
+        self.fatal || self.stop_requested
     }
 
     fn stop(&mut self, now: Now) -> Vec<Transmit> {
@@ -394,6 +433,50 @@ impl Handler for Server {
             self.log.log(Level::Error, &l);
         }
         out
+    }
+}
+
+/// What OMAPI's objects see of the running server: the engine's leases and
+/// hosts, the lease file, the failover peers, the stop request.
+impl Backend for Server {
+    fn dhcp(&self) -> &dyn Dhcp {
+        &self.engine
+    }
+
+    fn dhcp_mut(&mut self) -> &mut dyn Dhcp {
+        &mut self.engine
+    }
+
+    /// Host changes are committed before OMAPI answers (ISC `write_host` +
+    /// `commit_leases`); whatever else the turn had queued goes with them.
+    fn persist(&mut self, records: &[Record]) -> Result<(), String> {
+        let now = Now::read();
+        for r in records {
+            self.store.append(r, now.mono).map_err(|e| e.to_string())?;
+            // Kept for the rewrites to come, which must carry the host too.
+            self.carried.apply(r);
+        }
+        self.store.flush(now.mono).map(|_| ()).map_err(|e| e.to_string())
+    }
+
+    fn failover(&self, peer: usize) -> Option<FailoverFacts> {
+        let conf = self.engine.config().failover.peers.get(peer)?;
+        // Without a link, our own address is known only if configured.
+        Some(FailoverFacts::new(conf, self.engine.failover().get(peer)?, None))
+    }
+
+    fn set_failover_state(&mut self, now: Now, peer: usize, state: FailoverState) -> Result<(), String> {
+        if peer >= self.engine.failover().len() {
+            return Err("no such failover peer".into());
+        }
+        let fx = failover::set_state(&mut self.engine, now, peer, state);
+        let sent = self.apply_failover(fx, now);
+        self.held.extend(sent);
+        Ok(())
+    }
+
+    fn shutdown(&mut self) {
+        self.stop_requested = true;
     }
 }
 

@@ -266,3 +266,29 @@ fn garbage_is_dropped_without_a_reply() {
     let _ = f.server.end_of_turn(now);
     assert_eq!(f.server.held(), 0);
 }
+
+#[test]
+fn execute_runs_without_blocking_the_handler() {
+    let dir = std::env::temp_dir().join(format!("dhcpd-handler-exec-out-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mark = dir.join("committed");
+    let conf = format!(
+        "ping-check false;\nsubnet 10.0.0.0 netmask 255.255.255.0 {{ range 10.0.0.10 10.0.0.20;\n\
+         on commit {{ execute(\"/bin/sh\", \"-c\", \"sleep 0.3; echo $0 > {}\", binary-to-ascii(10, 8, \".\", leased-address)); }} }}\n",
+        mark.display()
+    );
+    let mut f = fixture("exec", &conf);
+    let started = Instant::now();
+    dora(&mut f, 1, 0.0);
+    assert!(started.elapsed() < Duration::from_millis(250), "the ACK waited for the program");
+    assert!(f.server.poll_timeout().is_some(), "a reap timer runs while the program does");
+    let end = Instant::now() + Duration::from_secs(10);
+    while !mark.exists() && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(20));
+        let now = now_at(f.t0, 0.0);
+        let _ = f.server.end_of_turn(now);
+    }
+    assert_eq!(std::fs::read_to_string(&mark).map(|t| t.trim().to_string()).ok().as_deref(), Some("10.0.0.10"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

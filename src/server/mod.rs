@@ -14,12 +14,19 @@
 //! * [`ping`] — ICMP echo for `ping-check`, non-blocking;
 //! * [`exec`] — `execute()` programs, run without blocking the loop;
 //! * [`failover`] — the failover relationships as ISC runs them when the
-//!   peer cannot be reached (the link manager comes later).
+//!   peer cannot be reached;
+//! * [`failover_link`] — the failover peers' TCP listeners, dials and
+//!   connections, with durability before transmit (not yet driven by
+//!   [`handler`]);
+//! * [`failover_selftest`] — `dhcpd --selftest-failover`, a test aid that
+//!   runs the failover side alone against a real partner.
 //!
 //! The command line's serve mode ([`crate::cli`]) runs them in ISC's order.
 
 pub mod exec;
 pub mod failover;
+pub mod failover_link;
+pub mod failover_selftest;
 pub mod handler;
 pub mod ping;
 pub mod settings;

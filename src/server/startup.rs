@@ -5,7 +5,8 @@
 //! into the engine as it is read, so ISC's `lease A: no subnet.` follows
 //! the record's own messages as in ISC; the other records (hosts, groups,
 //! classes, failover states, the server DUID) are kept for the rewrite and
-//! for the failover peers. Then the engine puts every lease on its queue
+//! for the failover peers, and the host records (made through OMAPI) are
+//! applied to the engine's hosts. Then the engine puts every lease on its queue
 //! and expires what expired while the server was down ([`Engine::start`]),
 //! and the whole file is written anew ([`create_store`]), which is when ISC
 //! logs `Wrote N leases to leases file.`
@@ -30,6 +31,7 @@ use crate::lease::records::{Entry, LeaseFileState, Record};
 use crate::lease::store::{LeaseSource, LeaseStore, StoreError, StoreOptions};
 use crate::lease::stream::{read_stream, Origin, Sink, StreamError};
 use crate::lease::write::Rewrite;
+use crate::omapi::objects::hostfile;
 use crate::time::Now;
 
 use super::failover::{self, ServerEngine};
@@ -128,6 +130,10 @@ pub fn load(config: Arc<Config>, path: &Path, now: Now, log: &mut dyn FnMut(&Log
     let started = engine.start(now.wall);
     for line in &started.logs {
         log(line);
+    }
+    // Hosts created or deleted through OMAPI live in the lease file.
+    for line in hostfile::apply(carried.hosts.iter(), &mut engine) {
+        log(&LogLine::error(line));
     }
     Ok(Loaded { engine, carried, commands: started.commands })
 }
