@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # demo-lab.sh -- a DHCP failover pair and real clients in network namespaces,
-# told step by step (`make demo`).
+# told step by step (`make demo-pair`).
 #
 # Usage (as root):  scripts/demo-lab.sh
 #   DHCPD=PATH       the primary's binary (default: our target/release/dhcpd)
@@ -185,7 +185,7 @@ for role in primary secondary; do
 demo: $bin cannot serve DHCP yet, so the lab cannot run it as the $role.
       It works today with ISC's dhcpd on both sides:
 
-          DHCPD=$ISC make demo
+          DHCPD=$ISC make demo-pair
 
       and will run $(label_of "$kind") next to ISC (a mixed failover pair) as soon as
       it serves and makes the failover link.
@@ -198,8 +198,8 @@ demo: $bin serves DHCP but does not make the failover link yet: given a
       \`failover peer\` it does not listen on its failover port (647), so it
       cannot be the $role of a pair with ISC's dhcpd. What works today:
 
-          DHCPD=$ISC make demo     # the failover pair, ISC's dhcpd on both sides
-          make demo-single                    # ours serving one client on its own
+          DHCPD=$ISC make demo-pair     # the failover pair, ISC's dhcpd on both sides
+          make demo                           # ours serving one client on its own
 
       The lab will run $(label_of "$kind") next to ISC (a mixed failover pair) as soon
       as it listens on its failover port.

@@ -179,7 +179,7 @@ fn ours_says_plainly_when_it_cannot_be_a_peer() -> Outcome {
     if run.status != Some(1) {
         return Err(format!("exit status {:?}, expected 1\n{}", run.status, run.out));
     }
-    if !run.out.contains("DHCPD=/usr/sbin/dhcpd make demo") {
+    if !run.out.contains("DHCPD=/usr/sbin/dhcpd make demo-pair") {
         return Err(format!("no hint to run the demo with ISC's dhcpd\n{}", run.out));
     }
     if run.out.contains("== 1.") {
