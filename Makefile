@@ -9,7 +9,7 @@ TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 BIN := $(TARGET_DIR)/release/dhcpd
 DEB_DIR := $(TARGET_DIR)/debian
 
-.PHONY: all build test conformance engine-vs-isc demo bench bench-parse bench-engine bench-leases bench-serve fuzz install package package-test clean
+.PHONY: demo-pair all build test conformance engine-vs-isc demo demo-single bench bench-parse bench-engine bench-leases bench-serve fuzz install package package-test clean
 
 all: build
 
@@ -36,18 +36,27 @@ conformance:
 engine-vs-isc:
 	$(CARGO) test --test engine_vs_isc -- --ignored --test-threads 1
 
-## demo: our dhcpd serving busybox udhcpc in network namespaces the script
-## makes and removes (needs root, iproute2, busybox)
-demo: build
+## demo: the network-namespace demo lab (needs root): a failover pair built
+## from a seed config, and dhclient, udhcpc and dhcpcd acquiring, renewing and
+## releasing leases, told step by step. DHCPD=PATH picks the primary's binary
+## (default ours; DHCPD=/usr/sbin/dhcpd for ISC), DHCPD_PEER=PATH the
+## secondary's (default ISC's), SEED=es|zh|ru the pair. See scripts/demo-lab.sh
+## demo: our server and real clients in a namespace lab (works today);
+## the failover-pair lab is `make demo-pair` (ours needs its failover link
+## wired into serving; DHCPD=/usr/sbin/dhcpd make demo-pair runs ISC's pair)
+demo: demo-single
+
+demo-pair:
+	@if [ -z "$$DHCPD" ]; then $(CARGO) build --release; fi
+	DHCPD="$${DHCPD:-$(BIN)}" scripts/demo-lab.sh
+
+## demo-single: the smallest lab: our dhcpd serving one busybox udhcpc
+## (needs root, iproute2, busybox). See demo/serve-lab.sh
+demo-single: build
 	demo/serve-lab.sh $(BIN)
 
 ## bench: all benchmarks
 bench: bench-parse bench-engine bench-leases
-
-## bench-serve: perfdhcp against ISC dhcpd and ours in network namespaces
-## (needs root and perfdhcp); RATES="500 1000" SECONDS_PER_RATE=15 to choose
-bench-serve: build
-	benches/bench_serve.sh $(BIN)
 
 ## bench-engine: DISCOVER+REQUEST exchanges through the engine alone (no IO)
 bench-engine:
@@ -64,6 +73,15 @@ bench-parse: build
 bench-leases: build
 	$(CARGO) build --release --example lease_commit_bench
 	BENCH_DIR=$(TARGET_DIR)/bench benches/bench_leases.sh $(BIN) /usr/sbin/dhcpd
+
+## bench-serve: serving throughput with perfdhcp in network namespaces (needs
+## root and perfdhcp from kea-admin): sustained and saturation exchange rates,
+## latency, CPU per lease and peak RSS, ours vs ISC. MODE=failover for a pair
+## (each binary may be PRIMARY,SECONDARY); BENCH_SERVE_BINS overrides the two
+## binaries. Not run by CI. See benches/bench_serve.sh
+BENCH_SERVE_BINS ?= $(BIN) /usr/sbin/dhcpd
+bench-serve: build
+	benches/bench_serve.sh $(BENCH_SERVE_BINS)
 
 ## fuzz: the config parser under libFuzzer for FUZZ_SECONDS (needs
 ## `cargo install cargo-fuzz`; runs on stable through RUSTC_BOOTSTRAP)
