@@ -42,8 +42,8 @@ engine-vs-isc:
 ## (default ours; DHCPD=/usr/sbin/dhcpd for ISC), DHCPD_PEER=PATH the
 ## secondary's (default ISC's), SEED=es|zh|ru the pair. See scripts/demo-lab.sh
 ## demo: our server and real clients in a namespace lab (works today);
-## the failover-pair lab is `make demo-pair` (ours needs its failover link
-## wired into serving; DHCPD=/usr/sbin/dhcpd make demo-pair runs ISC's pair)
+## the failover-pair lab is `make demo-pair` (ours primary, ISC secondary;
+## DHCPD=/usr/sbin/dhcpd make demo-pair runs ISC's pair)
 demo: demo-single
 
 demo-pair:
