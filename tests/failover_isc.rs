@@ -36,6 +36,13 @@
 //! restarted without the state block) with ISC+ISC as the reference and ours in each role and in
 //! both: at every step ours makes the same own state changes as ISC in that role.
 //!
+//! `ru-omapi-partner-down-primary` and `ru-omapi-partner-down-secondary` force partner-down
+//! through the real `omshell` with the Russian seed's OMAPI key (see
+//! `failover_isc/partner_down.rs`): the forced server's partner is killed, omshell sets
+//! `local-state = 4`, the partner restarts and the pair recovers to normal; ISC+ISC is the
+//! reference for every state change of ours forced with ISC's partner and of ISC forced with
+//! ours as the partner, and omshell prints the same for ours as for ISC.
+//!
 //! A custom harness (no libtest), so that a case that cannot run here (not root, ISC missing)
 //! is reported as skipped, loudly. `cargo test --test failover_isc -- es` runs one seed;
 //! `FAILOVER_ISC_VERBOSE=1` prints both servers' logs and the messages seen on the wire.
@@ -43,6 +50,8 @@
 mod netlab;
 #[path = "failover_isc/clients.rs"]
 mod clients;
+#[path = "failover_isc/partner_down.rs"]
+mod partner_down;
 #[path = "failover_isc/procedure.rs"]
 mod procedure;
 #[path = "failover_isc/seeds.rs"]
@@ -115,6 +124,14 @@ impl Side {
         } else {
             [BIN, "--selftest-failover", "-cf", &self.conf, "-lf", &self.leases].into_iter().map(os).collect()
         };
+        io(lab.spawn(&self.ns, &argv, &[]))
+    }
+
+    /// Starts a serving dhcpd (ISC's or ours) with the real command line on the side's link.
+    fn serve(&self, lab: &mut Lab) -> Result<ProcId, String> {
+        let bin = if self.isc { ISC } else { BIN };
+        let argv: Vec<&OsStr> =
+            [bin, "-f", "-d", "-cf", &self.conf, "-lf", &self.leases, "-pf", &self.pid, self.dev].into_iter().map(os).collect();
         io(lab.spawn(&self.ns, &argv, &[]))
     }
 
@@ -481,17 +498,26 @@ fn main() {
             }
         }
     }
-    let extra: [(&str, Case); 4] = [
+    let extra: [(&str, Case); 6] = [
         ("ja-209-redials", redials_match_isc),
         ("fr-partner-down-procedure", fr_procedure_matches_isc),
         ("es-clients-ours-primary", || clients::clients_on_a_mixed_pair(true)),
         ("es-clients-isc-primary", || clients::clients_on_a_mixed_pair(false)),
+        ("ru-omapi-partner-down-primary", || partner_down::partner_down_matches_isc(true)),
+        ("ru-omapi-partner-down-secondary", || partner_down::partner_down_matches_isc(false)),
     ];
     for (name, case) in extra {
         if filter.as_deref().is_some_and(|f| !name.contains(f)) {
             continue;
         }
-        let why = netlab::prerequisites(if name.contains("clients") { &["busybox"] } else { &[] })
+        let tools: &[&str] = if name.contains("clients") {
+            &["busybox"]
+        } else if name.contains("omapi") {
+            &["omshell"]
+        } else {
+            &[]
+        };
+        let why = netlab::prerequisites(tools)
             .or_else(|| (!std::path::Path::new(ISC).is_file()).then(|| format!("{ISC} is not installed")));
         if let Some(why) = why {
             println!("test {name} ... SKIPPED: {why}");

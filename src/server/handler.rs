@@ -246,6 +246,23 @@ impl Server {
     /// Writes and syncs what the turn appended; releases the replies that
     /// waited if it is on disk. Rewrites the file when ISC would.
     fn commit(&mut self, now: Now) -> Vec<Transmit> {
+        if self.make_durable(now) {
+            self.links.release_after_fsync(now, &mut self.engine, &*self.log);
+            std::mem::take(&mut self.held)
+        } else {
+            let n = self.held.len();
+            self.held.clear();
+            if n > 0 {
+                self.log.log(Level::Error, &format!("{n} replies not sent: database update failed"));
+            }
+            Vec::new()
+        }
+    }
+
+    /// Appends the failover links' records, then writes and syncs
+    /// everything appended (rewriting the file when a write fails, or when
+    /// ISC's hourly rule says so); true if it is all on disk.
+    fn make_durable(&mut self, now: Now) -> bool {
         for r in self.links.take_durable_work() {
             if let Err(e) = self.store.append(&r, now.mono) {
                 let line = match &r {
@@ -272,17 +289,7 @@ impl Server {
                 }
             }
         }
-        if durable {
-            self.links.release_after_fsync(now, &mut self.engine, &*self.log);
-            std::mem::take(&mut self.held)
-        } else {
-            let n = self.held.len();
-            self.held.clear();
-            if n > 0 {
-                self.log.log(Level::Error, &format!("{n} replies not sent: database update failed"));
-            }
-            Vec::new()
-        }
+        durable
     }
 
     /// Replaces the lease file by the current state; true on success.
@@ -461,7 +468,14 @@ impl Backend for Server {
             return Err("no such failover peer".into());
         }
         self.links.set_state(now, &mut self.engine, peer, state, &*self.log);
-        Ok(())
+        // ISC writes and commits the new state before it answers
+        // (`dhcp_failover_set_state`); the peer's messages still wait for
+        // the end of the turn, after this sync.
+        if self.make_durable(now) {
+            Ok(())
+        } else {
+            Err("the new failover state could not be written".into())
+        }
     }
 
     fn shutdown(&mut self) {

@@ -292,3 +292,19 @@ fn execute_runs_without_blocking_the_handler() {
     assert_eq!(std::fs::read_to_string(&mark).map(|t| t.trim().to_string()).ok().as_deref(), Some("10.0.0.10"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn an_operator_state_change_is_on_disk_before_omapi_answers() {
+    let conf = "failover peer \"fo\" { primary; address 10.0.0.1; port 647; peer address 10.0.0.2; peer port 647;\n\
+        max-response-delay 60; max-unacked-updates 10; mclt 60; split 128; load balance max seconds 3; }\n\
+        subnet 10.0.0.0 netmask 255.255.255.0 { pool { failover peer \"fo\"; range 10.0.0.10 10.0.0.20; } }\n";
+    let mut f = fixture("omapi-state", conf);
+    let now = now_at(f.t0, 1.0);
+    Backend::set_failover_state(&mut f.server, now, 0, FailoverState::PartnerDown).expect("state set");
+    // No end of turn yet: the record must already be synced, as ISC
+    // commits it before the OMAPI reply.
+    let bytes = std::fs::read(&f.path).unwrap();
+    let st = read_lease_file("f", &bytes, ReadOptions::at(T0)).unwrap().state();
+    let rec = st.failover.iter().find(|r| r.peer == "fo").expect("a state record");
+    assert_eq!(rec.me.map(|m| m.state), Some(FailoverState::PartnerDown));
+}

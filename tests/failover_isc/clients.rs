@@ -8,15 +8,14 @@
 //! crossed both ways and were stored); ISC and ours both stay normal.
 
 use std::collections::BTreeMap;
-use std::ffi::OsStr;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use dhcpd::failover::hash::{bucket_is_primary, Hba};
 use dhcpd::lease::BindingState;
 
-use super::netlab::{self, Lab, ProcId};
-use super::{dump, ensure, io, ip_of, os, seeds, wait_line, Outcome, Side, BIN, ISC};
+use super::netlab::{self, Lab};
+use super::{dump, ensure, io, ip_of, os, seeds, wait_line, Outcome, Side};
 
 const CLIENTS: usize = 6;
 
@@ -39,14 +38,6 @@ fn macs() -> Vec<([u8; 6], bool)> {
 
 fn mac_text(m: &[u8]) -> String {
     m.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
-}
-
-/// Starts a serving dhcpd (ISC's or ours) on `side`'s link.
-fn serve(lab: &mut Lab, side: &Side) -> Result<ProcId, String> {
-    let bin = if side.isc { ISC } else { BIN };
-    let argv: Vec<&OsStr> =
-        [bin, "-f", "-d", "-cf", &side.conf, "-lf", &side.leases, "-pf", &side.pid, side.dev].into_iter().map(os).collect();
-    io(lab.spawn(&side.ns, &argv, &[]))
 }
 
 /// The mixed pair with ours primary (`ours_primary`) or secondary, and six clients.
@@ -83,8 +74,8 @@ pub fn clients_on_a_mixed_pair(ours_primary: bool) -> Outcome {
         pid: lab.dir().join("secondary.pid").to_string_lossy().into_owned(),
         isc: ours_primary,
     };
-    let p = serve(&mut lab, &primary)?;
-    let s = serve(&mut lab, &secondary)?;
+    let p = primary.serve(&mut lab)?;
+    let s = secondary.serve(&mut lab)?;
     let (pw, sw_) = (primary.who(), secondary.who());
     let all = [(pw, p), (sw_, s)];
     let name = es.relationship;

@@ -38,7 +38,7 @@ fn must_replace(text: &str, from: &str, to: &str) -> String {
 }
 
 /// A valid HMAC-MD5 secret for the Russian seeds' `your_generated_key`.
-const OMAPI_SECRET: &str = "bm90LWEtcmVhbC1zZWNyZXQtMTIzNDU2Nzg5MA==";
+pub const OMAPI_SECRET: &str = "bm90LWEtcmVhbC1zZWNyZXQtMTIzNDU2Nzg5MA==";
 
 /// Every seed pair.
 pub fn all() -> Vec<Seed> {
