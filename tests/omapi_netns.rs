@@ -2,10 +2,8 @@
 //! configuration, inside a network namespace this test creates (see `netlab`); no traffic
 //! leaves it.
 //!
-//! Our side is `dhcpd --omapi-test-server` (`src/io/omapi_testserver.rs`): the listener and
-//! the real objects over our parser, lease reader, engine and failover peer, without packet
-//! sockets, until OMAPI is wired into the serving process. ISC's side is
-//! `/usr/sbin/dhcpd -4 -f -d` on a veth in the same namespace. Both get the lab
+//! Both sides run the real serving command line, `dhcpd -4 -f -d -cf -lf -pf d0`, on a veth in
+//! the same namespace: ours, then ISC's `/usr/sbin/dhcpd`. Both get the lab
 //! configuration of `src/wire/omapi/testdata/lab` (failover peer `fo-test` whose partner does
 //! not answer, keys `omkey` and `shakey`, `omapi-key omkey`) and its seed lease file.
 //!
@@ -117,8 +115,9 @@ impl Rig {
 
     fn start_ours(&mut self, leases: &Path) -> Result<ProcId, String> {
         let conf = self.path("dhcpd.conf");
-        let argv = [os(BIN), os("--omapi-test-server"), os("-cf"), conf.as_os_str(), os("-lf"), leases.as_os_str()];
-        self.start(&argv, "OMAPI test server listening")
+        let pid = self.path("ours.pid");
+        let argv = [os(BIN), os("-4"), os("-f"), os("-d"), os("-cf"), conf.as_os_str(), os("-lf"), leases.as_os_str(), os("-pf"), pid.as_os_str(), os("d0")];
+        self.start(&argv, "Server starting service.")
     }
 
     fn stop(&mut self, id: ProcId) {

@@ -13,8 +13,7 @@ carries bytes between them and the operating system, the way ISC dhcpd 4.4 does 
   reply addressing as a pure function;
 * [`event_loop`] — one thread, one `mio::Poll`, the [`Handler`] trait the engine implements;
 * [`omapi`] — the OMAPI listener: connections driving OMAPI sessions, with caps so that
-  idle or hostile clients cannot stall the loop; [`omapi_testserver`], the
-  `--omapi-test-server` test aid that serves it alone;
+  idle or hostile clients cannot stall the loop;
 * [`signals`] — SIGTERM/SIGINT as loop events;
 * [`daemon`] — ISC's fork-and-wait daemonising and the pid file;
 * [`syslog`] — log lines to syslog and stderr with ISC's ident, facility and levels;
@@ -26,7 +25,6 @@ pub mod daemon;
 pub mod event_loop;
 pub mod interfaces;
 pub mod omapi;
-pub mod omapi_testserver;
 pub mod packet_socket;
 pub mod rxstats;
 pub mod selftest;
