@@ -16,6 +16,11 @@
 //!   a wrong secret and an unknown key: omshell prints the same with both servers, except
 //!   the two addresses ISC gets wrong (8 bytes of a pointer; ours are the addresses) and the
 //!   state start times;
+//! * lease changes through omshell (`ends`, `state`, `flags`, a variable, ISC's refusals, and
+//!   values piling up across updates as omshell sends them): omshell prints the same with
+//!   both servers (but for the variable, whose value ISC shows as a pointer's bits), both log
+//!   `lease A end changed from N to M` / `lease A state changed from X to Y`, and both lease
+//!   files end with the same records for the leases changed;
 //! * a host added through omshell is in our lease file as ISC writes it, is found again by a
 //!   restarted server, and ISC dhcpd reading that lease file finds it too;
 //! * a thousand idle connections, an oversized message and a message cut short: the
@@ -159,6 +164,39 @@ const SCRIPTS: [(&str, &str, &str); 10] = [
     ("sha256 key, not the omapi-key", "key shakey c2hhMjU2IHRlc3Qgc2VjcmV0IGtleSBieXRlcw==\nkey-algorithm hmac-sha256\n", FAILOVER),
 ];
 
+const L60: &str = "new lease\nset ip-address = 10.99.0.60\nopen\n";
+const L51: &str = "new lease\nset ip-address = 10.99.0.51\nopen\n";
+
+/// Lease changes, each script against the state the previous ones left, on one server
+/// process: (name, script). Every `update` is followed by the lease opened again.
+fn lease_scripts() -> Vec<(&'static str, String)> {
+    let then_show = |lease: &str, sets: &str| format!("{lease}{sets}update\nclose\n{lease}");
+    vec![
+        // An active lease given a new end: ISC makes the pending transition (to expired).
+        ("ends", then_show(L60, "set ends = 1900000000\n")),
+        ("state active", then_show(L60, "set state = 2\n")),
+        (
+            "refusals and unchanged names",
+            [
+                "set starts = 1\n",
+                "set subnet = 1\n",
+                "set state = 9\n",
+                "set ip-address = 10.99.0.61\n",
+                "set client-hostname = \"other\"\n",
+            ]
+            .iter()
+            .map(|set| format!("{L60}{set}update\nclose\n"))
+            .collect::<String>()
+                + L60,
+        ),
+        ("variable", then_show(L60, "set foo = \"bar\"\n")),
+        ("flags reserved", then_show(L51, "set flags = 4\n")),
+        ("state free", then_show(L60, "set state = 1\n")),
+        // omshell sends every value set since the last open: the second update repeats `ends`.
+        ("values pile up", format!("{L60}set ends = 1950000000\nupdate\nset state = 2\nupdate\nset starts = 1\nupdate\nclose\n{L60}")),
+    ]
+}
+
 /// omshell's output with the run-dependent values masked; the addresses are returned apart.
 fn normalize(out: &str) -> (String, Vec<String>) {
     let mut addrs = Vec::new();
@@ -172,6 +210,8 @@ fn normalize(out: &str) -> (String, Vec<String>) {
                     format!("{name} = <address>")
                 }
                 "partner-stos" | "local-stos" => format!("{name} = <time>"),
+                // ISC shows a variable set through OMAPI as the bits of a pointer.
+                "foo" => format!("{name} = <variable>"),
                 _ => line.to_string(),
             }
         } else {
@@ -217,6 +257,65 @@ fn omshell_matches_isc() -> Outcome {
     ensure(written.contains("host h1 {\n  dynamic;\n  hardware ethernet 00:11:22:33:44:55;\n  fixed-address 10.99.0.55;\n}\n"), || written.clone())?;
     ensure(written.contains("host h1 {\n  dynamic;\n  deleted;\n}\n"), || written.clone())?;
     ensure(written.contains("my state partner-down"), || written.clone())
+}
+
+/// The final record of `ip` in a lease file, with the value of the variable `foo` (which ISC
+/// stores as garbage) cleared.
+fn final_lease(path: &Path, ip: &str) -> Result<dhcpd::lease::Lease, String> {
+    let bytes = io(std::fs::read(path))?;
+    let log = dhcpd::lease::file::read_lease_file("leases", &bytes, dhcpd::lease::file::ReadOptions::at(0)).map_err(|e| format!("{e}"))?;
+    let ip: std::net::Ipv4Addr = ip.parse().map_err(|_| "ip")?;
+    let mut l = log.leases().filter(|l| l.ip == ip).last().cloned().ok_or_else(|| format!("no lease {ip} in {}", path.display()))?;
+    for b in &mut l.bindings {
+        if b.name == "foo" {
+            b.value = dhcpd::lease::BindingValue::Data(Vec::new());
+        }
+    }
+    Ok(l)
+}
+
+fn lease_changes_match_isc() -> Outcome {
+    let mut rig = Rig::new("leases")?;
+    let scripts = lease_scripts();
+    let run_all = |rig: &Rig| -> Result<Vec<String>, String> { scripts.iter().map(|(_, script)| rig.omshell(KEY, script)).collect() };
+    let isc_leases = rig.seed("isc.leases")?;
+    let isc = rig.start_isc(&isc_leases)?;
+    let theirs = run_all(&rig);
+    let isc_log = rig.lab.proc(isc).stderr.all().join("\n");
+    rig.stop(isc);
+    let theirs = theirs?;
+    let our_leases = rig.seed("our.leases")?;
+    let ours_id = rig.start_ours(&our_leases)?;
+    let ours = run_all(&rig);
+    let our_log = rig.lab.proc(ours_id).stderr.all().join("\n");
+    rig.stop(ours_id);
+    let ours = ours?;
+    let show = std::env::var_os("OMAPI_NETNS_SHOW").is_some();
+    for ((name, _), (o, t)) in scripts.iter().zip(ours.iter().zip(&theirs)) {
+        if show {
+            println!("===== {name}: ISC\n{t}===== {name}: ours\n{o}");
+        }
+        let (o_text, _) = normalize(o);
+        let (t_text, _) = normalize(t);
+        ensure(o_text == t_text, || {
+            format!("{name}: omshell differs\n--- ISC\n{t}\n--- ours\n{o}\n--- ISC's log\n{isc_log}\n--- our log\n{our_log}")
+        })?;
+    }
+    // The changes happened, were logged as ISC logs them, and ours shows the variable's value.
+    ensure(ours[0].contains("ends = 1900000000") && ours[0].contains("state = 00:00:00:03"), || ours[0].clone())?;
+    ensure(ours[3].contains("foo = \"bar\""), || ours[3].clone())?;
+    for line in ["lease 10.99.0.60 end changed from 2147483647 to 1900000000", "lease 10.99.0.60 state changed from expired to active"] {
+        for (who, log) in [("ISC", &isc_log), ("ours", &our_log)] {
+            ensure(log.lines().any(|l| l == line), || format!("{who} did not log `{line}`:\n{log}"))?;
+        }
+    }
+    // Both lease files end with the same records.
+    for ip in ["10.99.0.60", "10.99.0.51"] {
+        let (o, t) = (final_lease(&our_leases, ip)?, final_lease(&isc_leases, ip)?);
+        ensure(o == t, || format!("lease {ip} differs\n--- ISC\n{t:?}\n--- ours\n{o:?}"))?;
+    }
+    let o = final_lease(&our_leases, "10.99.0.60")?;
+    ensure(o.bindings.iter().any(|b| b.name == "remote-handle") && o.bindings.iter().any(|b| b.name == "foo"), || format!("{o:?}"))
 }
 
 fn host_survives_a_restart_and_isc_reads_it() -> Outcome {
@@ -327,6 +426,7 @@ struct Case {
 
 const CASES: &[Case] = &[
     Case { name: "omshell_matches_isc", needs: &["omshell", "dhcpd"], run: omshell_matches_isc },
+    Case { name: "lease_changes_match_isc", needs: &["omshell", "dhcpd"], run: lease_changes_match_isc },
     Case { name: "host_survives_a_restart_and_isc_reads_it", needs: &["omshell", "dhcpd"], run: host_survives_a_restart_and_isc_reads_it },
     Case { name: "refusals_and_idle_connections_leave_omshell_served", needs: &["omshell"], run: refusals_and_idle_connections_leave_omshell_served },
 ];

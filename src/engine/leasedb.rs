@@ -83,6 +83,8 @@ pub struct Entry {
     pub cannot_reuse: bool,
     /// The client NUL-terminates text options (`MS_NULL_TERMINATION`).
     pub ms_null: bool,
+    /// ISC `UNICAST_BROADCAST_HACK`, settable only through OMAPI's `flags`.
+    pub unicast_hack: bool,
     /// The class the lease is billed to.
     pub billing: Option<ClassRef>,
     /// The relay agent information stashed with the lease, as received
@@ -99,6 +101,31 @@ pub struct Entry {
     queue: Option<(QueueKind, Key)>,
     /// Order of (re)insertion into the address hash.
     ip_seq: u64,
+}
+
+/// ISC's lease flag bits that OMAPI shows and sets (`EPHEMERAL_FLAGS`).
+pub mod flags {
+    /// `BOOTP_LEASE`.
+    pub const BOOTP: u8 = 2;
+    /// `RESERVED_LEASE`.
+    pub const RESERVED: u8 = 4;
+    /// `MS_NULL_TERMINATION`.
+    pub const MS_NULL_TERMINATION: u8 = 8;
+    /// `UNICAST_BROADCAST_HACK`.
+    pub const UNICAST_BROADCAST_HACK: u8 = 64;
+    /// All of them (ISC `EPHEMERAL_FLAGS`).
+    pub const EPHEMERAL: u8 = BOOTP | RESERVED | MS_NULL_TERMINATION | UNICAST_BROADCAST_HACK;
+}
+
+impl Entry {
+    /// The lease's [`flags`] byte as ISC keeps it.
+    pub fn flags(&self) -> u8 {
+        let bit = |on: bool, b: u8| if on { b } else { 0 };
+        bit(self.lease.bootp, flags::BOOTP)
+            | bit(self.lease.reserved, flags::RESERVED)
+            | bit(self.ms_null, flags::MS_NULL_TERMINATION)
+            | bit(self.unicast_hack, flags::UNICAST_BROADCAST_HACK)
+    }
 }
 
 /// A pool's queues and counters.
@@ -205,6 +232,7 @@ impl LeaseDb {
             host: None,
             cannot_reuse: false,
             ms_null: false,
+            unicast_hack: false,
             billing: None,
             agent_raw: None,
             on_expiry: None,

@@ -25,7 +25,7 @@
 //! ([`isc_eval`] for the crate's evaluator) with [`leasetime`] and
 //! [`billing`], and [`grant`] with [`reply`] packs the answer. A pool shared with a failover partner
 //! consults [`failover::FailoverHooks`]. OMAPI reads leases and changes
-//! host declarations through [`objects`].
+//! host declarations through [`objects`], and changes leases through [`lease_edit`].
 
 pub mod ack;
 pub mod agent;
@@ -43,6 +43,7 @@ pub mod hosts;
 pub mod inform;
 pub mod isc_eval;
 pub mod isclog;
+pub mod lease_edit;
 pub mod leasedb;
 pub mod leasetime;
 pub mod nak;

@@ -118,7 +118,7 @@ impl Session {
                 // ISC refuses after the lookup succeeded, with that success as the result.
                 Found::Key(_) => return Reply::Status(IscResult::Success, Some(CANT_UPDATE)),
                 Found::Object(handle) => {
-                    if let Err(e) = apply(*handle, &object, store) {
+                    if let Err(e) = apply(*handle, req.message.handle, &object, store) {
                         return Reply::Status(e, Some(CANT_UPDATE));
                     }
                 }
@@ -183,16 +183,22 @@ enum Found {
     Object(Handle),
 }
 
-/// Applies an update's values (ISC `omapi_object_update`: no values at all is INVALIDARG).
+/// Applies an update's values (ISC `omapi_object_update`: no values at all is INVALIDARG),
+/// then the header's handle as `remote-handle`.
 fn apply<S: ObjectStore + ?Sized>(
     handle: Handle,
+    header: Handle,
     values: &Attributes,
     store: &mut S,
 ) -> Result<(), IscResult> {
     if values.is_empty() {
         return Err(IscResult::InvalidArg);
     }
-    store.update(handle, values)
+    store.update(handle, values)?;
+    if header != 0 {
+        store.remote_handle(handle, header);
+    }
+    Ok(())
 }
 
 /// REFRESH (and OPEN without a known type): the object behind the header's handle.
@@ -213,7 +219,7 @@ fn update<S: ObjectStore + ?Sized>(req: &Request, store: &mut S) -> Reply {
         }
         Some(Target::Object(_)) => {
             let values = Attributes::from_values(&req.message.object_values);
-            match apply(handle, &values, store) {
+            match apply(handle, handle, &values, store) {
                 Ok(()) => Reply::Status(IscResult::Success, None),
                 Err(e) => Reply::Status(e, Some(CANT_UPDATE)),
             }

@@ -229,6 +229,13 @@ pub trait ObjectStore {
     /// whose set answers UNCHANGED is skipped; any other error stops the update.
     fn update(&mut self, handle: Handle, values: &Attributes) -> Result<(), IscResult>;
 
+    /// ISC's `omapi_object_update` ends, after a successful update of a message whose header
+    /// named a handle, by setting `remote-handle` to that handle on the object and ignoring
+    /// the result. Objects that keep nothing of it need not implement this.
+    fn remote_handle(&mut self, handle: Handle, remote: Handle) {
+        let _ = (handle, remote);
+    }
+
     /// The object's attributes as they go in an UPDATE reply, in ISC's order. Objects it
     /// refers to are given handles as needed.
     fn values(&mut self, handle: Handle) -> Vec<NamedValue>;

@@ -22,6 +22,7 @@
 //! relationships' timers ([`failover`](super::failover)), ISC's hourly
 //! rewrite, and a final flush on stop.
 
+use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use crate::engine::{LogLine, Outcome, Priority, ProbeResult, Reply};
@@ -30,7 +31,8 @@ use crate::io::transmit::{reply_destination, Addressing, Destination, ReplyFacts
 use crate::io::omapi::OmapiServer;
 use crate::io::{Handler, IfaceId, Origin, Ready, SourceId, Sources, Transmit};
 use crate::lease::records::FailoverState;
-use crate::omapi::objects::{Backend, Dhcp, FailoverFacts};
+use crate::engine::lease_edit::{Edited, LeaseEdit};
+use crate::omapi::objects::{Backend, Dhcp, FailoverFacts, LeaseEditError};
 use crate::lease::records::{LeaseFileState, Record};
 use crate::lease::store::LeaseStore;
 use crate::lease::write::Rewrite;
@@ -475,6 +477,37 @@ impl Backend for Server {
             Ok(())
         } else {
             Err("the new failover state could not be written".into())
+        }
+    }
+
+    /// ISC writes and commits each OMAPI lease change (`supersede_lease`,
+    /// `write_lease` + `commit_leases`) before it answers; the partner's
+    /// BNDUPD waits for the same sync, as every other.
+    fn edit_lease(&mut self, now: Now, ip: Ipv4Addr, edit: LeaseEdit) -> Result<bool, LeaseEditError> {
+        let (out, propagate) = match self.engine.edit_lease(ip, edit, now.wall).map_err(LeaseEditError::Refused)? {
+            Edited::Unchanged => return Ok(false),
+            Edited::Changed { out, propagate } => (out, propagate),
+        };
+        self.log_lines(&out.logs);
+        if propagate {
+            self.links.leases_changed(now, &mut self.engine, &out.lease_changes, &*self.log);
+        }
+        let mut failed = None;
+        for lease in out.lease_changes {
+            if let Err(e) = self.store.append(&Record::Lease(lease), now.mono) {
+                self.log.log(Level::Error, &format!("write_lease: {e}"));
+                failed = Some(e.to_string());
+            }
+        }
+        for argv in out.commands {
+            for l in self.commands.run(argv) {
+                self.log.log(Level::Error, &l);
+            }
+        }
+        match failed {
+            Some(e) => Err(LeaseEditError::Unwritten(e)),
+            None if self.make_durable(now) => Ok(true),
+            None => Err(LeaseEditError::Unwritten("the lease file could not be synced".into())),
         }
     }
 

@@ -10,7 +10,8 @@
 //! `commit_leases`) before OMAPI answers, so [`Backend::persist`] is synchronous; a failure
 //! is answered with ISC's IOERROR. Failover state changes are made durable by whoever drains
 //! the peer's events (the peer emits the state record to write), before the peer's messages
-//! go out.
+//! go out; the serving server also syncs them before OMAPI answers, as ISC does. Lease
+//! changes ([`Backend::edit_lease`]) are durable before OMAPI answers too.
 
 use std::net::Ipv4Addr;
 
@@ -18,6 +19,7 @@ use crate::conf::model::{Config, Host};
 use crate::conf::model_failover::{FailoverPeer, PeerAddress};
 use crate::engine::hosts::HostId;
 use crate::engine::leasedb::Entry;
+use crate::engine::lease_edit::{EditError, LeaseEdit};
 use crate::engine::{Engine, FailoverHooks, ScopeEvaluator};
 use crate::failover::{Peer, Role};
 use crate::lease::records::{FailoverState, Record};
@@ -105,8 +107,22 @@ pub trait Backend {
     /// Moves peer `peer` to `state` by operator command (OMAPI `local-state`, ISC
     /// `dhcp_failover_set_state`); the error text says why it could not.
     fn set_failover_state(&mut self, now: Now, peer: usize, state: FailoverState) -> Result<(), String>;
+    /// Makes an OMAPI change to the lease of `ip` (ISC `dhcp_lease_set_value`): the engine
+    /// edits it ([`Engine::edit_lease`]), the lease records are durable before this returns
+    /// (ISC `write_lease` + `commit_leases`), and the failover partner is sent the change when
+    /// the edit says so. `Ok(false)`: nothing to change.
+    fn edit_lease(&mut self, now: Now, ip: Ipv4Addr, edit: LeaseEdit) -> Result<bool, LeaseEditError>;
     /// The control object's `state` was set to 2: stop serving gracefully, as on SIGTERM.
     fn shutdown(&mut self);
+}
+
+/// Why [`Backend::edit_lease`] made no change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LeaseEditError {
+    /// The engine refused it.
+    Refused(EditError),
+    /// The change was made but could not be written (the text says why; it is logged).
+    Unwritten(String),
 }
 
 /// Where an end of a failover relationship is, as OMAPI shows it.

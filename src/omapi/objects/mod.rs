@@ -8,7 +8,7 @@
 //! `common/comapi.c`, reference §3.5), one file per type:
 //!
 //! * [`lease`] — looked up by ip-address, dhcp-client-identifier or hardware-address;
-//!   read-only here;
+//!   `state`, `ends`, `flags` and scope variables changed as ISC changes them;
 //! * [`host`] — created, looked up, updated and removed; every change is a lease-file
 //!   record ([`hostfile`]) written before the reply, and takes effect in the engine;
 //! * [`failover`] — looked up by name; `local-state` moves the peer (partner-down);
@@ -29,7 +29,7 @@ pub(crate) mod tests;
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
-pub use backend::{Backend, Dhcp, Endpoint, FailoverFacts};
+pub use backend::{Backend, Dhcp, Endpoint, FailoverFacts, LeaseEditError};
 pub use host::HostDraft;
 
 use super::handles::HandleTable;
@@ -270,5 +270,12 @@ impl<B: Backend + ?Sized> ObjectStore for Store<'_, B> {
 
     fn key_handle(&mut self, name: &str) -> Handle {
         self.handle(Obj::Key(name.to_string()))
+    }
+
+    fn remote_handle(&mut self, handle: Handle, remote: Handle) {
+        // Of ISC's objects only a lease keeps it: as a scope variable, in the lease file.
+        if let Some(Obj::Lease(ip)) = self.obj(handle).cloned() {
+            self.set_remote_handle(ip, remote);
+        }
     }
 }

@@ -145,7 +145,7 @@ fn hosts_are_found_by_every_key_and_conflicts_are_refused() {
 }
 
 #[test]
-fn leases_are_found_by_client_id_and_hardware_and_are_read_only() {
+fn leases_are_found_by_client_id_and_hardware_and_refuse_what_isc_refuses() {
     let mut lab = Lab::new(&lab_conf(false));
     let mut objects = Objects::new();
     let mut store = objects.store(&mut lab, now(Instant::now()));
@@ -169,6 +169,54 @@ fn leases_are_found_by_client_id_and_hardware_and_are_read_only() {
     assert_eq!(store.update(by_ip, &attrs(&[("client-hostname", b"x")])), Ok(()));
     assert_eq!(store.remove(by_ip), Err(IscResult::NotImplemented));
     assert_eq!(store.create(ObjectType::Lease), Err(IscResult::NotImplemented));
+}
+
+#[test]
+fn leases_take_state_ends_flags_and_variables_as_isc_does() {
+    use crate::lease::{BindingState, BindingValue};
+    let mut lab = Lab::new(&lab_conf(false));
+    let mut objects = Objects::new();
+    let mut store = objects.store(&mut lab, now(Instant::now()));
+    let l = store.lookup(ObjectType::Lease, &attrs(&[("ip-address", &[10, 99, 0, 60])])).unwrap();
+    let state = |store: &mut dyn ObjectStore| value(&store.values(l), "state").cloned();
+    // Refusals: a state outside 1-7, a value that is not 4 bytes, names the file cannot hold.
+    assert_eq!(store.update(l, &attrs(&[("state", &[0, 0, 0, 9])])), Err(IscResult::InvalidArg));
+    assert_eq!(store.update(l, &attrs(&[("state", &[2])])), Err(IscResult::InvalidArg));
+    assert_eq!(store.update(l, &attrs(&[("ends", &[1, 2])])), Err(IscResult::InvalidArg));
+    assert_eq!(store.update(l, &attrs(&[("a b", b"x")])), Err(IscResult::InvalidArg));
+    assert_eq!(store.update(l, &attrs(&[("uid", b"x")])), Err(IscResult::InvalidArg));
+    // The same state is unchanged; a variable is written and shown first.
+    assert_eq!(store.update(l, &attrs(&[("state", &[0, 0, 0, 2]), ("foo", b"bar")])), Ok(()));
+    assert_eq!(state(&mut store), Some(Value::Int(2)));
+    assert_eq!(store.values(l).last(), Some(&NamedValue::new("foo", Value::Data(b"bar".to_vec()))));
+    // Removing a variable the lease lacks.
+    let mut clear = Attributes::new();
+    clear.set(b"nosuch", None);
+    assert_eq!(store.update(l, &clear), Err(IscResult::UnknownAttribute));
+    // `ends` runs the pending transition: to the lease file's `next binding state expired`.
+    assert_eq!(store.update(l, &attrs(&[("ends", &1_900_000_000u32.to_be_bytes())])), Ok(()));
+    assert_eq!(state(&mut store), Some(Value::Int(3)));
+    assert_eq!(value(&store.values(l), "ends"), Some(&Value::Int(1_900_000_000)));
+    // What comes before a refusal stays done.
+    assert_eq!(store.update(l, &attrs(&[("state", &[0, 0, 0, 2]), ("starts", &[0, 0, 0, 1])])), Err(IscResult::NoPerm));
+    assert_eq!(state(&mut store), Some(Value::Int(2)));
+    // Flags: one byte or omshell's integer; only ISC's ephemeral bits.
+    assert_eq!(store.update(l, &attrs(&[("flags", &[0, 0, 0, 8 | 1])])), Ok(()));
+    assert_eq!(value(&store.values(l), "flags"), Some(&Value::Data(vec![8])));
+    store.remote_handle(l, l);
+    let last = lab.written.iter().rev().find_map(|r| match r {
+        Record::Lease(x) => Some(x.clone()),
+        _ => None,
+    });
+    let last = last.expect("lease records written");
+    // Flags superseded the lease too: active to its next state, free (this engine has no
+    // failover hooks).
+    assert_eq!(last.binding_state, BindingState::Free);
+    let vars: Vec<(&str, &BindingValue)> = last.bindings.iter().map(|b| (b.name.as_str(), &b.value)).collect();
+    assert_eq!(
+        vars,
+        vec![("remote-handle", &BindingValue::Numeric(i64::from(l))), ("foo", &BindingValue::Data(b"bar".to_vec()))]
+    );
 }
 
 #[test]

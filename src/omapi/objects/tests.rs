@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use super::*;
 use crate::conf::model::Config;
 use crate::conf::parser::MemLoader;
+use crate::engine::lease_edit::{Edited, LeaseEdit};
 use crate::engine::{ConstEvaluator, Engine, NoFailover};
 use crate::failover::{MemLeaseTable, Peer, PeerConfig};
 use crate::lease::file::{read_lease_file, ReadOptions};
@@ -109,6 +110,16 @@ impl Backend for Lab {
         let p = self.peers.get_mut(peer).ok_or("no such peer")?;
         p.set_state(now, state, &mut self.table);
         Ok(())
+    }
+    fn edit_lease(&mut self, now: Now, ip: std::net::Ipv4Addr, edit: LeaseEdit) -> Result<bool, LeaseEditError> {
+        match self.engine.edit_lease(ip, edit, now.wall).map_err(LeaseEditError::Refused)? {
+            Edited::Unchanged => Ok(false),
+            Edited::Changed { out, .. } if self.fail_writes => Err(LeaseEditError::Unwritten(format!("disk full ({} records)", out.lease_changes.len()))),
+            Edited::Changed { out, .. } => {
+                self.written.extend(out.lease_changes.into_iter().map(Record::Lease));
+                Ok(true)
+            }
+        }
     }
     fn shutdown(&mut self) {
         self.shutdowns += 1;
