@@ -13,13 +13,16 @@
 //!    again to show it): the server logs `I move from communications-interrupted to
 //!    partner-down` and its lease file says `my state partner-down`;
 //! 4. the partner restarts from its lease file, sees partner-down (`peer moves from ... to
-//!    partner-down`), recovers, and both are normal again.
+//!    partner-down`), recovers, and both are normal again;
+//! 5. omshell sets a lease's `state` to abandoned on the forced server: the change is logged,
+//!    written, and sent to the partner, whose lease file follows.
 //!
 //! ISC+ISC in the same roles is the reference: ours, forced or partner, logs at every step the
 //! same state changes (its own and its partner's) as ISC in its place, so ISC's partner reacts
 //! to our partner-down as to ISC's, and ours to ISC's as ISC's own partner would; omshell
 //! prints the same for ours as for ISC, but for the two addresses ISC sends as 8 bytes of a
-//! pointer (ours are the configured addresses) and the state start times.
+//! pointer (ours are the configured addresses) and the times; the lease of step 5 ends in the
+//! same state in both lease files as with ISC+ISC.
 //!
 //! The seed's MCLT is 3600 s; the restarted partner waits out MCLT from the start of its last
 //! state before it may leave recover (`recover-wait`), so the MCLT here is 30 s: long enough
@@ -28,6 +31,7 @@
 use std::time::{Duration, Instant};
 
 use dhcpd::failover::FailoverState;
+use dhcpd::lease::BindingState;
 
 use super::netlab::{self, Lab, ProcId};
 use super::seeds::{self, Seed};
@@ -55,6 +59,25 @@ struct Run {
     steps: Vec<Step>,
     /// omshell's output against the forced server.
     omshell: String,
+    /// Step 5: omshell's output, the forced server's `lease ... state changed` lines, and the
+    /// lease's state in each lease file (forced, partner) before and after.
+    abandon: (String, Vec<String>, [Option<BindingState>; 4]),
+}
+
+/// The lease step 5 changes.
+const LEASE: &str = "192.168.100.33";
+
+/// Sets the lease's binding state to abandoned (5).
+fn abandon_script(secret: &str) -> String {
+    format!(
+        "server localhost\nport 7911\nkey omapi_key {secret}\nconnect\nnew lease\nset ip-address = {LEASE}\nopen\n\
+         set state = 5\nupdate\nclose\nnew lease\nset ip-address = {LEASE}\nopen\n"
+    )
+}
+
+fn lease_state(side: &Side) -> Option<BindingState> {
+    let ip: std::net::Ipv4Addr = LEASE.parse().ok()?;
+    side.lease_state().ok()?.leases.get(&ip).map(|l| l.binding_state)
 }
 
 /// The seed's omshell steps, and the object opened again to show what `update` did.
@@ -272,10 +295,37 @@ fn run(mix: Mix, forced_primary: bool) -> Result<Run, String> {
             || format!("{}'s lease file ends with {states:?}", side.who()),
         )?;
     }
+
+    // 5) omshell abandons a lease on the forced server: it is written there and sent to the
+    //    partner, which writes it too.
+    let before = (lease_state(forced), lease_state(other));
+    let out = io(lab.exec_input(
+        &forced.ns,
+        &[super::os("omshell")],
+        abandon_script(secret).as_bytes(),
+        Duration::from_secs(20),
+    ))?;
+    let abandon_out = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let _ = netlab::wait_for(Duration::from_secs(10), || {
+        (lease_state(other) != before.1).then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    let after = (lease_state(forced), lease_state(other));
+    let changed: Vec<String> = lab
+        .proc(f1)
+        .stderr
+        .all()
+        .into_iter()
+        .filter(|l| l.starts_with(&format!("lease {LEASE} ")))
+        .collect();
     for id in [f1, o2] {
         lab.stop(id, libc::SIGTERM, Duration::from_secs(5));
     }
-    Ok(Run { steps, omshell })
+    Ok(Run {
+        steps,
+        omshell,
+        abandon: (abandon_out, changed, [before.0, before.1, after.0, after.1]),
+    })
 }
 
 /// omshell's output with the state start times masked; the two addresses apart.
@@ -289,7 +339,9 @@ fn normalize(out: &str) -> (String, Vec<String>) {
                     addrs.push(format!("{k} = {value}"));
                     format!("{key} = <address>")
                 }
-                "partner-stos" | "local-stos" => format!("{key} = <time>"),
+                "partner-stos" | "local-stos" | "ends" | "starts" | "tstp" | "tsfp" | "atsfp" | "cltt" => {
+                    format!("{key} = <time>")
+                }
                 _ => line.to_string(),
             },
             None => line.to_string(),
@@ -326,6 +378,17 @@ pub fn partner_down_matches_isc(forced_primary: bool) -> Outcome {
             reference.omshell
         )
     })?;
+    // Step 5 did something in ISC+ISC: the change was logged and reached the partner.
+    ensure(
+        reference.abandon.1.iter().any(|l| l.contains(" state changed from "))
+            && reference.abandon.2[3] != reference.abandon.2[1],
+        || {
+            format!(
+                "ISC+ISC: abandoning {LEASE} changed nothing: {:?} {:?}",
+                reference.abandon.1, reference.abandon.2
+            )
+        },
+    )?;
     let ru = seed()?;
     let (me, partner) = if forced_primary {
         (ru.primary_cidr, ru.secondary_cidr)
@@ -363,7 +426,23 @@ pub fn partner_down_matches_isc(forced_primary: bool) -> Outcome {
                 show(&ours.steps)
             )
         })?;
+        ensure(
+            ours.abandon.1 == reference.abandon.1 && ours.abandon.2 == reference.abandon.2,
+            || {
+                format!(
+                    "{label}: abandoning {LEASE} differs\nISC+ISC: {:?} {:?}\n{label}: {:?} {:?}",
+                    reference.abandon.1, reference.abandon.2, ours.abandon.1, ours.abandon.2
+                )
+            },
+        )?;
         if !mix.forced_isc {
+            let (text, _) = normalize(&ours.abandon.0);
+            ensure(text == normalize(&reference.abandon.0).0, || {
+                format!(
+                    "{label}: omshell (lease) differs\n--- ISC\n{}\n--- ours\n{}",
+                    reference.abandon.0, ours.abandon.0
+                )
+            })?;
             let (text, addrs) = normalize(&ours.omshell);
             ensure(text == ref_text, || {
                 format!(
@@ -387,5 +466,11 @@ pub fn partner_down_matches_isc(forced_primary: bool) -> Outcome {
         println!("  {label}: every step's state changes as ISC+ISC's; omshell's output as ISC's");
     }
     println!("  ISC+ISC reference ({role} forced):\n{}", show(&reference.steps));
+    println!(
+        "  abandoning {LEASE} through omshell: {:?}; lease state (forced, partner) before {:?}, after {:?}",
+        reference.abandon.1,
+        &reference.abandon.2[..2],
+        &reference.abandon.2[2..]
+    );
     Ok(())
 }
