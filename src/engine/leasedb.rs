@@ -561,6 +561,28 @@ impl LeaseDb {
         self.enqueue(idx, peer);
     }
 
+    /// Stores `lease` where it is when nothing that places it changed: the
+    /// same queue and sort time, the same client and the same fields the
+    /// client hashes order by (ISC `write_lease` without `supersede_lease`,
+    /// which leaves the lease where it is). Anything else is an
+    /// [`install`](Self::install).
+    pub fn rewrite(&mut self, idx: LeaseIdx, lease: Lease, peer: Option<&PeerStatus>) {
+        let e = &self.entries[idx];
+        let old = &e.lease;
+        let same_place = e.queue.is_some_and(|(kind, _)| kind == QueueKind::of(&lease))
+            && e.sort_time == Self::sort_time_of(&lease, peer)
+            && old.binding_state == lease.binding_state
+            && old.ends == lease.ends
+            && old.cltt == lease.cltt
+            && old.uid == lease.uid
+            && old.hardware == lease.hardware;
+        if same_place {
+            self.entries[idx].lease = lease;
+        } else {
+            self.install(idx, lease, peer);
+        }
+    }
+
     /// Puts a pool's EXPIRED/RELEASED/RESET leases back in order after the
     /// relationship's state changed: in partner-down they wait for the
     /// later of `ends` and `tsfp` (ISC re-sorts that queue on entering
