@@ -171,6 +171,13 @@ fn preferred(cand: &Lease, lease: &Lease) -> bool {
     }
 }
 
+/// Whether the pool timer of a server in relationship `p` expires ACTIVE
+/// leases itself (`failover::binding::expires_active_leases`).
+fn expires_active_leases(p: &PeerStatus) -> bool {
+    let role = if p.primary { crate::failover::Role::Primary } else { crate::failover::Role::Secondary };
+    crate::failover::binding::expires_active_leases(role, p.service)
+}
+
 impl LeaseDb {
     /// One FREE lease per address of every range of `config` (ISC
     /// `new_address_range`), with `"lease A is declared twice!"`-style
@@ -671,7 +678,7 @@ impl LeaseDb {
         let mut changed = Vec::new();
         for kind in QueueKind::ALL {
             if let Some(p) = peer.filter(|p| !p.me_partner_down) {
-                if kind == QueueKind::Active && !p.primary && p.service == ServiceState::Cooperating {
+                if kind == QueueKind::Active && !expires_active_leases(p) {
                     continue;
                 }
                 if kind == QueueKind::Expired {
@@ -706,7 +713,7 @@ impl LeaseDb {
         let mut kinds = vec![QueueKind::Active, QueueKind::Expired, QueueKind::Abandoned];
         if let Some(p) = peer.filter(|p| !p.me_partner_down) {
             kinds.retain(|&k| k != QueueKind::Expired);
-            if !p.primary && p.service == ServiceState::Cooperating {
+            if !expires_active_leases(p) {
                 kinds.retain(|&k| k != QueueKind::Active);
             }
         }
