@@ -15,16 +15,19 @@
 //!   from its own free leases), is put in partner-down through OMAPI and
 //!   then serves from the whole pool after the MCLT; the dead server comes
 //!   back through recover and both lease files agree on every binding. The
-//!   secondary survives, then the primary: each time ISC+ISC, ours
-//!   surviving ISC, ISC surviving ours, ours+ours.
+//!   secondary survives and the primary returns with its lease file; then
+//!   the primary survives and the secondary returns with its database lost
+//!   (an empty lease file); each time ISC+ISC, ours surviving ISC, ISC
+//!   surviving ours, ours+ours.
 //! * `fresh-*` (`failover_outage/fresh.rs`): a new pair from empty lease
 //!   files without the partner-down dance, started together and with the
 //!   primary alone first.
 //!
-//! `FAILOVER_OUTAGE_FULL=1` adds the restart variant of partner-down (a
-//! configuration state block, which the lease file's record overrides, then
-//! the block appended to the lease file), for both survivors and every
-//! pairing (two more minutes). `FAILOVER_OUTAGE_VERBOSE=1` prints every log
+//! `FAILOVER_OUTAGE_FULL=1` adds the two other combinations of survivor and
+//! lost database, and the restart variant of partner-down (a configuration
+//! state block, which the lease file's record overrides, then the block
+//! appended to the lease file) for both survivors, every pairing each (about
+//! five more minutes). `FAILOVER_OUTAGE_VERBOSE=1` prints every log
 //! and, on failure, both lease files. `cargo test --test failover_outage --
 //! fresh` runs the cases whose name contains `fresh` (and the ISC+ISC
 //! reference of their group).
@@ -147,10 +150,10 @@ fn fresh_run((p, s, alone): (Impl, Impl, bool), notes: &mut String) -> Result<fr
     fresh::run(p, s, alone, notes).map(|(f, _)| f)
 }
 
-fn plans(primary_survives: bool, method: outage::Method) -> Vec<(String, outage::Plan)> {
+fn plans(primary_survives: bool, database_lost: bool, method: outage::Method) -> Vec<(String, outage::Plan)> {
     PAIRINGS
         .iter()
-        .map(|&(primary, secondary)| outage::Plan { primary, secondary, primary_survives, method })
+        .map(|&(primary, secondary)| outage::Plan { primary, secondary, primary_survives, method, database_lost })
         .map(|p| (format!("outage-{}", p.tag()), p))
         .collect()
 }
@@ -168,11 +171,13 @@ fn main() {
     } else {
         group("the fresh start", fresh_plans(false), &filter, fresh_run, &mut tally);
         group("the fresh start", fresh_plans(true), &filter, fresh_run, &mut tally);
-        group("the outage", plans(false, outage::Method::Omapi), &filter, outage::run, &mut tally);
-        group("the outage", plans(true, outage::Method::Omapi), &filter, outage::run, &mut tally);
+        group("the outage", plans(false, false, outage::Method::Omapi), &filter, outage::run, &mut tally);
+        group("the outage", plans(true, true, outage::Method::Omapi), &filter, outage::run, &mut tally);
         if full {
-            group("the outage", plans(false, outage::Method::Restart), &filter, outage::run, &mut tally);
-            group("the outage", plans(true, outage::Method::Restart), &filter, outage::run, &mut tally);
+            group("the outage", plans(true, false, outage::Method::Omapi), &filter, outage::run, &mut tally);
+            group("the outage", plans(false, true, outage::Method::Omapi), &filter, outage::run, &mut tally);
+            group("the outage", plans(false, false, outage::Method::Restart), &filter, outage::run, &mut tally);
+            group("the outage", plans(true, false, outage::Method::Restart), &filter, outage::run, &mut tally);
         } else {
             println!("(FAILOVER_OUTAGE_FULL=1 adds partner-down by restarting the survivor)");
         }

@@ -30,10 +30,13 @@
 //!    appended to its lease file, the method ISC's manual gives); `n2` is
 //!    bound from the partner's half of the pool, not before the MCLT has
 //!    passed since partner-down began;
-//! 6. the dead server restarts from its lease file: it goes through recover
-//!    (`normal -> startup -> recover -> ... -> normal`) and the survivor from
-//!    partner-down to normal; both lease files then agree on every binding
-//!    (address, state, hardware address, end).
+//! 6. the dead server restarts from its lease file (`normal -> startup ->
+//!    recover -> recover-done -> normal`: the recover wait counts from its
+//!    state's start, long past) or, in the database-lost variant, from an
+//!    empty one (`recover -> startup -> recover -> recover-wait ->
+//!    recover-done -> normal`, the MCLT after its restart); the survivor goes
+//!    from partner-down to normal; both lease files then agree on every
+//!    binding (address, state, hardware address, end).
 //!
 //! The run returns [`Facts`], which the caller compares with the ISC+ISC
 //! run in the same roles.
@@ -79,16 +82,21 @@ pub struct Plan {
     /// The primary survives (else the secondary does).
     pub primary_survives: bool,
     pub method: Method,
+    /// The dead server comes back with an empty lease file (its database
+    /// lost): it recovers from nothing and waits out the MCLT in
+    /// recover-wait.
+    pub database_lost: bool,
 }
 
 impl Plan {
     pub fn tag(&self) -> String {
         let imp = |i: Impl| if i == Impl::Isc { "isc" } else { "ours" };
         format!(
-            "{}-{}-{}-survives{}",
+            "{}-{}-{}-survives{}{}",
             imp(self.primary),
             imp(self.secondary),
             if self.primary_survives { "primary" } else { "secondary" },
+            if self.database_lost { "-database-lost" } else { "" },
             if self.method == Method::Restart { "-restart" } else { "" }
         )
     }
@@ -341,9 +349,29 @@ pub fn run(plan: Plan, notes: &mut String) -> Result<Facts, String> {
     }
 
     // ---- 6. the dead server returns -----------------------------------------
+    if plan.database_lost {
+        std::fs::write(&pair.server(!sp).leases, "").map_err(|e| e.to_string())?;
+    }
+    let t_back = wall();
     pair.start_server(!sp)?;
     let (survivor, dead) = (pair.server(sp), pair.server(!sp));
-    pair.wait_move(dead, "recover-done", "normal", 60)?;
+    let t_normal = pair.wait_move(dead, "recover-done", "normal", 60 + MCLT as u64)?;
+    let _ = writeln!(
+        notes,
+        "    the {d_who} back{}: normal {:.1} s after its restart",
+        if plan.database_lost { " with an empty lease file" } else { "" },
+        t_normal - t_back
+    );
+    if plan.database_lost {
+        // Nothing says what it may have handed out before: the MCLT wait.
+        ensure(t_normal - t_back >= MCLT as f64 - 1.0, || {
+            format!(
+                "the {d_who} recovered from nothing in {:.1} s, within the MCLT\n{}",
+                t_normal - t_back,
+                pair.dump()
+            )
+        })?;
+    }
     pair.wait_move(survivor, "partner-down", "normal", 30)?;
     let clients: Vec<(String, Ipv4Addr, [u8; 6])> = pair
         .clients
