@@ -16,20 +16,21 @@
 //!    follows ISC's rule: the desired time, but no more than MCLT past the
 //!    potential expiry the partner last acknowledged (exactly MCLT once that
 //!    is past). The case waits until the rule has cut a grant below the
-//!    desired time for both (in the restart variant the survivor serves
-//!    nobody through two 15 s startups, the clients' leases run out and they
-//!    are bound again, to the same address);
+//!    desired time for both (not in the restart variant, where the clients
+//!    are unanswered through the survivor's startups and may rebind);
 //! 4. new clients `n0`, `n1` get the survivor's own free leases (the state it
 //!    allocates from: FREE on the primary, BACKUP on the secondary), for
 //!    exactly MCLT; `n2` then finds no lease it may take (the partner's free
 //!    leases are not the survivor's to give) and stays unbound;
-//! 5. the survivor is put in partner-down (OMAPI `local-state 4`, or, in the
-//!    restart variant, by restarting it: first with a configuration `state`
-//!    block, which a lease file with a state record overrides so the survivor
-//!    comes back communications-interrupted, then with the state block
-//!    appended to its lease file, the method ISC's manual gives); `n2` is
+//! 5. the survivor is put in partner-down (OMAPI `local-state 4`); `n2` is
 //!    bound from the partner's half of the pool, not before the MCLT has
-//!    passed since partner-down began;
+//!    passed since partner-down began. In the restart variant the survivor
+//!    is restarted instead: right after the kill with a configuration
+//!    `state` block, which its lease file's state record overrides (it comes
+//!    back communications-interrupted, and step 4 runs then), and after step
+//!    4 with the block appended to its lease file, the method ISC's manual
+//!    gives. Its MCLT is 40 s, so that the clients' MCLT-long leases outlast
+//!    the 15 s startups in which the survivor answers nobody;
 //! 6. the dead server restarts from its lease file (`normal -> startup ->
 //!    recover -> recover-done -> normal`: the recover wait counts from its
 //!    state's start, long past) or, in the database-lost variant, from an
@@ -50,11 +51,15 @@ use dhcpd::lease::records::LeaseFileState;
 use dhcpd::lease::BindingState;
 
 use super::netlab;
-use super::pair::{ensure, macs, own_moves, wall, Impl, Pair, Server};
+use super::pair::{ensure, macs, own_moves, wall, Impl, Outcome, Pair, Server};
 use super::seeds;
 
-/// MCLT of the outage configuration.
+/// MCLT of the outage configuration. The restart variant uses
+/// [`RESTART_MCLT`]: the survivor's restarts leave clients unanswered for
+/// 15 s each, which MCLT-long leases must outlast.
 pub const MCLT: i64 = 20;
+/// MCLT of the restart variant.
+pub const RESTART_MCLT: i64 = 40;
 /// default-lease-time and max-lease-time of the outage configuration.
 pub const DESIRED: i64 = 60;
 /// The OMAPI port both servers listen on (each in its own namespace).
@@ -89,6 +94,15 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The MCLT configured for this plan.
+    pub fn mclt(&self) -> i64 {
+        if self.method == Method::Restart {
+            RESTART_MCLT
+        } else {
+            MCLT
+        }
+    }
+
     pub fn tag(&self) -> String {
         let imp = |i: Impl| if i == Impl::Isc { "isc" } else { "ours" };
         format!(
@@ -122,15 +136,15 @@ pub struct Facts {
 }
 
 /// The outage configurations (primary, secondary): the Spanish seed with
-/// MCLT 20, lease time 60, a pool of six and an OMAPI port.
-pub fn configs() -> (String, String) {
+/// `mclt`, lease time 60, a pool of six and an OMAPI port.
+pub fn configs(mclt: i64) -> (String, String) {
     let es = seeds::all().into_iter().find(|s| s.name == "es").expect("es seed");
     let globals = format!("default-lease-time {DESIRED};\nmax-lease-time {DESIRED};\nomapi-port {OMAPI_PORT};\n");
     let edit = |text: &str| {
         let t = seeds::must_replace(text, "range 172.16.1.220 172.16.1.230;", "range 172.16.1.220 172.16.1.225;");
         format!("{globals}{t}")
     };
-    (edit(&seeds::must_replace(&es.primary, "mclt 1800;", &format!("mclt {MCLT};"))), edit(&es.secondary))
+    (edit(&seeds::must_replace(&es.primary, "mclt 1800;", &format!("mclt {mclt};"))), edit(&es.secondary))
 }
 
 /// The addresses in `state` in a lease file.
@@ -140,22 +154,22 @@ fn in_state(st: &LeaseFileState, state: BindingState) -> BTreeSet<Ipv4Addr> {
 
 /// ISC `ack_lease`'s grant under failover at `now` for a lease whose
 /// acknowledged potential expiry is `tsfp`.
-pub fn rule_grant(tsfp: i64, now: f64) -> f64 {
-    if DESIRED <= MCLT {
+pub fn rule_grant(tsfp: i64, now: f64, mclt: i64) -> f64 {
+    if DESIRED <= mclt {
         DESIRED as f64
     } else if (tsfp as f64) <= now {
-        MCLT as f64
+        mclt as f64
     } else {
-        (DESIRED as f64).min(tsfp as f64 - now + MCLT as f64)
+        (DESIRED as f64).min(tsfp as f64 - now + mclt as f64)
     }
 }
 
 /// Whether `grant`, received at `t`, is what the rule gives for some
 /// server time within the slack before `t` (the server decided a moment
 /// before the client's script ran).
-fn obeys_rule(grant: i64, tsfp: i64, t: f64) -> bool {
+fn obeys_rule(grant: i64, tsfp: i64, t: f64, mclt: i64) -> bool {
     let g = grant as f64;
-    (0..=(SLACK * 10.0) as i32).any(|d| (rule_grant(tsfp, t - f64::from(d) / 10.0) - g).abs() <= 1.0)
+    (0..=(SLACK * 10.0) as i32).any(|d| (rule_grant(tsfp, t - f64::from(d) / 10.0, mclt) - g).abs() <= 1.0)
 }
 
 /// Waits until `server`'s lease file satisfies `f`; returns it.
@@ -172,7 +186,8 @@ fn wait_state(
 
 /// Runs the outage with `plan`; the log of what happened goes to `notes`.
 pub fn run(plan: Plan, notes: &mut String) -> Result<Facts, String> {
-    let (pconf, sconf) = configs();
+    let mclt = plan.mclt();
+    let (pconf, sconf) = configs(mclt);
     let mut pair =
         Pair::new(&format!("fo-out-{}", plan.tag()), RELATIONSHIP, (&pconf, plan.primary), (&sconf, plan.secondary))?;
     let name = RELATIONSHIP;
@@ -234,6 +249,10 @@ pub fn run(plan: Plan, notes: &mut String) -> Result<Facts, String> {
         )
     })?;
 
+    if plan.method == Method::Restart {
+        restart_with_configuration_block(&mut pair, sp, notes)?;
+    }
+
     // ---- 4. new clients from the survivor's own free leases ---------------
     let n0 = pair.add_client("n0", macs(2, true, 1)[0], true)?;
     let n1 = pair.add_client("n1", macs(2, false, 1)[0], false)?;
@@ -257,8 +276,8 @@ pub fn run(plan: Plan, notes: &mut String) -> Result<Facts, String> {
         })?;
         new_client_grants.push(ack.lease.unwrap_or(-1));
     }
-    ensure(new_client_grants.iter().all(|&g| g == MCLT), || {
-        format!("new clients got {new_client_grants:?} s, want the MCLT ({MCLT})\n{}", pair.dump())
+    ensure(new_client_grants.iter().all(|&g| g == mclt), || {
+        format!("new clients got {new_client_grants:?} s, want the MCLT ({mclt})\n{}", pair.dump())
     })?;
     let n2 = pair.add_client("n2", macs(3, true, 1)[0], true)?;
     let t_n2 = wall();
@@ -285,11 +304,11 @@ pub fn run(plan: Plan, notes: &mut String) -> Result<Facts, String> {
             let _ = writeln!(notes, "    partner-down by OMAPI");
             t
         }
-        Method::Restart => restart_into_partner_down(&mut pair, sp, notes)?,
+        Method::Restart => restart_with_lease_file_block(&mut pair, sp, notes)?,
     };
     let survivor = pair.server(sp);
     let served = pair
-        .wait_ack(n2, t_n2, (MCLT + 30) as u64)
+        .wait_ack(n2, t_n2, (mclt + 30) as u64)
         .ok_or_else(|| format!("n2 was never bound in partner-down\n{}", pair.dump()))?;
     let n2_ip = served.ip.ok_or("no ip")?;
     let _ = writeln!(
@@ -298,8 +317,8 @@ pub fn run(plan: Plan, notes: &mut String) -> Result<Facts, String> {
         served.t - t_pd,
         served.lease.unwrap_or(-1)
     );
-    ensure(served.t >= t_pd + MCLT as f64 - 1.0, || {
-        format!("n2 bound {:.1} s after partner-down, before the MCLT ({MCLT} s)\n{}", served.t - t_pd, pair.dump())
+    ensure(served.t >= t_pd + mclt as f64 - 1.0, || {
+        format!("n2 bound {:.1} s after partner-down, before the MCLT ({mclt} s)\n{}", served.t - t_pd, pair.dump())
     })?;
     ensure(served.server == Some(survivor.ip) && peer_free.contains(&n2_ip), || {
         format!("n2 got {n2_ip} from {:?}; want one of the partner's {peer_free:?}\n{}", served.server, pair.dump())
@@ -308,9 +327,8 @@ pub fn run(plan: Plan, notes: &mut String) -> Result<Facts, String> {
     // ---- 3. renewals by the survivor ------------------------------------------
     // The rule's input is the potential expiry the partner acknowledged
     // before the kill, so it applies to renewals of the binding the client
-    // held then: its ACKs up to its first other event. (In the restart
-    // variant the survivor serves nobody through two 15 s startups, the
-    // clients' 20-60 s leases run out and they start over: a new binding.)
+    // held then: its ACKs up to its first other event (a client that lost
+    // its lease and was bound again has a new binding).
     let held = |pair: &Pair, i: usize| -> Vec<super::pair::Event> {
         pair.clients[i].events().into_iter().filter(|e| e.t >= t_kill).take_while(|e| e.is_ack()).collect()
     };
@@ -335,13 +353,13 @@ pub fn run(plan: Plan, notes: &mut String) -> Result<Facts, String> {
         }
         for e in &held(&pair, i) {
             let g = e.lease.unwrap_or(-1);
-            ensure(obeys_rule(g, tsfp[ip], e.t), || {
+            ensure(obeys_rule(g, tsfp[ip], e.t, mclt), || {
                 format!(
                     "{} granted {g} s at +{:.1} s with the partner's potential expiry at +{} s: the rule gives {:.1}\n{}",
                     pair.clients[i].name,
                     e.t - t_kill,
                     tsfp[ip] as f64 - t_kill,
-                    rule_grant(tsfp[ip], e.t),
+                    rule_grant(tsfp[ip], e.t, mclt),
                     pair.dump()
                 )
             })?;
@@ -355,7 +373,7 @@ pub fn run(plan: Plan, notes: &mut String) -> Result<Facts, String> {
     let t_back = wall();
     pair.start_server(!sp)?;
     let (survivor, dead) = (pair.server(sp), pair.server(!sp));
-    let t_normal = pair.wait_move(dead, "recover-done", "normal", 60 + MCLT as u64)?;
+    let t_normal = pair.wait_move(dead, "recover-done", "normal", 60 + mclt as u64)?;
     let _ = writeln!(
         notes,
         "    the {d_who} back{}: normal {:.1} s after its restart",
@@ -364,7 +382,7 @@ pub fn run(plan: Plan, notes: &mut String) -> Result<Facts, String> {
     );
     if plan.database_lost {
         // Nothing says what it may have handed out before: the MCLT wait.
-        ensure(t_normal - t_back >= MCLT as f64 - 1.0, || {
+        ensure(t_normal - t_back >= mclt as f64 - 1.0, || {
             format!(
                 "the {d_who} recovered from nothing in {:.1} s, within the MCLT\n{}",
                 t_normal - t_back,
@@ -452,26 +470,35 @@ pub fn run(plan: Plan, notes: &mut String) -> Result<Facts, String> {
     })
 }
 
-/// Restarts the survivor twice: with `my state partner-down` in its
-/// configuration (its lease file's state record wins: it comes back
-/// communications-interrupted), then with the block appended to its lease
-/// file. Returns when partner-down began (the state's start time in the
-/// lease file, which the MCLT wait counts from).
-fn restart_into_partner_down(pair: &mut Pair, sp: bool, notes: &mut String) -> Result<f64, String> {
-    let name = pair.name.clone();
-    let block = format!("failover peer \"{name}\" state {{\n  my state partner-down;\n}}\n");
-    let (conf, leases) = (pair.server(sp).conf.clone(), pair.server(sp).leases.clone());
+/// Restarts the survivor with `my state partner-down` in its configuration:
+/// its lease file's state record wins, so it comes back (after the 15 s of
+/// startup) communications-interrupted.
+fn restart_with_configuration_block(pair: &mut Pair, sp: bool, notes: &mut String) -> Outcome {
+    let conf = pair.server(sp).conf.clone();
     let plain = std::fs::read_to_string(&conf).map_err(|e| e.to_string())?;
     pair.stop_server(sp, libc::SIGTERM);
-    std::fs::write(&conf, format!("{plain}{block}")).map_err(|e| e.to_string())?;
+    std::fs::write(&conf, format!("{plain}{}", partner_down_block(&pair.name))).map_err(|e| e.to_string())?;
     pair.start_server(sp)?;
     pair.wait_move(pair.server(sp), "communications-interrupted", "startup", 10)?;
     pair.wait_move(pair.server(sp), "startup", "communications-interrupted", 30)?;
-    let _ = writeln!(notes, "    restarted with a configuration state block: back in communications-interrupted (the lease file's record wins)");
-    pair.stop_server(sp, libc::SIGTERM);
     std::fs::write(&conf, plain).map_err(|e| e.to_string())?;
+    let _ = writeln!(
+        notes,
+        "    restarted with a configuration state block: back in communications-interrupted (the lease file's record wins)"
+    );
+    Ok(())
+}
+
+/// Restarts the survivor with the partner-down block appended to its lease
+/// file (`dhcpd.conf(5)`'s method). Returns when partner-down began: the
+/// state's start in the lease file (the block has no date, so the time it
+/// was read), from which the MCLT wait counts.
+fn restart_with_lease_file_block(pair: &mut Pair, sp: bool, notes: &mut String) -> Result<f64, String> {
+    let name = pair.name.clone();
+    let leases = pair.server(sp).leases.clone();
+    pair.stop_server(sp, libc::SIGTERM);
     let mut file = std::fs::OpenOptions::new().append(true).open(&leases).map_err(|e| e.to_string())?;
-    std::io::Write::write_all(&mut file, block.as_bytes()).map_err(|e| e.to_string())?;
+    std::io::Write::write_all(&mut file, partner_down_block(&name).as_bytes()).map_err(|e| e.to_string())?;
     drop(file);
     let t = wall();
     pair.start_server(sp)?;
@@ -481,4 +508,9 @@ fn restart_into_partner_down(pair: &mut Pair, sp: bool, notes: &mut String) -> R
     let st = pair.server(sp).lease_state()?;
     let since = st.failover.iter().find(|r| r.peer == name).and_then(|r| r.me).map(|m| m.since as f64);
     Ok(since.unwrap_or(t).max(t.floor()))
+}
+
+/// `failover peer "NAME" state { my state partner-down; }`.
+fn partner_down_block(name: &str) -> String {
+    format!("failover peer \"{name}\" state {{\n  my state partner-down;\n}}\n")
 }
