@@ -117,6 +117,12 @@ impl LeaseTable for EngineTable<'_> {
         self.changed.push(idx);
     }
 
+    fn put_in_place(&mut self, lease: Lease) {
+        let Some((idx, _)) = self.index(lease.ip) else { return };
+        self.db.rewrite(idx, lease, self.status.as_ref());
+        self.changed.push(idx);
+    }
+
     fn pool_leases(&self, pool: PoolId) -> Vec<Ipv4Addr> {
         let Some(p) = self.db_pool(pool) else { return Vec::new() };
         let st = self.db.pool(p);

@@ -226,3 +226,31 @@ fn entering_partner_down_holds_expired_leases_until_mclt() {
     assert_eq!(out.lease_changes.len(), 1);
     assert_eq!(lease(&e, ip(10)).binding_state, BindingState::Free);
 }
+
+/// ISC gives balancing gifts from the head of its free queue, which on a
+/// fresh pool is address order; sending a lease to the partner and the
+/// partner's acknowledgement of an unchanged state only write the lease
+/// (ISC `write_lease`, no `supersede_lease`), so neither moves it in its
+/// queue. Measured with ISC 4.4.3 (tests/failover_outage.rs): a fresh pair
+/// over .220-.225 gives .220-.222 to the secondary and the primary's first
+/// client gets .223.
+#[test]
+fn updates_and_acks_keep_the_free_queue_in_order() {
+    let base = Instant::now();
+    let mut pair = Pair { e: [side(true, base), side(false, base)], base, wall: T0, written: Default::default() };
+    for i in 0..2 {
+        pair.drive(i, |p, t, now| p.start(now, t));
+    }
+    pair.drive(1, |p, _, now| p.handle_connected(now, LinkId(1)));
+    pair.drive(0, |p, _, now| p.handle_connected(now, LinkId(1)));
+    pair.run_for(10);
+    assert_eq!(pair.state(0), FailoverState::Normal);
+    for i in 0..2 {
+        let backup: Vec<Ipv4Addr> =
+            (10..18).map(ip).filter(|a| lease(&pair.e[i], *a).binding_state == BindingState::Backup).collect();
+        assert_eq!(backup, (10..14).map(ip).collect::<Vec<_>>(), "side {i}");
+    }
+    let ((), _) = pair.e[0].with_failover_table(0, |_, t| {
+        assert_eq!(t.queue(PoolId(0), BindingState::Free), (14..18).map(ip).collect::<Vec<_>>());
+    });
+}

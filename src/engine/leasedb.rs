@@ -198,6 +198,13 @@ fn preferred(cand: &Lease, lease: &Lease) -> bool {
     }
 }
 
+/// Whether the pool timer of a server in relationship `p` expires ACTIVE
+/// leases itself (`failover::binding::expires_active_leases`).
+fn expires_active_leases(p: &PeerStatus) -> bool {
+    let role = if p.primary { crate::failover::Role::Primary } else { crate::failover::Role::Secondary };
+    crate::failover::binding::expires_active_leases(role, p.service)
+}
+
 impl LeaseDb {
     /// One FREE lease per address of every range of `config` (ISC
     /// `new_address_range`), with `"lease A is declared twice!"`-style
@@ -589,6 +596,28 @@ impl LeaseDb {
         self.enqueue(idx, peer);
     }
 
+    /// Stores `lease` where it is when nothing that places it changed: the
+    /// same queue and sort time, the same client and the same fields the
+    /// client hashes order by (ISC `write_lease` without `supersede_lease`,
+    /// which leaves the lease where it is). Anything else is an
+    /// [`install`](Self::install).
+    pub fn rewrite(&mut self, idx: LeaseIdx, lease: Lease, peer: Option<&PeerStatus>) {
+        let e = &self.entries[idx];
+        let old = &e.lease;
+        let same_place = e.queue.is_some_and(|(kind, _)| kind == QueueKind::of(&lease))
+            && e.sort_time == Self::sort_time_of(&lease, peer)
+            && old.binding_state == lease.binding_state
+            && old.ends == lease.ends
+            && old.cltt == lease.cltt
+            && old.uid == lease.uid
+            && old.hardware == lease.hardware;
+        if same_place {
+            self.entries[idx].lease = lease;
+        } else {
+            self.install(idx, lease, peer);
+        }
+    }
+
     /// Puts a pool's EXPIRED/RELEASED/RESET leases back in order after the
     /// relationship's state changed: in partner-down they wait for the
     /// later of `ends` and `tsfp` (ISC re-sorts that queue on entering
@@ -677,7 +706,7 @@ impl LeaseDb {
         let mut changed = Vec::new();
         for kind in QueueKind::ALL {
             if let Some(p) = peer.filter(|p| !p.me_partner_down) {
-                if kind == QueueKind::Active && !p.primary && p.service == ServiceState::Cooperating {
+                if kind == QueueKind::Active && !expires_active_leases(p) {
                     continue;
                 }
                 if kind == QueueKind::Expired {
@@ -712,7 +741,7 @@ impl LeaseDb {
         let mut kinds = vec![QueueKind::Active, QueueKind::Expired, QueueKind::Abandoned];
         if let Some(p) = peer.filter(|p| !p.me_partner_down) {
             kinds.retain(|&k| k != QueueKind::Expired);
-            if !p.primary && p.service == ServiceState::Cooperating {
+            if !expires_active_leases(p) {
                 kinds.retain(|&k| k != QueueKind::Active);
             }
         }

@@ -212,22 +212,32 @@ pub fn release(lease: &mut Lease, rel: &Relationship, now: Time) {
     }
 }
 
+/// Whether a server's pool timer expires ACTIVE leases itself: the primary
+/// always; the secondary only while it serves alone (communications-
+/// interrupted) or in partner-down, otherwise it waits for the primary's
+/// update. ISC's secondary skips them only in normal, but its pool timer is
+/// not re-armed when its state changes, so a restarted secondary in
+/// practice leaves them to the primary. Expiring them in startup or recover
+/// instead sends the partner a stale EXPIRED, which a partner in
+/// partner-down accepts over the renewal it granted meanwhile (a lost
+/// lease, seen in `tests/failover_outage.rs`).
+pub fn expires_active_leases(role: Role, service: ServiceState) -> bool {
+    role == Role::Primary || matches!(service, ServiceState::NotCooperating | ServiceState::PartnerDown)
+}
+
 /// What the pool timer does to `lease` at `now` (ISC `pool_timer`): the
 /// new state, or `None`. A moved lease must be sent to the peer.
 ///
-/// * ACTIVE past `ends` expires, except on a secondary in normal, which
-///   waits for the primary's update;
+/// * ACTIVE past `ends` expires, except on a secondary that is not serving
+///   alone, which waits for the primary's update
+///   ([`expires_active_leases`]);
 /// * EXPIRED/RELEASED/RESET go free only in partner-down, once the wait
 ///   stamped into tsfp and `ends` are over (never while merely
 ///   communications-interrupted: no rewind, module doc point 1).
 pub fn timer_transition(lease: &Lease, rel: &Relationship, now: Time) -> Option<BindingState> {
     match lease.binding_state {
         B::Active if lease.ends != NEVER && lease.ends <= now => {
-            if rel.role == Role::Secondary && rel.me == FailoverState::Normal {
-                None
-            } else {
-                Some(B::Expired)
-            }
+            expires_active_leases(rel.role, rel.service()).then_some(B::Expired)
         }
         B::Expired | B::Released | B::Reset
             if rel.me == FailoverState::PartnerDown && lease.tsfp.max(lease.ends) <= now =>
@@ -386,6 +396,18 @@ mod tests {
         assert_eq!(
             timer_transition(&a, &rel(Role::Primary, FailoverState::Normal), 99),
             None
+        );
+        // A restarted secondary (startup, recover) leaves them to the
+        // primary; alone or in partner-down it expires them.
+        for me in [FailoverState::Startup, FailoverState::Recover, FailoverState::RecoverDone] {
+            assert_eq!(timer_transition(&a, &rel(Role::Secondary, me), 200), None, "{me:?}");
+        }
+        for me in [FailoverState::CommunicationsInterrupted, FailoverState::PartnerDown] {
+            assert_eq!(timer_transition(&a, &rel(Role::Secondary, me), 200), Some(B::Expired), "{me:?}");
+        }
+        assert_eq!(
+            timer_transition(&a, &rel(Role::Primary, FailoverState::Recover), 200),
+            Some(B::Expired)
         );
         let pd = rel(Role::Primary, FailoverState::PartnerDown);
         let mut e = a.clone();

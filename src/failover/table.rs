@@ -47,6 +47,17 @@ pub trait LeaseTable {
     /// Stores a changed lease (and writes it to the lease file).
     fn put(&mut self, lease: Lease);
 
+    /// Stores a lease whose binding state, end and client did not change
+    /// (only its failover times or rewind state did), and writes it. ISC
+    /// writes such a lease without superseding it (`write_lease` alone, when
+    /// a BNDUPD goes out or the peer acknowledges the state it already has),
+    /// so it keeps its place in its queue, which decides the next lease
+    /// handed out or given away. Tables without queue order store it like
+    /// [`put`](Self::put).
+    fn put_in_place(&mut self, lease: Lease) {
+        self.put(lease);
+    }
+
     /// Every lease address of `pool`.
     fn pool_leases(&self, pool: PoolId) -> Vec<Ipv4Addr>;
 

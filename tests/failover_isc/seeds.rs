@@ -32,7 +32,8 @@ fn read(dir: &Path, f: &str) -> String {
     std::fs::read_to_string(dir.join(f)).unwrap_or_else(|e| panic!("seed {f}: {e}"))
 }
 
-fn must_replace(text: &str, from: &str, to: &str) -> String {
+/// `text` with `from` (which must be there) replaced by `to`.
+pub fn must_replace(text: &str, from: &str, to: &str) -> String {
     assert!(text.contains(from), "seed text changed: `{from}` not found");
     text.replace(from, to)
 }

@@ -121,6 +121,36 @@ fn not_responding_states_do_not_answer() {
 }
 
 #[test]
+fn a_secondary_expires_active_leases_only_when_serving_alone() {
+    // A binding of the secondary's that runs out while it is not serving
+    // alone (after a restart: startup, recover): it waits for the primary's
+    // update rather than sending a stale EXPIRED; communications-interrupted
+    // or partner-down, it expires it.
+    let leases = || {
+        let mut v = balanced();
+        v[2].binding_state = BindingState::Active;
+        v[2].next_binding_state = BindingState::Expired;
+        v[2].ends = T0 + 5;
+        v
+    };
+    for service in [ServiceState::Startup, ServiceState::NotResponding, ServiceState::Cooperating] {
+        let mut e = engine_with(CONF, hooks(false, service, true), leases());
+        assert_eq!(e.poll_timeout(T0), None, "{service:?}");
+        assert!(e.handle_timeout(T0 + 10).lease_changes.is_empty(), "{service:?}");
+        assert_eq!(lease(&e, ip(12)).binding_state, BindingState::Active, "{service:?}");
+    }
+    // (Alone: ISC's rewind, the peer never heard of the binding; in a
+    // partner-down whose MCLT is long past: expired, then free at once.)
+    for (service, to) in [(ServiceState::NotCooperating, BindingState::Backup), (ServiceState::PartnerDown, BindingState::Free)] {
+        let mut e = engine_with(CONF, hooks(false, service, true), leases());
+        assert_eq!(e.poll_timeout(T0), Some(T0 + 5), "{service:?}");
+        let out = e.handle_timeout(T0 + 5);
+        assert!(!out.lease_changes.is_empty(), "{service:?}");
+        assert_eq!(lease(&e, ip(12)).binding_state, to, "{service:?}");
+    }
+}
+
+#[test]
 fn partner_down_takes_peer_leases_after_mclt() {
     let mut e = engine_with(CONF, hooks(false, ServiceState::PartnerDown, true), balanced());
     dora(&mut e, T0, &Client::new(1));

@@ -68,7 +68,7 @@ impl Peer {
             // state it may have is the state we sent (ISC's rewind).
             if lease.rewind_binding_state != Some(lease.binding_state) {
                 lease.rewind_binding_state = Some(lease.binding_state);
-                table.put(lease);
+                table.put_in_place(lease);
             }
         }
     }
@@ -191,9 +191,16 @@ impl Peer {
                 }
                 Some(f) => {
                     if let Some(lease) = table.get(ip) {
+                        let before = lease.binding_state;
                         let mut lease = lease.clone();
                         send_to_backup = apply_ack(&mut lease, f.sent, self.cfg.role, self.hba.as_ref());
-                        table.put(lease);
+                        // ISC supersedes (re-queues) the lease only when the
+                        // ack moves it; otherwise it only writes it.
+                        if lease.binding_state == before {
+                            table.put_in_place(lease);
+                        } else {
+                            table.put(lease);
+                        }
                     }
                     self.forget_in_flight(ip);
                 }
