@@ -32,9 +32,14 @@
 //!   it knew was bound without the partner's consent: released or expired while the partner
 //!   could not be told, or before the partner's later bindings reached it.
 //!
-//! **Stale update applied.** A server applied a non-ACTIVE BNDUPD for an address while a chain
-//! on it was alive (more than 1 s left) and, by its own knowledge, still bound (its latest
-//! known lease-expiry-time more than 1 s away). That is ISC's mechanism 1.
+//! **Stale update applied.** A server applied a BNDUPD that cut short a binding it knew was
+//! alive (the chain had more than 1 s left, and so had the latest lease end the server knew),
+//! carrying an older client-last-transaction-time than the server already knew for it (its own
+//! ACK's time, or the CLTT of the ACTIVE update it applied; a missing CLTT is older). Cutting
+//! short: a non-ACTIVE state, another client, or an earlier lease end. That is ISC's mechanism
+//! 1. An update with a newer CLTT is never stale here, even when the client's message behind it
+//! was old (a server frozen with a DHCPRELEASE queued stamps it when it wakes): the receiver
+//! cannot tell.
 //!
 //! **Lost lease.** A chain still alive when the servers stop whose address is not ACTIVE for
 //! that client in a server's lease file; *short* when it is ACTIVE there but ends more than 3 s
@@ -207,18 +212,37 @@ pub fn chains(events: &[DhcpEvent]) -> Vec<Chain> {
     out
 }
 
-/// What `side` knew of `chain` before `t`: (when it last learnt of it, the latest lease end it
-/// knew), or `None` if it never knew.
-fn knowledge(side: usize, chain: &Chain, t: f64, exchanges: &[Exchange]) -> Option<(f64, f64)> {
-    let own = chain.acks.iter().filter(|(at, s, _)| *s == side && *at < t).map(|&(at, _, ends)| (at, ends));
+/// What a server knew of a binding at some moment.
+#[derive(Clone, Copy, Debug)]
+struct Known {
+    /// When it last learnt of it.
+    learnt: f64,
+    /// The latest lease end it knew.
+    ends: f64,
+    /// The latest client-last-transaction-time it knew (its own ACK's time, less the half
+    /// second a server's whole-second clock can lag the capture).
+    cltt: f64,
+}
+
+/// What `side` knew of `chain` before `t`, or `None` if it never knew.
+fn knowledge(side: usize, chain: &Chain, t: f64, exchanges: &[Exchange]) -> Option<Known> {
+    let own = chain.acks.iter().filter(|(at, s, _)| *s == side && *at < t).map(|&(at, _, ends)| Known {
+        learnt: at,
+        ends,
+        cltt: at - 0.5,
+    });
     let told = exchanges
         .iter()
         .filter(|x| x.receiver == side && x.addr == chain.addr && x.state == WIRE_ACTIVE)
         .filter(|x| x.client == Some(chain.client) && x.ends.is_some_and(|e| e > chain.start - 1.0))
-        .filter_map(|x| x.applied_at().filter(|&a| a < t).map(|a| (a, x.ends.unwrap_or(0.0))));
-    own.chain(told).fold(None, |acc: Option<(f64, f64)>, (at, ends)| match acc {
-        None => Some((at, ends)),
-        Some((a, e)) => Some((a.max(at), e.max(ends))),
+        .filter_map(|x| {
+            let at = x.applied_at().filter(|&a| a < t)?;
+            Some(Known { learnt: at, ends: x.ends.unwrap_or(0.0), cltt: x.cltt.unwrap_or(at) })
+        });
+    own.chain(told).reduce(|a, b| Known {
+        learnt: a.learnt.max(b.learnt),
+        ends: a.ends.max(b.ends),
+        cltt: a.cltt.max(b.cltt),
     })
 }
 
@@ -254,16 +278,18 @@ pub fn analyse(
     }
 
     for (i, x) in exchanges.iter().enumerate() {
-        if x.state == WIRE_ACTIVE {
-            continue;
-        }
         let Some(t) = x.applied_at() else { continue };
         for &c in by_addr.get(&x.addr).map_or(&[][..], |v| v.as_slice()) {
             let ch = &chains[c];
             if ch.start >= x.received || ch.end <= t + 1.0 {
                 continue;
             }
-            if knowledge(x.receiver, ch, x.received, exchanges).is_some_and(|(_, ends)| ends > t + 1.0) {
+            let Some(k) = knowledge(x.receiver, ch, x.received, exchanges) else { continue };
+            // It cut short a binding it knew alive, with older transaction time than it knew.
+            let cuts =
+                x.state != WIRE_ACTIVE || x.client != Some(ch.client) || x.ends.is_some_and(|e| e < k.ends - 1.0);
+            let older = x.cltt.unwrap_or(f64::MIN) < k.cltt - 1.0;
+            if k.ends > t + 1.0 && cuts && older {
                 f.stale.push(Stale { side: x.receiver, exchange: i, chain: c });
             }
         }
@@ -292,8 +318,8 @@ pub fn analyse(
                 };
                 let blame = match knowledge(allocator, ca, cb.start, exchanges) {
                     None => Blame::NotTold,
-                    Some((learnt, _)) if own_stale(learnt) => Blame::Allocator,
-                    Some((learnt, _)) if agreed_unbound(*addr, learnt, cb.start, exchanges) => Blame::Partner,
+                    Some(k) if own_stale(k.learnt) => Blame::Allocator,
+                    Some(k) if agreed_unbound(*addr, k.learnt, cb.start, exchanges) => Blame::Partner,
                     Some(_) => Blame::Allocator,
                 };
                 f.doubles.push(Double { addr: *addr, first: a, second: b, overlap, allocator, blame });
@@ -467,6 +493,15 @@ pub fn self_check() -> Result<(), String> {
     let f = run(&[ev(0.0, 0, ack, a, 1), ev(29.5, 0, ack, b, 2)], &[]);
     if !f.doubles.is_empty() {
         return Err(format!("half a second is not a double binding: {:?}", f.doubles));
+    }
+    // A release stamped after the binding (a frozen server's late DHCPRELEASE) is not stale; an
+    // ACTIVE with older CLTT that shortens the binding is.
+    let late = Exchange { cltt: Some(8.5), ..upd(1, 9.0, 4, a, 9.0) };
+    let shorter = Exchange { cltt: Some(1.0), ..upd(1, 9.0, WIRE_ACTIVE, a, 20.0) };
+    let f = run(&[ev(5.0, 1, ack, a, 1)], &[late]);
+    let g = run(&[ev(5.0, 1, ack, a, 1)], &[shorter]);
+    if !f.stale.is_empty() || g.stale.len() != 1 {
+        return Err(format!("newer release: {:?} / older shorter ACTIVE: {:?}", f.stale, g.stale));
     }
     // Lost: alive at the stop, in one file only; in the other ending 10 s early.
     let mut file = LeaseFileState::default();
