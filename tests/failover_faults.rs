@@ -1,9 +1,9 @@
 //! Failover safety under faults, on the wire: two serving dhcpd (ours and ISC's 4.4.3 in every
 //! pairing) with real clients, under a seeded random schedule of faults, every DHCPACK captured.
 //!
-//! The measurement of `isc-failover-under-faults.md`, repeated with ours in it. Per pairing (ours
-//! + ours, ours primary + ISC secondary, ISC primary + ours secondary, and ISC + ISC as the
-//! reference) one run:
+//! The measurement of `isc-failover-under-faults.md`, repeated with ours in it. Per pairing
+//! (ours+ours, ours primary with ISC secondary, ISC primary with ours secondary, and ISC+ISC as
+//! the reference) one run:
 //!
 //! 1. both servers start from empty lease files on their namespaces' links (the real command
 //!    line) and reach normal (`failover_faults/lab.rs` has the topology and settings: split 128,
@@ -198,7 +198,7 @@ fn run(pairing: Pairing, seed: u64, secs: u32) -> Result<Run, String> {
     }
     exchanges.sort_by(|a, b| a.received.total_cmp(&b.received));
     let findings =
-        analysis::analyse(&events, &exchanges, [&files[0], &files[1]], stop, |unix| origin.from_wall(unix as f64));
+        analysis::analyse(&events, &exchanges, [&files[0], &files[1]], stop, |unix| origin.wall_secs(unix as f64));
 
     let isc = pairing.isc();
     let names = [
@@ -260,11 +260,11 @@ fn run(pairing: Pairing, seed: u64, secs: u32) -> Result<Run, String> {
     for l in &findings.lost {
         let c = &findings.chains[l.chain];
         let mut where_ = Vec::new();
-        for s in 0..2 {
+        for (s, name) in names.iter().enumerate() {
             if l.missing[s] {
-                where_.push(format!("missing from {}'s file", names[s]));
+                where_.push(format!("missing from {name}'s file"));
             } else if l.short[s] {
-                where_.push(format!("ending early in {}'s file", names[s]));
+                where_.push(format!("ending early in {name}'s file"));
             }
         }
         let line = format!("lost lease: {} ({})", analysis::describe_chain(c, names), where_.join(", "));

@@ -36,10 +36,10 @@
 //! alive (the chain had more than 1 s left, and so had the latest lease end the server knew),
 //! carrying an older client-last-transaction-time than the server already knew for it (its own
 //! ACK's time, or the CLTT of the ACTIVE update it applied; a missing CLTT is older). Cutting
-//! short: a non-ACTIVE state, another client, or an earlier lease end. That is ISC's mechanism
-//! 1. An update with a newer CLTT is never stale here, even when the client's message behind it
-//! was old (a server frozen with a DHCPRELEASE queued stamps it when it wakes): the receiver
-//! cannot tell.
+//! short: a non-ACTIVE state, another client, or an earlier lease end. That is mechanism 1 of
+//! the fault report. An update with a newer CLTT is never stale here, even when the client's
+//! message behind it was old (a server frozen with a DHCPRELEASE queued stamps it when it
+//! wakes): the receiver cannot tell.
 //!
 //! **Lost lease.** A chain still alive when the servers stop whose address is not ACTIVE for
 //! that client in a server's lease file; *short* when it is ACTIVE there but ends more than 3 s

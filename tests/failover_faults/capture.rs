@@ -44,7 +44,7 @@ impl Origin {
     }
 
     /// A wall-clock Unix time as seconds since the origin.
-    pub fn from_wall(&self, unix: f64) -> f64 {
+    pub fn wall_secs(&self, unix: f64) -> f64 {
         unix - self.wall
     }
 
@@ -312,8 +312,8 @@ pub fn exchanges(frames: &[Frame], side: usize, port: u16, origin: &Origin) -> V
                 addr,
                 state,
                 client: m.client,
-                ends: m.ends.filter(|&e| e != 0).map(|e| origin.from_wall(f64::from(e))),
-                cltt: m.cltt.filter(|&c| c != 0).map(|c| origin.from_wall(f64::from(c))),
+                ends: m.ends.filter(|&e| e != 0).map(|e| origin.wall_secs(f64::from(e))),
+                cltt: m.cltt.filter(|&c| c != 0).map(|c| origin.wall_secs(f64::from(c))),
             });
         }
     }
