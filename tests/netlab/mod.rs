@@ -469,6 +469,8 @@ pub struct Frame {
     pub pkttype: u8,
     /// The Ethernet frame.
     pub bytes: Vec<u8>,
+    /// When the capture read it.
+    pub at: Instant,
 }
 
 /// Frames seen on one interface of a namespace, read by a thread that entered it.
@@ -556,6 +558,7 @@ impl Capture {
                         f.push(Frame {
                             pkttype: from.sll_pkttype,
                             bytes: buf[..n as usize].to_vec(),
+                            at: Instant::now(),
                         });
                     }
                 }
