@@ -37,14 +37,12 @@ engine-vs-isc:
 	$(CARGO) test --test engine_vs_isc -- --ignored --test-threads 1
 
 ## demo: the network-namespace demo lab (needs root): a failover pair built
-## from a seed config, and dhclient, udhcpc and dhcpcd acquiring, renewing and
-## releasing leases, told step by step. DHCPD=PATH picks the primary's binary
-## (default ours; DHCPD=/usr/sbin/dhcpd for ISC), DHCPD_PEER=PATH the
-## secondary's (default ISC's), SEED=es|zh|ru the pair. See scripts/demo-lab.sh
-## demo: our server and real clients in a namespace lab (works today);
-## the failover-pair lab is `make demo-pair` (ours primary, ISC secondary;
-## DHCPD=/usr/sbin/dhcpd make demo-pair runs ISC's pair)
-demo: demo-single
+## from a seed config (ours primary, ISC's dhcpd secondary when installed,
+## else ours on both sides), and dhclient, udhcpc and dhcpcd acquiring,
+## renewing and releasing leases, told step by step. DHCPD=PATH picks the
+## primary's binary, DHCPD_PEER=PATH the secondary's, SEED=es|zh|ru the pair.
+## See scripts/demo-lab.sh
+demo: demo-pair
 
 demo-pair:
 	@if [ -z "$$DHCPD" ]; then $(CARGO) build --release; fi

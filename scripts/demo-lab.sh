@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # demo-lab.sh -- a DHCP failover pair and real clients in network namespaces,
-# told step by step (`make demo-pair`).
+# told step by step (`make demo`).
 #
 # Usage (as root):  scripts/demo-lab.sh
 #   DHCPD=PATH       the primary's binary (default: our target/release/dhcpd)
@@ -122,92 +122,6 @@ trap 'echo; echo "demo: interrupted, cleaning up"; exit 130' INT
 trap 'exit 143' TERM
 lab_watchdog "$DEMO_TIMEOUT"
 lab_init dl
-
-# probe BIN ROLE: can this binary be the pair's ROLE (primary or secondary)?
-# Runs it for a moment in a namespace of its own (a veth pair inside it, one
-# pool with a failover peer that is never there) and watches what it does:
-#   status 0  it runs and listens on its failover port (647), as ISC does at
-#             once: it can make the failover link
-#   status 1  it exits (a server that cannot serve yet); its last words printed
-#   status 3  it runs but does not listen on the failover port: it serves,
-#             but makes no failover link
-probe() {
-    local bin=$1 role=$2 ns pid i listening=0 extra=""
-    lab_ns "probe-$role" || return 2
-    ns=$LAB_NS
-    lab_veth "$ns" pr0 "$ns" pr1 || return 2
-    ip -n "$ns" addr add 10.199.254.1/24 dev pr0
-    mkdir -p "$dir/probe"
-    [ "$role" = primary ] && extra="mclt 60; split 128;"
-    cat >"$dir/probe/dhcpd.conf" <<CONF
-failover peer "probe" {
-    $role; address 10.199.254.1; port 647; peer address 10.199.254.2; peer port 647;
-    max-response-delay 30; max-unacked-updates 10; load balance max seconds 3; $extra
-}
-subnet 10.199.254.0 netmask 255.255.255.0 {
-    pool { failover peer "probe"; range 10.199.254.100 10.199.254.110; }
-}
-CONF
-    : >"$dir/probe/dhcpd.leases"
-    lab_spawn "$ns" "$dir/probe/log" "$bin" -4 -f -d -cf "$dir/probe/dhcpd.conf" \
-        -lf "$dir/probe/dhcpd.leases" -pf "$dir/probe/dhcpd.pid" pr0
-    pid=$LAB_LAST_PID
-    for ((i = 0; i < 25; i++)); do
-        lab_alive "$pid" || break
-        if [ -n "$(ip netns exec "$ns" ss -Hltn 'sport = :647' 2>/dev/null)" ]; then
-            listening=1
-            break
-        fi
-        sleep 0.2
-    done
-    if lab_alive "$pid"; then
-        lab_stop "$pid"
-        [ "$listening" = 1 ] && return 0
-        return 3
-    fi
-    wait "$pid" 2>/dev/null
-    # its last words, without the banner and the paths it names at start-up
-    grep -v -E '^(dhcpd-rs |Internet Systems|Copyright|All rights|For info|Config file:|Database file:|PID file:|$)' \
-        "$dir/probe/log" | tail -n 3 | sed 's/^/      /'
-    return 1
-}
-
-for role in primary secondary; do
-    if [ "$role" = primary ]; then bin=$DHCPD kind=$kind_primary; else bin=$DHCPD_PEER kind=$kind_secondary; fi
-    [ "$kind" = isc ] && continue
-    printf 'demo: checking whether %s (%s) can be the failover %s...\n' "$bin" "$(label_of "$kind")" "$role"
-    probe "$bin" "$role"
-    case $? in
-        0) ;;
-        1)
-            cat <<EOF
-
-demo: $bin cannot serve DHCP yet, so the lab cannot run it as the $role.
-      It works today with ISC's dhcpd on both sides:
-
-          DHCPD=$ISC make demo-pair
-
-      and will run $(label_of "$kind") next to ISC (a mixed failover pair) as soon as
-      it serves and makes the failover link.
-EOF
-            exit 1 ;;
-        3)
-            cat <<EOF
-
-demo: $bin serves DHCP but does not make the failover link yet: given a
-      \`failover peer\` it does not listen on its failover port (647), so it
-      cannot be the $role of a pair with ISC's dhcpd. What works today:
-
-          DHCPD=$ISC make demo-pair     # the failover pair, ISC's dhcpd on both sides
-          make demo                           # ours serving one client on its own
-
-      The lab will run $(label_of "$kind") next to ISC (a mixed failover pair) as soon
-      as it listens on its failover port.
-EOF
-            exit 1 ;;
-        *) fail "cannot create the probe's namespace" ;;
-    esac
-done
 
 # -- the pair's configuration --------------------------------------------------
 

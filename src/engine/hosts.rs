@@ -5,8 +5,9 @@
 //!
 //! Several hosts may share a key; ISC chains them in declaration order and
 //! the first match wins wherever a single one is wanted. Fixed addresses
-//! given as host names need a DNS lookup, which is IO: only literal
-//! addresses are used here.
+//! given as host names need a DNS lookup, which is IO: the serving shell
+//! resolves [`fixed_address_names`] and hands the answers to
+//! [`Hosts::set_resolved`]; until then only literal addresses count.
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -34,6 +35,44 @@ pub struct Hosts {
     by_option: Vec<IdentifierTable>,
     fixed: Vec<Vec<Ipv4Addr>>,
     by_name: HashMap<Vec<u8>, HostId>,
+    /// What DNS said of each `fixed-address` host name (absent: no answer).
+    resolved: HashMap<String, Vec<Ipv4Addr>>,
+}
+
+/// The host names written in `fixed-address` lists, each once, in
+/// declaration order: what the shell must look up.
+pub fn fixed_address_names(config: &Config) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for host in &config.hosts {
+        if let Some(FixedAddresses::V4(list)) = &host.fixed_addresses {
+            for a in list {
+                if let AddrOrName::Name(n) = a {
+                    if !names.contains(n) {
+                        names.push(n.clone());
+                    }
+                }
+            }
+        }
+    }
+    names
+}
+
+/// A host's fixed addresses given what DNS answered: the list in order,
+/// each name replaced by all its addresses. A name without an answer makes
+/// the whole list unusable, as in ISC, where the list is one concatenation
+/// that fails when any lookup in it fails.
+fn fixed_list(list: &[AddrOrName], resolved: &HashMap<String, Vec<Ipv4Addr>>) -> Vec<Ipv4Addr> {
+    let mut out = Vec::with_capacity(list.len());
+    for a in list {
+        match a {
+            AddrOrName::Addr(ip) => out.push(*ip),
+            AddrOrName::Name(n) => match resolved.get(n) {
+                Some(ips) => out.extend_from_slice(ips),
+                None => return Vec::new(),
+            },
+        }
+    }
+    out
 }
 
 /// A host's hardware key: type byte then address (ISC `interface.hbuf`).
@@ -132,13 +171,21 @@ impl Hosts {
             }
         }
         if let Some(FixedAddresses::V4(list)) = &host.fixed_addresses {
-            self.fixed[id] = list
-                .iter()
-                .filter_map(|a| match a {
-                    AddrOrName::Addr(ip) => Some(*ip),
-                    AddrOrName::Name(_) => None,
-                })
-                .collect();
+            self.fixed[id] = fixed_list(list, &self.resolved);
+        }
+    }
+
+    /// Takes DNS's answers for the `fixed-address` host names (a name
+    /// missing from `resolved` did not resolve) and recomputes the fixed
+    /// addresses of every host of `config` that names one.
+    pub fn set_resolved(&mut self, config: &Config, resolved: HashMap<String, Vec<Ipv4Addr>>) {
+        self.resolved = resolved;
+        for (id, host) in config.hosts.iter().enumerate() {
+            if let Some(FixedAddresses::V4(list)) = &host.fixed_addresses {
+                if !host.deleted && list.iter().any(|a| matches!(a, AddrOrName::Name(_))) && id < self.fixed.len() {
+                    self.fixed[id] = fixed_list(list, &self.resolved);
+                }
+            }
         }
     }
 

@@ -165,6 +165,13 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
         }
     }
 
+    /// Takes DNS's answers for the host names in `fixed-address` lists
+    /// (see [`hosts::fixed_address_names`]; a name absent from `resolved`
+    /// did not resolve): the hosts naming them get those addresses.
+    pub fn set_fixed_address_names(&mut self, resolved: HashMap<String, Vec<Ipv4Addr>>) {
+        self.hosts.set_resolved(&self.config, resolved);
+    }
+
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.config

@@ -17,7 +17,9 @@
 //! file` and goes on appending to the old file, whose tail may then be a
 //! torn record it never cut off).
 
+use std::collections::HashMap;
 use std::io;
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -96,6 +98,36 @@ impl Sink for LoadSink<'_> {
     }
 }
 
+/// Looks up the host names of `fixed-address` lists (IPv4 addresses only),
+/// logging ISC's line for each that does not resolve. Done once, before
+/// serving: a lookup blocks, and ISC's own lookups block its loop too.
+fn resolve_names(names: &[String], log: &mut dyn FnMut(&LogLine)) -> HashMap<String, Vec<Ipv4Addr>> {
+    use std::net::{SocketAddr, ToSocketAddrs};
+    let mut resolved = HashMap::new();
+    for name in names {
+        let found: Vec<Ipv4Addr> = match (name.as_str(), 0).to_socket_addrs() {
+            Ok(addrs) => {
+                let mut v4 = Vec::new();
+                for a in addrs {
+                    if let SocketAddr::V4(a) = a {
+                        if !v4.contains(a.ip()) {
+                            v4.push(*a.ip());
+                        }
+                    }
+                }
+                v4
+            }
+            Err(_) => Vec::new(),
+        };
+        if found.is_empty() {
+            log(&LogLine::error(format!("{name}: host unknown.")));
+        } else {
+            resolved.insert(name.clone(), found);
+        }
+    }
+    resolved
+}
+
 /// Reads the lease file at `path` into a new engine for `config` and
 /// starts it at `now`. Every line ISC would log on the way goes to `log`.
 pub fn load(config: Arc<Config>, path: &Path, now: Now, log: &mut dyn FnMut(&LogLine)) -> Result<Loaded, StartupError> {
@@ -105,6 +137,10 @@ pub fn load(config: Arc<Config>, path: &Path, now: Now, log: &mut dyn FnMut(&Log
     })?;
     let facts = config_facts(&config);
     let mut engine: ServerEngine = Engine::new(Arc::clone(&config), IscEvaluator::new(), Vec::new());
+    let names = crate::engine::hosts::fixed_address_names(&config);
+    if !names.is_empty() {
+        engine.set_fixed_address_names(resolve_names(&names, log));
+    }
     let mut carried = LeaseFileState::default();
     let name = path.to_string_lossy().into_owned();
     let mut sink = LoadSink { engine: &mut engine, carried: &mut carried, log, printed: 0 };

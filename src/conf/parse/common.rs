@@ -383,20 +383,6 @@ impl Parser<'_> {
         Ok(Some(hw))
     }
 
-    /// `NUMBER ;` as a lease time in seconds (ISC `parse_lease_time`).
-    pub(crate) fn parse_lease_time(&mut self) -> PResult<Option<u32>> {
-        if self.next_token()? != Token::Number {
-            self.parse_warn("Expecting numeric lease time");
-            self.skip_to_semi()?;
-            return Ok(None);
-        }
-        let text = self.lex.value_cstr().to_vec();
-        let b = self.convert_num(&text, 10, 32);
-        let v = u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
-        self.parse_semi()?;
-        Ok(Some(v))
-    }
-
     /// A date without its `;` (ISC `parse_date_core`): `never`,
     /// `epoch N`, or `W YYYY/MM/DD HH:MM:SS [TZOFF]`. Returns seconds since
     /// the epoch, [`MAX_TIME`] for `never` and years from 2038, and 0 after
@@ -497,23 +483,6 @@ impl Parser<'_> {
             return Ok(0);
         }
         Ok(t)
-    }
-
-    /// `true|false|on|off ;` (ISC `parse_boolean`); `None` when reported.
-    pub(crate) fn parse_boolean(&mut self) -> PResult<Option<bool>> {
-        self.next_token()?;
-        let v = self.lex.value_cstr().to_ascii_lowercase();
-        let rv = match v.as_slice() {
-            b"true" | b"on" => true,
-            b"false" | b"off" => false,
-            _ => {
-                self.parse_warn("boolean value (true/false/on/off) expected");
-                self.skip_to_semi()?;
-                return Ok(None);
-            }
-        };
-        self.parse_semi()?;
-        Ok(Some(rv))
     }
 
     /// Colon-separated hex bytes `aa:bb:...` (ISC `parse_cshl`).

@@ -70,3 +70,40 @@ fn known_and_unknown_clients_use_their_pools() {
     assert!((20..30).contains(&b.octets()[3]), "known client from the allow-known pool: {b}");
     assert_eq!(lease(&e, b).binding_state, BindingState::Active);
 }
+
+const NAMED: &str = "
+authoritative;
+ping-check false;
+subnet 10.0.0.0 netmask 255.255.255.0 {
+  range 10.0.0.10 10.0.0.19;
+}
+host byname {
+  hardware ethernet 02:00:00:00:00:51;
+  fixed-address printer.example, 10.0.0.6;
+}
+host unresolved {
+  hardware ethernet 02:00:00:00:00:52;
+  fixed-address nowhere.example, 10.0.0.8;
+}
+";
+
+#[test]
+fn fixed_address_names_take_what_dns_answered() {
+    let mut e = engine(NAMED);
+    assert_eq!(
+        crate::engine::hosts::fixed_address_names(e.config()),
+        vec!["printer.example".to_string(), "nowhere.example".to_string()]
+    );
+    let mut dns = std::collections::HashMap::new();
+    dns.insert("printer.example".to_string(), vec![std::net::Ipv4Addr::new(192, 168, 9, 9), ip(5)]);
+    e.set_fixed_address_names(dns);
+    // The first address on the client's subnet, in list order with the
+    // name expanded (192.168.9.9 is elsewhere).
+    let c = Client::new(0x51);
+    assert_eq!(reply(&send(&mut e, T0, &c.discover())).repr.yiaddr, ip(5));
+    // One name without an answer spoils the whole list, as ISC's
+    // concatenation fails: this client gets a pool address.
+    let c = Client::new(0x52);
+    let got = reply(&send(&mut e, T0, &c.discover())).repr.yiaddr;
+    assert!((10..=19).contains(&got.octets()[3]), "{got}");
+}
