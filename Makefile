@@ -24,6 +24,9 @@ test:
 	$(CARGO) build
 	$(CARGO) test --no-fail-fast
 	$(CARGO) test --release --test robustness --test lease_robustness -- --ignored
+	@if [ "$$(id -u)" = 0 ] && [ -x /usr/sbin/dhcpd ]; then \
+		$(CARGO) test --test engine_vs_isc -- --ignored --test-threads 1; \
+	else echo "!!!!! engine_vs_isc NOT RUN: needs root and /usr/sbin/dhcpd !!!!!"; fi
 
 ## conformance: ISC's cases through the library and the binary, with the
 ## parity figures and every mismatch printed
