@@ -2,7 +2,7 @@
 //!
 //! [`read_stream`] reads from any `Read` through a window of at most a few
 //! megabytes, so a 1 GB file never sits in memory. At each line start it
-//! tries the fast path ([`scan::scan_lease`](super::scan::scan_lease)) on a
+//! tries the fast path ([`scan::scan_block`](super::scan::scan_block)) on a
 //! `lease` block in ISC's layout; blank and comment lines are skipped; for
 //! anything else it hands a stretch of the file, up to the next block the
 //! fast path takes, to the ISC-compatible reader ([`file`](super::file)),
@@ -22,7 +22,7 @@ use std::rc::Rc;
 
 use super::file::{Carry, ReadError, ReadOptions, Reader, Resume};
 use super::records::{Entry, Record, TornRecord};
-use super::scan::scan_lease;
+use super::scan::{scan_block, LeaseBlock};
 use crate::conf::diag::Diagnostic;
 use crate::conf::parser::{Fatal, MemLoader};
 
@@ -34,7 +34,7 @@ const MAX_FAST_BLOCK: usize = 1 << 20;
 /// First size of a stretch handed to the full reader.
 const SLOW_STRETCH: usize = if cfg!(test) { 32 } else { 1 << 16 };
 /// Bytes kept before the current position before the buffer is shifted.
-const KEEP: usize = if cfg!(test) { 128 } else { 1 << 20 };
+const KEEP: usize = if cfg!(test) { 128 } else { 4 << 20 };
 
 /// Where a record came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +59,14 @@ pub trait Sink {
     fn diagnostic(&mut self, _d: &Diagnostic) {}
     /// One accepted record.
     fn record(&mut self, entry: Entry, origin: Origin);
+    /// One lease block the fast path read at `offset` in the file, on
+    /// `line`, after `diagnostics_through` messages; by default built whole
+    /// and handed to [`Sink::record`]. A sink that needs only some of its
+    /// fields takes them here without building the lease.
+    fn fast_lease(&mut self, block: &LeaseBlock<'_>, offset: u64, line: u32, diagnostics_through: usize) {
+        let origin = Origin::Fast { offset, len: block.len as u32, canonical: block.canonical };
+        self.record(Entry { line, diagnostics_through, record: Record::Lease(block.lease()) }, origin);
+    }
 }
 
 impl Sink for Vec<Entry> {
@@ -237,17 +245,13 @@ impl Stream<'_, '_> {
                 }
             }
             if b == b'l' && data[self.pos..].starts_with(b"lease ") && self.blank_run < MAX_BLANK_RUN {
-                if let Some(scanned) = self.fast()? {
-                    let offset = self.buf.base + self.pos as u64;
-                    let origin = Origin::Fast { offset, len: scanned.len as u32, canonical: scanned.canonical };
-                    let entry = Entry {
-                        line: self.line,
-                        diagnostics_through: self.summary.diagnostics.len(),
-                        record: Record::Lease(scanned.lease),
-                    };
-                    sink.record(entry, origin);
-                    self.pos += scanned.len;
-                    self.line += scanned.lines;
+                let offset = self.buf.base + self.pos as u64;
+                let (line, through) = (self.line, self.summary.diagnostics.len());
+                if let Some(block) = self.fast()? {
+                    sink.fast_lease(&block, offset, line, through);
+                    let (len, lines) = (block.len, block.lines);
+                    self.pos += len;
+                    self.line += lines;
                     // The block's `}` is alone on its last line.
                     let brace_line = self.line - 1;
                     self.resume =
@@ -261,21 +265,11 @@ impl Stream<'_, '_> {
         Ok(())
     }
 
-    /// The fast path at `pos`, reading ahead as far as one block may need.
-    fn fast(&mut self) -> Result<Option<super::scan::Scanned>, StreamError> {
-        let mut ahead = LOOKAHEAD;
-        loop {
-            let data = &self.buf.data[self.pos..];
-            if let Some(s) = scan_lease(data) {
-                return Ok(Some(s));
-            }
-            // Not in the layout, or cut by the end of the buffer?
-            if self.buf.eof || memchr_seq(b"\n}\n", data).is_some() || ahead >= MAX_FAST_BLOCK {
-                return Ok(None);
-            }
-            ahead *= 4;
-            self.buf.fill_to(self.pos + ahead).map_err(Self::io)?;
-        }
+    /// The fast path at `pos`, with as much of the file ahead as one block
+    /// may take, so that a block it refuses is refused for good.
+    fn fast(&mut self) -> Result<Option<LeaseBlock<'_>>, StreamError> {
+        self.buf.fill_to(self.pos + MAX_FAST_BLOCK).map_err(Self::io)?;
+        Ok(scan_block(&self.buf.data[self.pos..]))
     }
 
     /// The first line start at or after `from` where the fast path takes a
@@ -286,7 +280,7 @@ impl Stream<'_, '_> {
             let data = &self.buf.data;
             let line_start = at == 0 || data.get(at - 1) == Some(&b'\n');
             if line_start && at < data.len() {
-                if data[at..].starts_with(b"lease ") && scan_lease(&data[at..]).is_some() {
+                if data[at..].starts_with(b"lease ") && scan_block(&data[at..]).is_some() {
                     return Ok(Some(at));
                 }
                 if data.len() - at < MAX_FAST_BLOCK && !self.buf.eof && data[at..].starts_with(b"lease ") {
