@@ -68,8 +68,9 @@ fn rewrite_whole(config: &Config, bytes: &[u8], now: i64) -> (Vec<u8>, Vec<Ipv4A
 }
 
 /// The rewrite of `bytes` at `now` through the [`LeaseIndex`] (as
-/// `dhcpd -T` does it), and how many reads of the file it took.
-fn rewrite_indexed(config: &Config, bytes: &[u8], now: i64) -> (Vec<u8>, usize) {
+/// `dhcpd -T` does it), how many reads of the file it took and how many
+/// bytes they read.
+fn rewrite_indexed(config: &Config, bytes: &[u8], now: i64) -> (Vec<u8>, usize, usize) {
     struct IndexSink<'a>(LeaseIndex, &'a PoolMap);
     impl Sink for IndexSink<'_> {
         fn record(&mut self, entry: Entry, _: Origin) {
@@ -93,9 +94,10 @@ fn rewrite_indexed(config: &Config, bytes: &[u8], now: i64) -> (Vec<u8>, usize) 
     for f in failover_records(&map) {
         write::failover_state(&mut out, &f, &opts).unwrap();
     }
-    let mut reads = 0;
+    let (mut reads, mut read_bytes) = (0, 0);
     let mut read = |offset: u64, b: &mut [u8]| {
         reads += 1;
+        read_bytes += b.len();
         b.copy_from_slice(&bytes[offset as usize..offset as usize + b.len()]);
         Ok::<(), ()>(())
     };
@@ -104,7 +106,7 @@ fn rewrite_indexed(config: &Config, bytes: &[u8], now: i64) -> (Vec<u8>, usize) 
         Ok(())
     };
     index.write_leases(&order, &opts, &mut read, &mut emit).unwrap();
-    (out, reads)
+    (out, reads, read_bytes)
 }
 
 /// The file with each run of consecutive leases sharing a queue and a sort
@@ -194,7 +196,7 @@ fn the_index_writes_what_whole_leases_write() {
         {
             for now in [NOW, NOW + 10 * 365 * 86_400] {
                 let (whole, _) = rewrite_whole(&config, bytes, now);
-                let (indexed, _) = rewrite_indexed(&config, bytes, now);
+                let (indexed, _, _) = rewrite_indexed(&config, bytes, now);
                 assert_eq!(show(&indexed), show(&whole), "case {} ({}, now {})", name, what, now);
             }
         }
@@ -230,20 +232,56 @@ fn the_index_reads_blocks_near_each_other_together() {
     // order jumps about within each pool (by end time), but a batch of
     // blocks (2 kB in tests: two pools or so) is read in a call or two, not
     // one per lease.
-    let dir = std::env::temp_dir().join(format!("dhcpd-rs-index-{}", std::process::id()));
+    let (bytes, config) = spread_file(100, 4);
+    let (whole, _) = rewrite_whole(&config, &bytes, NOW);
+    let (indexed, reads, read_bytes) = rewrite_indexed(&config, &bytes, NOW);
+    assert_eq!(show(&indexed), show(&whole));
+    assert_ne!(indexed, bytes, "the order changed");
+    let batches = bytes.len() / 2048 + 1;
+    assert!(reads <= 2 * batches, "{} reads for about {} batches", reads, batches);
+    assert!(read_bytes <= 2 * bytes.len(), "{} bytes read", read_bytes);
+}
+
+#[test]
+fn the_index_reads_scattered_blocks_without_reading_everything() {
+    // One pool of 400 leases written in an order unrelated to the file's:
+    // each batch's blocks lie all over the file, and what the reads bridge
+    // stays within the batch's own size.
+    let (bytes, config) = spread_file(1, 400);
+    let (whole, _) = rewrite_whole(&config, &bytes, NOW);
+    let (indexed, reads, read_bytes) = rewrite_indexed(&config, &bytes, NOW);
+    assert_eq!(show(&indexed), show(&whole));
+    assert!(read_bytes <= 2 * bytes.len() + 2048, "{} bytes read for {}", read_bytes, bytes.len());
+    assert!(reads > 1);
+}
+
+/// A rewrite-layout file of `pools` pools of `size` active leases each,
+/// in address order, whose end times are scattered; and its configuration.
+fn spread_file(pools: u32, size: u32) -> (Vec<u8>, Config) {
+    let dir = std::env::temp_dir().join(format!("dhcpd-rs-index-{}-{}-{}", std::process::id(), pools, size));
     std::fs::create_dir_all(&dir).unwrap();
     let conf = dir.join("dhcpd.conf");
-    let text: String = (0..100)
-        .map(|p| format!("subnet 10.0.{p}.0 netmask 255.255.255.0 {{ range 10.0.{p}.1 10.0.{p}.4; }}\n"))
+    let net = |p: u32| Ipv4Addr::from(0x0a00_0000 + (p << 10));
+    let text: String = (0..pools)
+        .map(|p| {
+            let (n, first, last) = (net(p), u32::from(net(p)) + 1, u32::from(net(p)) + size);
+            format!(
+                "subnet {} netmask 255.255.252.0 {{ range {} {}; }}\n",
+                n,
+                Ipv4Addr::from(first),
+                Ipv4Addr::from(last)
+            )
+        })
         .collect();
     std::fs::write(&conf, text).unwrap();
     let config = check_config(&conf.to_string_lossy(), &FsLoader).config.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     let mut leases = Vec::new();
-    for n in 0..400u32 {
-        let mut l = crate::lease::Lease::new(Ipv4Addr::new(10, 0, (n / 4) as u8, (n % 4 + 1) as u8));
+    let total = pools * size;
+    for n in 0..total {
+        let mut l = crate::lease::Lease::new(Ipv4Addr::from(u32::from(net(n / size)) + 1 + n % size));
         l.starts = NOW - 100;
-        l.ends = NOW + 1000 + i64::from((n * 7919) % 400) * 60;
+        l.ends = NOW + 1000 + i64::from((n * 7919) % total) * 60;
         l.tstp = l.ends;
         l.cltt = l.starts;
         l.binding_state = crate::lease::BindingState::Active;
@@ -254,12 +292,7 @@ fn the_index_reads_blocks_near_each_other_together() {
     let opts = WriteOptions { now: NOW, byte_order: ByteOrder::LittleEndian, ..WriteOptions::default() };
     let mut bytes = Vec::new();
     write::rewrite(&mut bytes, &Rewrite { leases: leases.iter().collect(), ..Rewrite::default() }, &opts).unwrap();
-    let (whole, _) = rewrite_whole(&config, &bytes, NOW);
-    let (indexed, reads) = rewrite_indexed(&config, &bytes, NOW);
-    assert_eq!(show(&indexed), show(&whole));
-    assert_ne!(indexed, bytes, "the order changed");
-    let batches = bytes.len() / 2048 + 1;
-    assert!(reads <= 2 * batches, "{} reads for about {} batches", reads, batches);
+    (bytes, config)
 }
 
 #[test]
