@@ -448,6 +448,7 @@ impl<'a> Cursor<'a> {
     /// `"..."` with the writer's escapes only (`\"`, `\\`, `\ooo`), at most
     /// [`MAX_STRING`] bytes once decoded; returns the text between the
     /// quotes and whether the writer would escape it the same way.
+    #[inline(always)]
     fn string(&mut self) -> Option<(Escaped<'a>, bool)> {
         self.tag(b"\"")?;
         let start = self.i;
