@@ -69,11 +69,13 @@ bench-parse: build
 	benches/bench_parse.sh $(BIN) /usr/sbin/dhcpd
 
 ## bench-leases: `dhcpd -T` on a 1,000,000-lease file, ours vs ISC (time
-## and peak RSS; ISC runs once), then commit throughput with fsync, single
+## and peak RSS; ISC runs once), for each LAYOUT (default: 4,000 small
+## pools, then 32 large ones), then commit throughput with fsync, single
 ## and grouped
+LAYOUT ?= subnets pools-32
 bench-leases: build
 	$(CARGO) build --release --example lease_commit_bench
-	BENCH_DIR=$(TARGET_DIR)/bench benches/bench_leases.sh $(BIN) /usr/sbin/dhcpd
+	BENCH_DIR=$(TARGET_DIR)/bench LAYOUT="$(LAYOUT)" benches/bench_leases.sh $(BIN) /usr/sbin/dhcpd
 
 ## bench-serve: serving throughput with perfdhcp in network namespaces (needs
 ## root and perfdhcp from kea-admin): sustained and saturation exchange rates,

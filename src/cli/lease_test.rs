@@ -30,6 +30,7 @@ use crate::lease::date::{DateFormat, LocalZone};
 use crate::lease::file::{ConfigFacts, ReadOptions};
 use crate::lease::index::{IndexWriteError, LeaseIndex};
 use crate::lease::records::{ClassName, Entry, FailoverStateRecord, LeaseFileState, Record};
+use crate::lease::scan::LeaseBlock;
 use crate::lease::startup::{failover_records, settle, PoolMap};
 use crate::lease::store::{self, LeaseSource, NewFile, StoreError, StoreOptions};
 use crate::lease::stream::{read_stream, Origin, Sink, StreamError};
@@ -166,15 +167,21 @@ impl Sink for TestSink<'_, '_, '_> {
         }
     }
 
-    fn record(&mut self, entry: Entry, origin: Origin) {
+    fn record(&mut self, entry: Entry, _: Origin) {
         let ip = match &entry.record {
             Record::Lease(l) => Some(l.ip),
             _ => None,
         };
-        if !self.index.add(entry, origin, self.map) {
+        if !self.index.add(entry, self.map) {
             if let Some(ip) = ip {
                 self.log.line(format!("lease {}: no subnet.", ip).as_bytes());
             }
+        }
+    }
+
+    fn fast_lease(&mut self, block: &LeaseBlock<'_>, offset: u64, _: u32, _: usize) {
+        if !self.index.add_block(block, offset, self.map) {
+            self.log.line(format!("lease {}: no subnet.", block.ip).as_bytes());
         }
     }
 }
@@ -190,11 +197,11 @@ fn write_new_file(
     source: &LeaseSource,
     options: &StoreOptions,
 ) -> Result<(std::path::PathBuf, usize), StoreError> {
-    let mut file = NewFile::create(path, options.owner)?;
+    let mut file = NewFile::create(path, options.owner, options.fsync)?;
     let result = (|| {
         let opts = &options.write;
         let fmt = |error| StoreError::Format { path: path.to_path_buf(), error };
-        let mut buf = Vec::with_capacity(1 << 17);
+        let mut buf = Vec::new();
         write::header(&mut buf, opts);
         for c in index.others.classes.iter().filter(|c| c.dynamic) {
             write::class(&mut buf, c);
@@ -209,32 +216,20 @@ fn write_new_file(
         for f in failover {
             write::failover_state(&mut buf, f, opts).map_err(fmt)?;
         }
-        let mut scratch = Vec::new();
-        let mut written = 0;
-        let mut read = |offset: u64, b: &mut [u8]| source.read_at(offset, b);
-        for &i in order {
-            if !index.slots[i].is_interesting() {
-                continue;
-            }
-            index.write_lease(i, opts, &mut buf, &mut scratch, &mut read).map_err(|e| match e {
-                IndexWriteError::Read(e) => e,
-                IndexWriteError::Format(error) => fmt(error),
-                IndexWriteError::Changed(ip) => StoreError::Format {
-                    path: path.to_path_buf(),
-                    error: WriteError { record: format!("lease {}", ip), field: "block", time: 0 },
-                },
-            })?;
-            written += 1;
-            if buf.len() >= 1 << 16 {
-                file.write(&buf)?;
-                buf.clear();
-            }
-        }
         file.write(&buf)?;
-        Ok(written)
+        let mut read = |offset: u64, b: &mut [u8]| source.read_at(offset, b);
+        let mut emit = |parts: &[&[u8]]| file.write_parts(parts);
+        index.write_leases(order, opts, &mut read, &mut emit).map_err(|e| match e {
+            IndexWriteError::Io(e) => e,
+            IndexWriteError::Format(error) => fmt(error),
+            IndexWriteError::Changed(ip) => StoreError::Format {
+                path: path.to_path_buf(),
+                error: WriteError { record: format!("lease {}", ip), field: "block", time: 0 },
+            },
+        })
     })();
     match result {
-        Ok(n) => Ok((file.finish_test(options.fsync)?, n)),
+        Ok(n) => Ok((file.finish_test()?, n)),
         Err(e) => {
             file.abandon();
             Err(e)

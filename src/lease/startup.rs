@@ -31,6 +31,7 @@ use std::net::Ipv4Addr;
 use super::records::{
     ClassRecord, FailoverState, FailoverStateRecord, GroupRecord, HostRecord, LeaseFileState, StateAt,
 };
+use super::scan::LeaseBlock;
 use super::write::Rewrite;
 use super::{BindingState, Lease, Time};
 use crate::conf::model::Config;
@@ -79,6 +80,8 @@ pub struct PoolInfo {
 pub struct PoolMap {
     /// `(first, last, pool)`, sorted by `first`, non-overlapping.
     ranges: Vec<(u32, u32, usize)>,
+    /// Per range, the number of addresses in the ranges before it.
+    before: Vec<u64>,
     /// Pools by index.
     pub pools: Vec<PoolInfo>,
     /// Pool indexes in ISC's write order.
@@ -150,11 +153,22 @@ impl PoolMap {
             }
         }
         self.ranges = out;
+        let mut total = 0u64;
+        self.before = self
+            .ranges
+            .iter()
+            .map(|&(a, b, _)| {
+                let n = total;
+                total += u64::from(b - a) + 1;
+                n
+            })
+            .collect();
     }
 
     /// A map with the given ranges, pools and peers (for tests and tools).
     pub fn new(ranges: Vec<(Ipv4Addr, Ipv4Addr, usize)>, pools: Vec<PoolInfo>, peers: Vec<PeerInfo>) -> PoolMap {
         let mut map = PoolMap {
+            before: Vec::new(),
             ranges: ranges
                 .into_iter()
                 .map(|(a, b, p)| (u32::from(a).min(u32::from(b)), u32::from(a).max(u32::from(b)), p))
@@ -169,10 +183,16 @@ impl PoolMap {
 
     /// The pool serving `ip`, if any range holds it.
     pub fn pool_of(&self, ip: Ipv4Addr) -> Option<usize> {
+        self.place(ip).map(|(pool, _)| pool)
+    }
+
+    /// The pool serving `ip` and the address's number among all the
+    /// addresses of all the ranges (0 for the lowest), if any range holds it.
+    pub fn place(&self, ip: Ipv4Addr) -> Option<(usize, u64)> {
         let ip = u32::from(ip);
-        let i = self.ranges.partition_point(|&(a, _, _)| a <= ip);
-        let &(_, b, p) = self.ranges.get(i.checked_sub(1)?)?;
-        (ip <= b).then_some(p)
+        let i = self.ranges.partition_point(|&(a, _, _)| a <= ip).checked_sub(1)?;
+        let (a, b, p) = self.ranges[i];
+        (ip <= b).then(|| (p, self.before[i] + u64::from(ip - a)))
     }
 
     /// Takes the peers' states from the lease file (a secondary also takes
@@ -265,6 +285,28 @@ impl Slot {
         }
     }
 
+    /// The slot of a lease block the fast path read, placed in `pool`: the
+    /// same as [`Slot::of`] the lease it stands for.
+    pub fn of_block(b: &LeaseBlock<'_>, pool: usize) -> Slot {
+        Slot {
+            ip: b.ip,
+            pool: pool as u32,
+            binding: b.binding_state,
+            next: b.next_binding_state,
+            rewind: Some(b.rewind_binding_state),
+            ends: b.ends,
+            tstp: b.tstp,
+            tsfp: b.tsfp,
+            atsfp: b.atsfp,
+            reserved: b.reserved,
+            // The fast path leaves an empty uid to the full reader.
+            identified: b.hardware.is_some() || b.uid.is_some(),
+            events_ran: false,
+            unbilled: false,
+            changed: false,
+        }
+    }
+
     /// Whether ISC writes the lease on a rewrite (`write_leases4`).
     pub fn is_interesting(&self) -> bool {
         self.identified || self.tsfp != 0 || self.binding != BindingState::Free
@@ -342,7 +384,9 @@ pub fn settle(slots: &mut [Slot], map: &PoolMap, now: Time) -> Vec<usize> {
     }
     let mut order = Vec::with_capacity(slots.len());
     for &p in &map.write_order {
-        let Some(members) = by_pool.get(p) else { continue };
+        let Some(members) = by_pool.get(p) else {
+            continue;
+        };
         let peer = map.pools[p].peer.and_then(|i| map.peers.get(i));
         let partner_down = peer.is_some_and(|x| x.me.state == FailoverState::PartnerDown);
         pool_timer(slots, members, peer, partner_down, now);
@@ -382,16 +426,14 @@ fn pool_timer(slots: &mut [Slot], members: &[usize], peer: Option<&PeerInfo>, pa
         // walk may meet it again further down.
         let mut work = std::mem::take(&mut queues[q as usize]);
         while !work.is_empty() {
+            // Only leases due by now and bound for another state take part:
+            // ISC's walk stops at the first lease not due and passes over
+            // the others, so they are left out before sorting.
+            work.retain(|&i| slots[i].sort_time(partner_down) <= now && slots[i].next != slots[i].binding);
             work.sort_unstable_by_key(|&i| (slots[i].sort_time(partner_down), u32::from(slots[i].ip)));
             let mut again = Vec::new();
             for &i in &work {
                 let s = &mut slots[i];
-                if s.sort_time(partner_down) > now {
-                    break;
-                }
-                if s.next == s.binding {
-                    continue;
-                }
                 transition(s, peer, partner_down);
                 let to = s.queue();
                 if to == q {

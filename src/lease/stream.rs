@@ -2,7 +2,7 @@
 //!
 //! [`read_stream`] reads from any `Read` through a window of at most a few
 //! megabytes, so a 1 GB file never sits in memory. At each line start it
-//! tries the fast path ([`scan::scan_lease`](super::scan::scan_lease)) on a
+//! tries the fast path ([`scan::scan_block`](super::scan::scan_block)) on a
 //! `lease` block in ISC's layout; blank and comment lines are skipped; for
 //! anything else it hands a stretch of the file, up to the next block the
 //! fast path takes, to the ISC-compatible reader ([`file`](super::file)),
@@ -22,19 +22,20 @@ use std::rc::Rc;
 
 use super::file::{Carry, ReadError, ReadOptions, Reader, Resume};
 use super::records::{Entry, Record, TornRecord};
-use super::scan::scan_lease;
+use super::scan::{scan_block, LeaseBlock};
 use crate::conf::diag::Diagnostic;
 use crate::conf::parser::{Fatal, MemLoader};
 
-/// Bytes read ahead of the current position before looking at a record
-/// (tiny in unit tests, so that every boundary gets crossed).
-const LOOKAHEAD: usize = if cfg!(test) { 64 } else { 1 << 16 };
+/// Bytes read ahead of the current position before looking at a record,
+/// and the least read at a time (tiny in unit tests, so that every
+/// boundary gets crossed).
+const LOOKAHEAD: usize = if cfg!(test) { 64 } else { 1 << 20 };
 /// How far the fast path may need to look for one block before giving up.
 const MAX_FAST_BLOCK: usize = 1 << 20;
 /// First size of a stretch handed to the full reader.
 const SLOW_STRETCH: usize = if cfg!(test) { 32 } else { 1 << 16 };
 /// Bytes kept before the current position before the buffer is shifted.
-const KEEP: usize = if cfg!(test) { 128 } else { 1 << 20 };
+const KEEP: usize = if cfg!(test) { 128 } else { 4 << 20 };
 
 /// Where a record came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +60,14 @@ pub trait Sink {
     fn diagnostic(&mut self, _d: &Diagnostic) {}
     /// One accepted record.
     fn record(&mut self, entry: Entry, origin: Origin);
+    /// One lease block the fast path read at `offset` in the file, on
+    /// `line`, after `diagnostics_through` messages; by default built whole
+    /// and handed to [`Sink::record`]. A sink that needs only some of its
+    /// fields takes them here without building the lease.
+    fn fast_lease(&mut self, block: &LeaseBlock<'_>, offset: u64, line: u32, diagnostics_through: usize) {
+        let origin = Origin::Fast { offset, len: block.len as u32, canonical: block.canonical };
+        self.record(Entry { line, diagnostics_through, record: Record::Lease(block.lease()) }, origin);
+    }
 }
 
 impl Sink for Vec<Entry> {
@@ -92,23 +101,35 @@ pub enum StreamError {
 /// The read-ahead buffer over the source.
 struct Buf<'r> {
     src: &'r mut dyn Read,
-    data: Vec<u8>,
-    /// File offset of `data[0]`.
+    /// The bytes read are `mem[..filled]`; the rest is room for the next
+    /// reads, kept initialised so that refilling never clears it again.
+    mem: Vec<u8>,
+    filled: usize,
+    /// File offset of `mem[0]`.
     base: u64,
     eof: bool,
 }
 
 impl Buf<'_> {
-    /// Reads until `data` holds `end` bytes or the source is exhausted.
+    /// The bytes read and not yet forgotten.
+    fn data(&self) -> &[u8] {
+        &self.mem[..self.filled]
+    }
+
+    /// Reads until the buffer holds `end` bytes or the source is exhausted,
+    /// at least [`LOOKAHEAD`] bytes at a time.
     fn fill_to(&mut self, end: usize) -> io::Result<()> {
-        if self.data.len() >= end || self.eof {
-            return Ok(());
-        }
-        let want = (end - self.data.len()).max(LOOKAHEAD) as u64;
-        // `read_to_end` fills spare capacity without zeroing it first.
-        let n = (&mut *self.src).take(want).read_to_end(&mut self.data)?;
-        if (n as u64) < want {
-            self.eof = true;
+        while self.filled < end && !self.eof {
+            let want = (end - self.filled).max(LOOKAHEAD);
+            if self.mem.len() < self.filled + want {
+                self.mem.resize(self.filled + want, 0);
+            }
+            match self.src.read(&mut self.mem[self.filled..self.filled + want]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(())
     }
@@ -116,10 +137,11 @@ impl Buf<'_> {
     /// Forgets bytes before `keep_from` when that frees enough to matter.
     /// Returns how far indexes moved down.
     fn compact(&mut self, keep_from: usize) -> usize {
-        if keep_from < KEEP || keep_from < self.data.len() / 2 {
+        if keep_from < KEEP || keep_from < self.filled / 2 {
             return 0;
         }
-        self.data.drain(..keep_from);
+        self.mem.copy_within(keep_from..self.filled, 0);
+        self.filled -= keep_from;
         self.base += keep_from as u64;
         keep_from
     }
@@ -136,7 +158,7 @@ pub fn read_stream(
     let mut s = Stream {
         name: file_name,
         opts,
-        buf: Buf { src, data: Vec::new(), base: 0, eof: false },
+        buf: Buf { src, mem: Vec::new(), filled: 0, base: 0, eof: false },
         pos: 0,
         line: 1,
         resume: (0, Resume { line: 1, skip: 0, reread: false, token_line: 0 }),
@@ -148,7 +170,7 @@ pub fn read_stream(
     };
     s.run(sink)?;
     s.summary.dropped = std::mem::take(&mut s.carry.dropped);
-    s.summary.bytes = s.buf.base + s.buf.data.len() as u64;
+    s.summary.bytes = s.buf.base + s.buf.filled as u64;
     Ok(s.summary)
 }
 
@@ -204,7 +226,7 @@ impl Stream<'_, '_> {
             self.pos -= shift;
             self.resume.0 -= shift;
             self.buf.fill_to(self.pos + LOOKAHEAD).map_err(Self::io)?;
-            let data = &self.buf.data;
+            let data = self.buf.data();
             let Some(&b) = data.get(self.pos) else {
                 // The end: the full reader reads what the fast path skipped
                 // since the last block, as it would report an unterminated
@@ -237,17 +259,13 @@ impl Stream<'_, '_> {
                 }
             }
             if b == b'l' && data[self.pos..].starts_with(b"lease ") && self.blank_run < MAX_BLANK_RUN {
-                if let Some(scanned) = self.fast()? {
-                    let offset = self.buf.base + self.pos as u64;
-                    let origin = Origin::Fast { offset, len: scanned.len as u32, canonical: scanned.canonical };
-                    let entry = Entry {
-                        line: self.line,
-                        diagnostics_through: self.summary.diagnostics.len(),
-                        record: Record::Lease(scanned.lease),
-                    };
-                    sink.record(entry, origin);
-                    self.pos += scanned.len;
-                    self.line += scanned.lines;
+                let offset = self.buf.base + self.pos as u64;
+                let (line, through) = (self.line, self.summary.diagnostics.len());
+                if let Some(block) = self.fast()? {
+                    sink.fast_lease(&block, offset, line, through);
+                    let (len, lines) = (block.len, block.lines);
+                    self.pos += len;
+                    self.line += lines;
                     // The block's `}` is alone on its last line.
                     let brace_line = self.line - 1;
                     self.resume =
@@ -261,21 +279,11 @@ impl Stream<'_, '_> {
         Ok(())
     }
 
-    /// The fast path at `pos`, reading ahead as far as one block may need.
-    fn fast(&mut self) -> Result<Option<super::scan::Scanned>, StreamError> {
-        let mut ahead = LOOKAHEAD;
-        loop {
-            let data = &self.buf.data[self.pos..];
-            if let Some(s) = scan_lease(data) {
-                return Ok(Some(s));
-            }
-            // Not in the layout, or cut by the end of the buffer?
-            if self.buf.eof || memchr_seq(b"\n}\n", data).is_some() || ahead >= MAX_FAST_BLOCK {
-                return Ok(None);
-            }
-            ahead *= 4;
-            self.buf.fill_to(self.pos + ahead).map_err(Self::io)?;
-        }
+    /// The fast path at `pos`, with as much of the file ahead as one block
+    /// may take, so that a block it refuses is refused for good.
+    fn fast(&mut self) -> Result<Option<LeaseBlock<'_>>, StreamError> {
+        self.buf.fill_to(self.pos + MAX_FAST_BLOCK).map_err(Self::io)?;
+        Ok(scan_block(&self.buf.data()[self.pos..]))
     }
 
     /// The first line start at or after `from` where the fast path takes a
@@ -283,10 +291,10 @@ impl Stream<'_, '_> {
     fn next_fast_start(&mut self, from: usize) -> Result<Option<usize>, StreamError> {
         let mut at = from;
         loop {
-            let data = &self.buf.data;
+            let data = self.buf.data();
             let line_start = at == 0 || data.get(at - 1) == Some(&b'\n');
             if line_start && at < data.len() {
-                if data[at..].starts_with(b"lease ") && scan_lease(&data[at..]).is_some() {
+                if data[at..].starts_with(b"lease ") && scan_block(&data[at..]).is_some() {
                     return Ok(Some(at));
                 }
                 if data.len() - at < MAX_FAST_BLOCK && !self.buf.eof && data[at..].starts_with(b"lease ") {
@@ -314,7 +322,7 @@ impl Stream<'_, '_> {
         if line_start == 0 {
             return Vec::new();
         }
-        let data = &self.buf.data[..line_start - 1];
+        let data = &self.buf.data()[..line_start - 1];
         let from = data.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         data[from..].iter().take(80).copied().collect()
     }
@@ -341,9 +349,9 @@ impl Stream<'_, '_> {
                 }
                 probe = e + 1;
             }
-            let end = end.unwrap_or(self.buf.data.len());
-            let is_last = self.buf.eof && end == self.buf.data.len();
-            let window: Rc<[u8]> = Rc::from(&self.buf.data[start..end]);
+            let end = end.unwrap_or(self.buf.filled);
+            let is_last = self.buf.eof && end == self.buf.filled;
+            let window: Rc<[u8]> = Rc::from(&self.buf.data()[start..end]);
             let prev = self.prev_line_text(start);
             let carry_before = self.carry.clone();
             let carry = std::mem::take(&mut self.carry);
@@ -439,7 +447,7 @@ impl Stream<'_, '_> {
             self.line = r.p.lex.current_line();
             self.blank_run = 0;
             if self.done {
-                self.pos = self.buf.data.len();
+                self.pos = self.buf.filled;
             }
             return Ok(());
         }

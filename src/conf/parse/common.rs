@@ -653,6 +653,7 @@ pub(crate) fn atoi(s: &[u8]) -> i64 {
 /// ISC's own arithmetic for a broken-down UTC date (it does not call the C
 /// library), including its leap-year shortcut, so dates read back to the
 /// same second ISC computes.
+#[inline(always)]
 pub(crate) fn isc_date_guess(year: i64, mon: i64, mday: i64, hour: i64, min: i64, sec: i64, tzoff: i64) -> i64 {
     const MONTHS: [i64; 11] = [31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
     let month_days = if mon > 0 { MONTHS.get((mon - 1) as usize).copied().unwrap_or(0) } else { 0 };

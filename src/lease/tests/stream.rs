@@ -11,6 +11,7 @@ use std::io::Read;
 use super::*;
 use crate::lease::file::{read_lease_file_slow, ReadOptions};
 use crate::lease::records::LeaseLog;
+use crate::lease::startup::Slot;
 use crate::lease::write::{self, WriteOptions};
 
 const NOW: i64 = 1_795_417_988;
@@ -57,6 +58,14 @@ impl Sink for Check<'_> {
             }
         }
         self.entries.push(entry);
+    }
+    fn fast_lease(&mut self, block: &LeaseBlock<'_>, offset: u64, line: u32, diagnostics_through: usize) {
+        // What `dhcpd -T` keeps of a block is what it would keep of the
+        // lease the block stands for.
+        let lease = block.lease();
+        assert_eq!(Slot::of_block(block, 3), Slot::of(&lease, 3), "{:?}", block);
+        let origin = Origin::Fast { offset, len: block.len as u32, canonical: block.canonical };
+        self.record(Entry { line, diagnostics_through, record: Record::Lease(lease) }, origin);
     }
 }
 
