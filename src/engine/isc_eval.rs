@@ -17,6 +17,7 @@
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
+use std::sync::OnceLock;
 
 use crate::conf::ast::{Expression, OptionRef, Statement};
 use crate::eval::{Bindings, Context, Effect, Evaluator, Host, LeaseView, NoHost, OnStar, OptionCache, OptionState, Opts, PacketView, Priority, Scopes};
@@ -56,18 +57,67 @@ impl IscEvaluator<NoHost> {
     }
 }
 
-/// The built-in definition of an option: (name, ISC format).
-fn builtin(space: SpaceId, code: u32) -> (String, String) {
-    SPACES
-        .get(space.index())
-        .and_then(|s| s.options.iter().find(|o| o.code == code))
-        .map_or_else(|| (format!("unknown-{code}"), "X".to_string()), |o| (o.name.to_string(), o.format.to_string()))
+/// The built-in options as [`OptionRef`]s, per space and sorted by code (the first
+/// definition of a code first), made once: every option of every request refers to one,
+/// and copying its three strings per option was a good part of a request's cost.
+fn builtin_refs() -> &'static [Vec<OptionRef>] {
+    static REFS: OnceLock<Vec<Vec<OptionRef>>> = OnceLock::new();
+    REFS.get_or_init(|| {
+        SPACES
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let mut v: Vec<OptionRef> = s
+                    .options
+                    .iter()
+                    .map(|o| OptionRef {
+                        space: s.name.to_string(),
+                        space_id: SpaceId::builtin(i),
+                        code: o.code,
+                        name: o.name.to_string(),
+                        format: o.format.to_string(),
+                        id: None,
+                    })
+                    .collect();
+                v.sort_by_key(|o| o.code);
+                v
+            })
+            .collect()
+    })
 }
 
-fn option_ref(space: SpaceId, code: u32) -> OptionRef {
-    let (name, format) = builtin(space, code);
-    let space_name = SPACES.get(space.index()).map_or("dhcp", |s| s.name);
-    OptionRef { space: space_name.to_string(), space_id: space, code, name, format, id: None }
+/// The built-in definition of an option.
+fn builtin(space: SpaceId, code: u32) -> Option<&'static OptionRef> {
+    let v = builtin_refs().get(space.index())?;
+    v.get(v.partition_point(|o| o.code < code)).filter(|o| o.code == code)
+}
+
+/// The built-in format of an option; `X` for one the tables do not know.
+fn builtin_format(space: SpaceId, code: u32) -> &'static str {
+    builtin(space, code).map_or("X", |o| o.format.as_str())
+}
+
+/// The option as the built-in tables define it, or ISC's `unknown-N`.
+fn option_ref(space: SpaceId, code: u32) -> Cow<'static, OptionRef> {
+    match builtin(space, code) {
+        Some(o) => Cow::Borrowed(o),
+        None => {
+            let space_name = SPACES.get(space.index()).map_or("dhcp", |s| s.name);
+            Cow::Owned(OptionRef {
+                space: space_name.to_string(),
+                space_id: space,
+                code,
+                name: format!("unknown-{code}"),
+                format: "X".to_string(),
+                id: None,
+            })
+        }
+    }
+}
+
+/// A received option's cache.
+fn received(space: SpaceId, code: u32, bytes: &[u8]) -> OptionCache<'static> {
+    OptionCache { option: option_ref(space, code), value: crate::eval::CacheValue::Data(Cow::Owned(bytes.to_vec())) }
 }
 
 /// ISC's `packet->options` for a request.
@@ -75,12 +125,12 @@ fn input_state(cx: &EvalContext<'_>) -> OptionState<'static> {
     let mut st = OptionState::new();
     let Some(p) = cx.packet else { return st };
     for o in p.options {
-        st.save(OptionCache::data(option_ref(SpaceId::DHCP, u32::from(o.code)), o.data.to_vec()));
+        st.save(received(SpaceId::DHCP, u32::from(o.code), &o.data));
         if o.code == 82 {
             let mut at = 0;
             while let Some(&code) = o.data.get(at) {
                 let Some(v) = agent_suboption(&o.data[at..], code) else { break };
-                st.save(OptionCache::data(option_ref(SpaceId::AGENT, u32::from(code)), v.to_vec()));
+                st.save(received(SpaceId::AGENT, u32::from(code), v));
                 at += 2 + v.len();
             }
         }
@@ -166,10 +216,10 @@ impl<H: Host> ScopeEvaluator for IscEvaluator<H> {
 
     fn set_option(&mut self, state: &mut Self::State<'_>, space: SpaceId, code: u32, value: Vec<u8>) {
         let option = match state.out.lookup(space, code) {
-            Some(c) => c.option.clone().into_owned(),
+            Some(c) => c.option.clone(),
             None => option_ref(space, code),
         };
-        state.out.save(OptionCache { option: Cow::Owned(option), value: crate::eval::CacheValue::Data(Cow::Owned(value)) });
+        state.out.save(OptionCache { option, value: crate::eval::CacheValue::Data(Cow::Owned(value)) });
     }
 
     fn delete_option(&mut self, state: &mut Self::State<'_>, space: SpaceId, code: u32) {
@@ -183,7 +233,7 @@ impl<H: Host> ScopeEvaluator for IscEvaluator<H> {
     fn reply_option(&mut self, cx: &EvalContext<'_>, state: &Self::State<'_>, code: u8) -> Option<Vec<u8>> {
         let code = u32::from(code);
         let cache = state.out.lookup(SpaceId::DHCP, code);
-        let format = cache.map_or_else(|| builtin(SpaceId::DHCP, code).1, |c| c.option.format.clone());
+        let format: &str = cache.map_or_else(|| builtin_format(SpaceId::DHCP, code), |c| c.option.format.as_str());
         let input = state.input.get_or_init(|| input_state(cx));
         let o = Opts { input: Some(input), config: Some(&state.out) };
         let encapsulates = (cache.is_none() && format.starts_with('E')) || (cache.is_some() && format.starts_with('e'));
