@@ -53,7 +53,12 @@
 #   latency     p50/p99 of DISCOVER->OFFER and REQUEST->ACK at the sustained
 #               step (perfdhcp -x t timestamps)
 #   CPU/lease   server utime+stime (/proc/PID/stat) over the sustained step,
-#               divided by the ACKs it sent; both servers in failover mode
+#               divided by the ACKs it sent; both servers in failover mode,
+#               until their lease files are quiet after the step
+#   partner     failover mode, each step: the addresses whose last record is
+#               active in either lease file once both are quiet, and how
+#               many of them are active in both (every binding given to a
+#               client reached the partner)
 #   peak RSS    VmHWM after the sustained step (the larger of a pair)
 # Each step starts fresh servers with fresh lease files, so steps do not
 # depend on each other. In failover mode each pair is first started once on
@@ -344,6 +349,12 @@ run_perf() {
     [ "$rc" = 0 ] || [ "$rc" = 3 ] || { echo "bench-serve: perfdhcp failed ($rc): $(tail -n 2 "$6")" >&2; return 1; }
 }
 
+# active_bindings FILE: the addresses whose last record in FILE is active, sorted.
+active_bindings() {
+    awk '/^lease / { ip = $2 } /^  binding state / { st[ip] = $3 }
+        END { for (i in st) if (st[i] == "active;") print i }' "$1" | sort
+}
+
 # step LABEL SPEC RATE: one rate step with fresh servers. Sets STEP_RESULT to
 # "OFFERED ACHIEVED LOSS% OP50 OP99 AP50 AP99 CPU_US_PER_LEASE RSS_KB" (a
 # variable, not output: in a $(...) subshell the servers' pids would not be
@@ -388,6 +399,20 @@ step() {
         read -r _ _ o50 o99 a50 a99 < <(perf_stats "$w/perf.out")
         dsent=$((d1 + d2)) ack=$((a1 + a2))
     fi
+    PARTNER="" PARTNER_SHORT="-"
+    if [ "$MODE" = failover ]; then
+        # Every binding a client was given must reach the partner (BNDUPD,
+        # written there, BNDACK): once the lease files are quiet, the bindings
+        # active in either file must be active in both. The CPU is read after
+        # that, so it includes the pair's last updates.
+        settle "$w/s1/dhcpd.leases" "$w/s2/dhcpd.leases" || echo "  (lease files still growing after 60 s)"
+        local b1 b2 both
+        b1=$(active_bindings "$w/s1/dhcpd.leases" | tee "$w/active1" | wc -l)
+        b2=$(active_bindings "$w/s2/dhcpd.leases" | tee "$w/active2" | wc -l)
+        both=$(comm -12 "$w/active1" "$w/active2" | wc -l)
+        PARTNER_SHORT="$both/$(sort -u "$w/active1" "$w/active2" | wc -l)"
+        PARTNER="$both of $(sort -u "$w/active1" "$w/active2" | wc -l) bindings active in both lease files (primary $b1, secondary $b2)"
+    fi
     for p in "${pids[@]}"; do
         c1=$((c1 + $(lab_pid_cpu_ticks "$p")))
         r=$(lab_pid_hwm_kb "$p")
@@ -422,11 +447,12 @@ try() {
         read -r o a l o50 o99 a50 a99 cpu rss <<<"$STEP_RESULT"
         printf '  %-14s %7s/s %7s/s %6s%%  %8s/%-8s  %8s/%-8s %7sus %7skB\n' \
             "$label" "$o" "$a" "$l" "$o50" "$o99" "$a50" "$a99" "$cpu" "$rss"
+        [ -n "$PARTNER" ] && echo "  $(printf '%-14s' '')   $PARTNER"
         awk -v a="$a" -v s="${SAT[$label]}" 'BEGIN { exit !(a > s) }' && SAT[$label]=$a
         if awk -v l="$l" -v m="$LOSS_PCT" 'BEGIN { exit !(l < m) }'; then
             passed=1
             if [ -z "${BEST[$label]}" ] || awk -v a="$a" -v b="${BEST[$label]%% *}" 'BEGIN { exit !(a > b) }'; then
-                BEST[$label]="$a $o50 $o99 $a50 $a99 $cpu $rss"
+                BEST[$label]="$a $o50 $o99 $a50 $a99 $cpu $rss $PARTNER_SHORT"
             fi
             break
         fi
@@ -500,7 +526,7 @@ measure_all() {
         [ "$pending" = 1 ] || break
     done
     for l in "${labels[@]}"; do
-        echo "$l ${BEST[$l]:-0 - - - - 0 0} ${SAT[$l]}" >&3
+        echo "$l ${BEST[$l]:-0 - - - - 0 0 -} ${SAT[$l]}" >&3
     done
 }
 
@@ -545,14 +571,19 @@ measure_all
 exec 3>&-
 
 echo
-printf '%-16s %11s %11s %17s %17s %10s %10s\n' binary "sustained" "saturation" "OFFER p50/p99" "ACK p50/p99" "CPU/lease" "peak RSS"
-while read -r label sus o50 o99 a50 a99 cpu rss sat; do
-    printf '%-16s %9s/s %9s/s %8s/%-5s ms %8s/%-5s ms %8sus %8skB\n' "$label" "$sus" "$sat" "$o50" "$o99" "$a50" "$a99" "$cpu" "$rss"
+partner_head=""
+[ "$MODE" = failover ] && partner_head="in both files"
+printf '%-16s %11s %11s %17s %17s %10s %10s  %s\n' binary "sustained" "saturation" "OFFER p50/p99" "ACK p50/p99" "CPU/lease" \
+    "peak RSS" "$partner_head"
+while read -r label sus o50 o99 a50 a99 cpu rss partner sat; do
+    [ "$MODE" = failover ] || partner=""
+    printf '%-16s %9s/s %9s/s %8s/%-5s ms %8s/%-5s ms %8sus %8skB  %s\n' "$label" "$sus" "$sat" "$o50" "$o99" "$a50" "$a99" \
+        "$cpu" "$rss" "$partner"
 done <"$dir/results"
 # the first binary against each of the others
 {
-    read -r la sa _ _ _ _ ca ra xa
-    while read -r lb sb _ _ _ _ cb rb xb; do
+    read -r la sa _ _ _ _ ca ra _ xa
+    while read -r lb sb _ _ _ _ cb rb _ xb; do
         awk -v la="$la" -v lb="$lb" -v sa="$sa" -v sb="$sb" -v ca="$ca" -v cb="$cb" -v ra="$ra" -v rb="$rb" \
             -v xa="$xa" -v xb="$xb" 'function r(x, y) { return (x > 0 && y > 0) ? sprintf("%.2fx", x / y) : "n/a" } BEGIN {
             printf "%s / %s: sustained %s, saturation %s, CPU per lease %s, peak RSS %s\n",
