@@ -57,17 +57,26 @@ impl IscEvaluator<NoHost> {
     }
 }
 
-/// The built-in options as [`OptionRef`]s, per space and sorted by code (the first
-/// definition of a code first), made once: every option of every request refers to one,
-/// and copying its three strings per option was a good part of a request's cost.
-fn builtin_refs() -> &'static [Vec<OptionRef>] {
-    static REFS: OnceLock<Vec<Vec<OptionRef>>> = OnceLock::new();
+/// The built-in options of one space as [`OptionRef`]s, with a direct index for
+/// the one-byte codes that nearly every look-up asks for.
+struct SpaceRefs {
+    /// Sorted by code, the first definition of a code first.
+    refs: Vec<OptionRef>,
+    /// For codes 0..=255: 1 + the position in `refs`, 0 when not defined.
+    small: [u16; 256],
+}
+
+/// The built-in options, per space, made once: every option of every request and
+/// of every reply refers to one, and copying its three strings each time was a
+/// good part of a request's cost.
+fn builtin_refs() -> &'static [SpaceRefs] {
+    static REFS: OnceLock<Vec<SpaceRefs>> = OnceLock::new();
     REFS.get_or_init(|| {
         SPACES
             .iter()
             .enumerate()
             .map(|(i, s)| {
-                let mut v: Vec<OptionRef> = s
+                let mut refs: Vec<OptionRef> = s
                     .options
                     .iter()
                     .map(|o| OptionRef {
@@ -79,8 +88,14 @@ fn builtin_refs() -> &'static [Vec<OptionRef>] {
                         id: None,
                     })
                     .collect();
-                v.sort_by_key(|o| o.code);
-                v
+                refs.sort_by_key(|o| o.code);
+                let mut small = [0u16; 256];
+                for (at, o) in refs.iter().enumerate().rev() {
+                    if let Some(slot) = small.get_mut(o.code as usize) {
+                        *slot = at as u16 + 1;
+                    }
+                }
+                SpaceRefs { refs, small }
             })
             .collect()
     })
@@ -88,8 +103,11 @@ fn builtin_refs() -> &'static [Vec<OptionRef>] {
 
 /// The built-in definition of an option.
 fn builtin(space: SpaceId, code: u32) -> Option<&'static OptionRef> {
-    let v = builtin_refs().get(space.index())?;
-    v.get(v.partition_point(|o| o.code < code)).filter(|o| o.code == code)
+    let s = builtin_refs().get(space.index())?;
+    if let Some(&at) = s.small.get(code as usize) {
+        return at.checked_sub(1).map(|at| &s.refs[usize::from(at)]);
+    }
+    s.refs.get(s.refs.partition_point(|o| o.code < code)).filter(|o| o.code == code)
 }
 
 /// The built-in format of an option; `X` for one the tables do not know.
@@ -326,5 +344,26 @@ impl<H: Host> ScopeEvaluator for IscEvaluator<H> {
 
     fn take_commands(&mut self) -> Vec<Vec<Vec<u8>>> {
         std::mem::take(&mut self.commands)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The index finds what a scan of the table finds: the first definition of each
+    /// code, in every space, for one-byte codes and beyond.
+    #[test]
+    fn builtin_is_the_tables_first_definition() {
+        for (i, space) in SPACES.iter().enumerate() {
+            for code in (0..300).chain([1000, 65535, 70000]) {
+                let want = space.options.iter().find(|o| o.code == code);
+                let got = builtin(SpaceId::builtin(i), code);
+                assert_eq!(got.map(|o| o.name.as_str()), want.map(|o| o.name), "{} {code}", space.name);
+                assert_eq!(got.map(|o| o.format.as_str()), want.map(|o| o.format), "{} {code}", space.name);
+            }
+        }
+        assert_eq!(builtin_format(SpaceId::DHCP, 53), "B");
+        assert_eq!(option_ref(SpaceId::DHCP, 250).name, "unknown-250");
     }
 }
