@@ -2,9 +2,14 @@
 # bench_serve.sh -- serving throughput of one or two dhcpd binaries, measured
 # with perfdhcp in network namespaces (`make bench-serve`).
 #
-# Usage (as root):  benches/bench_serve.sh [BIN_A [BIN_B]]
-#   default: our target/release/dhcpd and ISC's /usr/sbin/dhcpd; one argument
-#   is measured against ISC's; BIN_A and BIN_B may be the same binary
+# Usage (as root):  benches/bench_serve.sh [BIN_A [BIN_B ...]]
+#   default: our target/release/dhcpd and ISC's /usr/sbin/dhcpd (and Kea's
+#   kea-dhcp4, see KEA); one argument is measured against ISC's; the binaries
+#   may be the same one; a path ending in kea-dhcp4 is run as Kea
+#   KEA=auto         single mode: Kea's /usr/sbin/kea-dhcp4 (KEA_BIN) is
+#                    measured too when it is installed and no BIN names it
+#                    (KEA=0: never; KEA=1: required). Not in failover mode
+#                    (Kea's HA is not ISC's failover protocol)
 #   MODE=single      one server (default)
 #   MODE=failover    a failover pair; each BIN may be PRIMARY,SECONDARY
 #                    (e.g. target/release/dhcpd,/usr/sbin/dhcpd for a mixed pair)
@@ -21,7 +26,8 @@
 #                    ramp stops where even 2 s would run the pool dry (raise
 #                    POOL for faster servers). ISC's CPU per lease grows with
 #                    the pool's size, so compare figures at the same POOL.
-#   BENCH_TIMEOUT=1800  the whole run ends after this many seconds
+#   BENCH_TIMEOUT=1800  the whole run ends after this many seconds (3600
+#                    when a third server is measured)
 #
 # Needs perfdhcp (Debian: `apt-get install kea-admin`, which ships
 # /usr/sbin/perfdhcp) and python3. Not run by CI.
@@ -35,6 +41,11 @@
 # `dhcp-cache-threshold 0` stops it from answering a returning client without
 # writing. `ping-check false`, because ping-check delays each first offer by a
 # second in ISC and would measure the timeout, not the server.
+# Kea (2.2) gets the same network, pool and lease times in its JSON
+# (`kea-dhcp4 -c`, raw sockets on the same interface, authoritative) with the
+# memfile lease database, persist true, and its INFO log on stdout: its lease
+# file is written but NOT fsync'd (memfile never syncs), so its figures are
+# for leases that a crash can lose.
 #   sustained   the highest completed-exchange rate with < LOSS_PCT % of the
 #               exchanges lost (no ACK within perfdhcp's 1 s drop time); the
 #               offered rate is doubled until loss passes it, then bisected
@@ -42,7 +53,12 @@
 #   latency     p50/p99 of DISCOVER->OFFER and REQUEST->ACK at the sustained
 #               step (perfdhcp -x t timestamps)
 #   CPU/lease   server utime+stime (/proc/PID/stat) over the sustained step,
-#               divided by the ACKs it sent; both servers in failover mode
+#               divided by the ACKs it sent; both servers in failover mode,
+#               until their lease files are quiet after the step
+#   partner     failover mode, each step: the addresses whose last record is
+#               active in either lease file once both are quiet, and how
+#               many of them are active in both (every binding given to a
+#               client reached the partner)
 #   peak RSS    VmHWM after the sustained step (the larger of a pair)
 # Each step starts fresh servers with fresh lease files, so steps do not
 # depend on each other. In failover mode each pair is first started once on
@@ -71,8 +87,20 @@ BISECT=${BISECT:-3}
 REPEATS=${REPEATS:-3}
 LOSS_PCT=${LOSS_PCT:-1}
 POOL=${POOL:-20000}
-BENCH_TIMEOUT=${BENCH_TIMEOUT:-1800}
-specs=("${1:-$target/release/dhcpd}" "${2:-/usr/sbin/dhcpd}")
+KEA=${KEA:-auto}
+KEA_BIN=${KEA_BIN:-/usr/sbin/kea-dhcp4}
+if [ "$#" -ge 2 ]; then specs=("$@"); else specs=("${1:-$target/release/dhcpd}" /usr/sbin/dhcpd); fi
+if [ "$MODE" = single ] && [ "$KEA" != 0 ] && ! printf '%s\n' "${specs[@]}" | grep -q 'kea-dhcp4'; then
+    if [ -x "$KEA_BIN" ]; then
+        specs+=("$KEA_BIN")
+    elif [ "$KEA" = 1 ]; then
+        echo "bench-serve: KEA=1 but there is no $KEA_BIN (apt-get install kea-dhcp4-server)" >&2
+        exit 1
+    else
+        echo "bench-serve: kea-dhcp4 is not installed: Kea SKIPPED (apt-get install kea-dhcp4-server to add it)" >&2
+    fi
+fi
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-$([ "${#specs[@]}" -gt 2 ] && echo 3600 || echo 1800)}
 
 die() { echo "bench-serve: $*" >&2; exit 1; }
 case $MODE in single | failover) ;; *) die "MODE must be single or failover" ;; esac
@@ -162,6 +190,23 @@ EOF
 failover_conf primary >"$dir/primary.conf"
 failover_conf secondary >"$dir/secondary.conf"
 
+# kea_conf WORKDIR: Kea's equivalent of single.conf (see the header): the same
+# subnet, pool and lease times; memfile leases (persisted, never synced); no
+# lease file cleanup during a step.
+kea_conf() {
+    cat <<EOF
+{ "Dhcp4": {
+    "interfaces-config": { "interfaces": [ "$dev_s1" ], "dhcp-socket-type": "raw" },
+    "lease-database": { "type": "memfile", "persist": true, "name": "$1/dhcpd.leases", "lfc-interval": 0 },
+    "authoritative": true,
+    "valid-lifetime": 7200,
+    "max-valid-lifetime": 7200,
+    "subnet4": [ { "id": 1, "subnet": "$NET.0.0/14", "pools": [ { "pool": "$NET.1.0 - $(pool_end)" } ] } ],
+    "loggers": [ { "name": "kea-dhcp4", "output_options": [ { "output": "stdout" } ], "severity": "INFO" } ]
+} }
+EOF
+}
+
 # -- servers -------------------------------------------------------------------
 
 # start_server NS BIN CONF WORKDIR [LEASES]: starts BIN on a copy of LEASES
@@ -173,11 +218,20 @@ start_server() {
     rm -rf "$w"
     mkdir -p "$w"
     if [ -n "${5:-}" ]; then cp "$5" "$w/dhcpd.leases"; else : >"$w/dhcpd.leases"; fi
-    lab_spawn "$ns" "$w/log" "$bin" -4 -f -d -cf "$conf" -lf "$w/dhcpd.leases" -pf "$w/dhcpd.pid" "$dev_s1"
+    local ready="Server starting service"
+    if [ "$(lab_binary_kind "$bin")" = kea ]; then
+        # Kea makes its own lease file (a CSV with a header line).
+        rm -f "$w/dhcpd.leases"
+        kea_conf "$w" >"$w/kea.json"
+        ready="DHCP4_STARTED"
+        lab_spawn "$ns" "$w/log" env KEA_PIDFILE_DIR="$w" KEA_LOCKFILE_DIR="$w" "$bin" -c "$w/kea.json"
+    else
+        lab_spawn "$ns" "$w/log" "$bin" -4 -f -d -cf "$conf" -lf "$w/dhcpd.leases" -pf "$w/dhcpd.pid" "$dev_s1"
+    fi
     SERVER_PID=$LAB_LAST_PID
     local end=$((SECONDS + 30)) since=$SECONDS
     while [ "$SECONDS" -lt "$end" ]; do
-        grep -qs "Server starting service" "$w/log" && return 0
+        grep -qs "$ready" "$w/log" && return 0
         lab_alive "$SERVER_PID" || break
         [ $((SECONDS - since)) -ge 3 ] && return 0
         sleep 0.1
@@ -295,6 +349,12 @@ run_perf() {
     [ "$rc" = 0 ] || [ "$rc" = 3 ] || { echo "bench-serve: perfdhcp failed ($rc): $(tail -n 2 "$6")" >&2; return 1; }
 }
 
+# active_bindings FILE: the addresses whose last record in FILE is active, sorted.
+active_bindings() {
+    awk '/^lease / { ip = $2 } /^  binding state / { st[ip] = $3 }
+        END { for (i in st) if (st[i] == "active;") print i }' "$1" | sort
+}
+
 # step LABEL SPEC RATE: one rate step with fresh servers. Sets STEP_RESULT to
 # "OFFERED ACHIEVED LOSS% OP50 OP99 AP50 AP99 CPU_US_PER_LEASE RSS_KB" (a
 # variable, not output: in a $(...) subshell the servers' pids would not be
@@ -339,6 +399,20 @@ step() {
         read -r _ _ o50 o99 a50 a99 < <(perf_stats "$w/perf.out")
         dsent=$((d1 + d2)) ack=$((a1 + a2))
     fi
+    PARTNER="" PARTNER_SHORT="-"
+    if [ "$MODE" = failover ]; then
+        # Every binding a client was given must reach the partner (BNDUPD,
+        # written there, BNDACK): once the lease files are quiet, the bindings
+        # active in either file must be active in both. The CPU is read after
+        # that, so it includes the pair's last updates.
+        settle "$w/s1/dhcpd.leases" "$w/s2/dhcpd.leases" || echo "  (lease files still growing after 60 s)"
+        local b1 b2 both
+        b1=$(active_bindings "$w/s1/dhcpd.leases" | tee "$w/active1" | wc -l)
+        b2=$(active_bindings "$w/s2/dhcpd.leases" | tee "$w/active2" | wc -l)
+        both=$(comm -12 "$w/active1" "$w/active2" | wc -l)
+        PARTNER_SHORT="$both/$(sort -u "$w/active1" "$w/active2" | wc -l)"
+        PARTNER="$both of $(sort -u "$w/active1" "$w/active2" | wc -l) bindings active in both lease files (primary $b1, secondary $b2)"
+    fi
     for p in "${pids[@]}"; do
         c1=$((c1 + $(lab_pid_cpu_ticks "$p")))
         r=$(lab_pid_hwm_kb "$p")
@@ -373,11 +447,12 @@ try() {
         read -r o a l o50 o99 a50 a99 cpu rss <<<"$STEP_RESULT"
         printf '  %-14s %7s/s %7s/s %6s%%  %8s/%-8s  %8s/%-8s %7sus %7skB\n' \
             "$label" "$o" "$a" "$l" "$o50" "$o99" "$a50" "$a99" "$cpu" "$rss"
+        [ -n "$PARTNER" ] && echo "  $(printf '%-14s' '')   $PARTNER"
         awk -v a="$a" -v s="${SAT[$label]}" 'BEGIN { exit !(a > s) }' && SAT[$label]=$a
         if awk -v l="$l" -v m="$LOSS_PCT" 'BEGIN { exit !(l < m) }'; then
             passed=1
             if [ -z "${BEST[$label]}" ] || awk -v a="$a" -v b="${BEST[$label]%% *}" 'BEGIN { exit !(a > b) }'; then
-                BEST[$label]="$a $o50 $o99 $a50 $a99 $cpu $rss"
+                BEST[$label]="$a $o50 $o99 $a50 $a99 $cpu $rss $PARTNER_SHORT"
             fi
             break
         fi
@@ -451,7 +526,7 @@ measure_all() {
         [ "$pending" = 1 ] || break
     done
     for l in "${labels[@]}"; do
-        echo "$l ${BEST[$l]:-0 - - - - 0 0} ${SAT[$l]}" >&3
+        echo "$l ${BEST[$l]:-0 - - - - 0 0 -} ${SAT[$l]}" >&3
     done
 }
 
@@ -496,15 +571,27 @@ measure_all
 exec 3>&-
 
 echo
-printf '%-16s %11s %11s %17s %17s %10s %10s\n' binary "sustained" "saturation" "OFFER p50/p99" "ACK p50/p99" "CPU/lease" "peak RSS"
-while read -r label sus o50 o99 a50 a99 cpu rss sat; do
-    printf '%-16s %9s/s %9s/s %8s/%-5s ms %8s/%-5s ms %8sus %8skB\n' "$label" "$sus" "$sat" "$o50" "$o99" "$a50" "$a99" "$cpu" "$rss"
+partner_head=""
+[ "$MODE" = failover ] && partner_head="in both files"
+printf '%-16s %11s %11s %17s %17s %10s %10s  %s\n' binary "sustained" "saturation" "OFFER p50/p99" "ACK p50/p99" "CPU/lease" \
+    "peak RSS" "$partner_head"
+while read -r label sus o50 o99 a50 a99 cpu rss partner sat; do
+    [ "$MODE" = failover ] || partner=""
+    printf '%-16s %9s/s %9s/s %8s/%-5s ms %8s/%-5s ms %8sus %8skB  %s\n' "$label" "$sus" "$sat" "$o50" "$o99" "$a50" "$a99" \
+        "$cpu" "$rss" "$partner"
 done <"$dir/results"
-if [ "$(wc -l <"$dir/results")" -eq 2 ]; then
-    { read -r la sa _ _ _ _ ca ra xa; read -r lb sb _ _ _ _ cb rb xb; } <"$dir/results"
-    awk -v la="$la" -v lb="$lb" -v sa="$sa" -v sb="$sb" -v ca="$ca" -v cb="$cb" -v ra="$ra" -v rb="$rb" \
-        -v xa="$xa" -v xb="$xb" 'function r(x, y) { return (x > 0 && y > 0) ? sprintf("%.2fx", x / y) : "n/a" } BEGIN {
-        printf "%s / %s: sustained %s, saturation %s, CPU per lease %s, peak RSS %s\n",
-            la, lb, r(sa, sb), r(xa, xb), r(ca, cb), r(ra, rb) }'
+# the first binary against each of the others
+{
+    read -r la sa _ _ _ _ ca ra _ xa
+    while read -r lb sb _ _ _ _ cb rb _ xb; do
+        awk -v la="$la" -v lb="$lb" -v sa="$sa" -v sb="$sb" -v ca="$ca" -v cb="$cb" -v ra="$ra" -v rb="$rb" \
+            -v xa="$xa" -v xb="$xb" 'function r(x, y) { return (x > 0 && y > 0) ? sprintf("%.2fx", x / y) : "n/a" } BEGIN {
+            printf "%s / %s: sustained %s, saturation %s, CPU per lease %s, peak RSS %s\n",
+                la, lb, r(sa, sb), r(xa, xb), r(ca, cb), r(ra, rb) }'
+    done
+} <"$dir/results"
+if printf '%s\n' "${specs[@]}" | grep -q 'kea-dhcp4'; then
+    echo "(Kea: memfile lease database, written but never fsync'd: its leases are not durable at the ACK)"
 fi
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "(per-step perfdhcp output and server logs: $dir)"

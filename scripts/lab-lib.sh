@@ -173,10 +173,12 @@ lab_pid_hwm_kb() {
     awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null
 }
 
-# lab_binary_kind BIN: "isc" for ISC's dhcpd, "ours" for dhcpd-rs, else
-# "unknown" (both print their version on stderr).
+# lab_binary_kind BIN: "isc" for ISC's dhcpd, "ours" for dhcpd-rs, "kea" for
+# Kea's DHCPv4 server (by its name: kea-dhcp4 prints a bare version number),
+# else "unknown" (ISC and ours print their version on stderr).
 lab_binary_kind() {
     local v
+    case ${1##*/} in kea-dhcp4*) echo kea; return ;; esac
     v=$("$1" --version 2>&1 | head -n 1)
     case $v in
         isc-dhcpd-*) echo isc ;;

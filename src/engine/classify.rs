@@ -116,7 +116,7 @@ impl Classes {
         config: &Config,
         eval: &mut E,
         cx: &EvalContext<'_>,
-        who: &str,
+        who: &dyn Fn() -> String,
         logs: &mut Vec<LogLine>,
     ) -> Vec<ClassRef> {
         let mut out = Vec::new();
@@ -124,7 +124,7 @@ impl Classes {
             if out.len() < MAX_CLASSES {
                 out.push(c);
             } else {
-                logs.push(LogLine::error(format!("too many classes match {who}")));
+                logs.push(LogLine::error(format!("too many classes match {}", who())));
             }
         };
         for ci in self.collection.clone() {

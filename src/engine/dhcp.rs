@@ -78,9 +78,13 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
         let t = req.message_type.unwrap_or(MessageType::Unknown(0));
         let iface_net = self.interfaces.get(req.iface).and_then(|i| i.shared_network);
         req.shared_network = req.locate_network(config, &self.scopes, iface_net);
-        let who = if req.repr.htype != 0 { isclog::hw_addr(req.hw()) } else { "<no identifier>".to_string() };
-        let via = isclog::via(req.repr.giaddr, &self.iface_name(req));
+        // Only for the lines below, which most packets never log.
+        let who_via = |this: &Self, req: &Request<'_>| {
+            let who = if req.repr.htype != 0 { isclog::hw_addr(req.hw()) } else { "<no identifier>".to_string() };
+            (who, isclog::via(req.repr.giaddr, &this.iface_name(req)))
+        };
         if req.shared_network.is_none() && !matches!(t, MessageType::Request | MessageType::Inform | MessageType::LeaseQuery) {
+            let (who, via) = who_via(self, req);
             out.info(format!("{} from {who} via {via}: unknown network segment", type_name(u8::from(t))));
             return;
         }
@@ -105,7 +109,8 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
         let classes = {
             let cx = EvalContext { packet: Some(req.eval_packet()), lease: None, now };
             let mut logs = Vec::new();
-            let c = self.classes.classify(config, &mut self.eval, &cx, &isclog::hw_addr(req.hw()), &mut logs);
+            let who = || isclog::hw_addr(req.hw());
+            let c = self.classes.classify(config, &mut self.eval, &cx, &who, &mut logs);
             out.logs.extend(self.eval.take_logs());
             out.logs.extend(logs);
             c
@@ -126,7 +131,10 @@ impl<E: ScopeEvaluator, F: FailoverHooks> Engine<E, F> {
             | MessageType::LeaseUnassigned
             | MessageType::LeaseUnknown
             | MessageType::LeaseActive => {}
-            _ => out.info(format!("{} from {who} via {via}: unknown packet type", type_name(u8::from(t)))),
+            _ => {
+                let (who, via) = who_via(self, req);
+                out.info(format!("{} from {who} via {via}: unknown packet type", type_name(u8::from(t))))
+            }
         }
     }
 

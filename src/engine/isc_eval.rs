@@ -17,6 +17,7 @@
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
+use std::sync::OnceLock;
 
 use crate::conf::ast::{Expression, OptionRef, Statement};
 use crate::eval::{Bindings, Context, Effect, Evaluator, Host, LeaseView, NoHost, OnStar, OptionCache, OptionState, Opts, PacketView, Priority, Scopes};
@@ -56,18 +57,85 @@ impl IscEvaluator<NoHost> {
     }
 }
 
-/// The built-in definition of an option: (name, ISC format).
-fn builtin(space: SpaceId, code: u32) -> (String, String) {
-    SPACES
-        .get(space.index())
-        .and_then(|s| s.options.iter().find(|o| o.code == code))
-        .map_or_else(|| (format!("unknown-{code}"), "X".to_string()), |o| (o.name.to_string(), o.format.to_string()))
+/// The built-in options of one space as [`OptionRef`]s, with a direct index for
+/// the one-byte codes that nearly every look-up asks for.
+struct SpaceRefs {
+    /// Sorted by code, the first definition of a code first.
+    refs: Vec<OptionRef>,
+    /// For codes 0..=255: 1 + the position in `refs`, 0 when not defined.
+    small: [u16; 256],
 }
 
-fn option_ref(space: SpaceId, code: u32) -> OptionRef {
-    let (name, format) = builtin(space, code);
-    let space_name = SPACES.get(space.index()).map_or("dhcp", |s| s.name);
-    OptionRef { space: space_name.to_string(), space_id: space, code, name, format, id: None }
+/// The built-in options, per space, made once: every option of every request and
+/// of every reply refers to one, and copying its three strings each time was a
+/// good part of a request's cost.
+fn builtin_refs() -> &'static [SpaceRefs] {
+    static REFS: OnceLock<Vec<SpaceRefs>> = OnceLock::new();
+    REFS.get_or_init(|| {
+        SPACES
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let mut refs: Vec<OptionRef> = s
+                    .options
+                    .iter()
+                    .map(|o| OptionRef {
+                        space: s.name.to_string(),
+                        space_id: SpaceId::builtin(i),
+                        code: o.code,
+                        name: o.name.to_string(),
+                        format: o.format.to_string(),
+                        id: None,
+                    })
+                    .collect();
+                refs.sort_by_key(|o| o.code);
+                let mut small = [0u16; 256];
+                for (at, o) in refs.iter().enumerate().rev() {
+                    if let Some(slot) = small.get_mut(o.code as usize) {
+                        *slot = at as u16 + 1;
+                    }
+                }
+                SpaceRefs { refs, small }
+            })
+            .collect()
+    })
+}
+
+/// The built-in definition of an option.
+fn builtin(space: SpaceId, code: u32) -> Option<&'static OptionRef> {
+    let s = builtin_refs().get(space.index())?;
+    if let Some(&at) = s.small.get(code as usize) {
+        return at.checked_sub(1).map(|at| &s.refs[usize::from(at)]);
+    }
+    s.refs.get(s.refs.partition_point(|o| o.code < code)).filter(|o| o.code == code)
+}
+
+/// The built-in format of an option; `X` for one the tables do not know.
+fn builtin_format(space: SpaceId, code: u32) -> &'static str {
+    builtin(space, code).map_or("X", |o| o.format.as_str())
+}
+
+/// The option as the built-in tables define it, or ISC's `unknown-N`.
+fn option_ref(space: SpaceId, code: u32) -> Cow<'static, OptionRef> {
+    match builtin(space, code) {
+        Some(o) => Cow::Borrowed(o),
+        None => {
+            let space_name = SPACES.get(space.index()).map_or("dhcp", |s| s.name);
+            Cow::Owned(OptionRef {
+                space: space_name.to_string(),
+                space_id: space,
+                code,
+                name: format!("unknown-{code}"),
+                format: "X".to_string(),
+                id: None,
+            })
+        }
+    }
+}
+
+/// A received option's cache.
+fn received(space: SpaceId, code: u32, bytes: &[u8]) -> OptionCache<'static> {
+    OptionCache { option: option_ref(space, code), value: crate::eval::CacheValue::Data(Cow::Owned(bytes.to_vec())) }
 }
 
 /// ISC's `packet->options` for a request.
@@ -75,12 +143,12 @@ fn input_state(cx: &EvalContext<'_>) -> OptionState<'static> {
     let mut st = OptionState::new();
     let Some(p) = cx.packet else { return st };
     for o in p.options {
-        st.save(OptionCache::data(option_ref(SpaceId::DHCP, u32::from(o.code)), o.data.to_vec()));
+        st.save(received(SpaceId::DHCP, u32::from(o.code), &o.data));
         if o.code == 82 {
             let mut at = 0;
             while let Some(&code) = o.data.get(at) {
                 let Some(v) = agent_suboption(&o.data[at..], code) else { break };
-                st.save(OptionCache::data(option_ref(SpaceId::AGENT, u32::from(code)), v.to_vec()));
+                st.save(received(SpaceId::AGENT, u32::from(code), v));
                 at += 2 + v.len();
             }
         }
@@ -166,10 +234,10 @@ impl<H: Host> ScopeEvaluator for IscEvaluator<H> {
 
     fn set_option(&mut self, state: &mut Self::State<'_>, space: SpaceId, code: u32, value: Vec<u8>) {
         let option = match state.out.lookup(space, code) {
-            Some(c) => c.option.clone().into_owned(),
+            Some(c) => c.option.clone(),
             None => option_ref(space, code),
         };
-        state.out.save(OptionCache { option: Cow::Owned(option), value: crate::eval::CacheValue::Data(Cow::Owned(value)) });
+        state.out.save(OptionCache { option, value: crate::eval::CacheValue::Data(Cow::Owned(value)) });
     }
 
     fn delete_option(&mut self, state: &mut Self::State<'_>, space: SpaceId, code: u32) {
@@ -183,7 +251,7 @@ impl<H: Host> ScopeEvaluator for IscEvaluator<H> {
     fn reply_option(&mut self, cx: &EvalContext<'_>, state: &Self::State<'_>, code: u8) -> Option<Vec<u8>> {
         let code = u32::from(code);
         let cache = state.out.lookup(SpaceId::DHCP, code);
-        let format = cache.map_or_else(|| builtin(SpaceId::DHCP, code).1, |c| c.option.format.clone());
+        let format: &str = cache.map_or_else(|| builtin_format(SpaceId::DHCP, code), |c| c.option.format.as_str());
         let input = state.input.get_or_init(|| input_state(cx));
         let o = Opts { input: Some(input), config: Some(&state.out) };
         let encapsulates = (cache.is_none() && format.starts_with('E')) || (cache.is_some() && format.starts_with('e'));
@@ -276,5 +344,26 @@ impl<H: Host> ScopeEvaluator for IscEvaluator<H> {
 
     fn take_commands(&mut self) -> Vec<Vec<Vec<u8>>> {
         std::mem::take(&mut self.commands)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The index finds what a scan of the table finds: the first definition of each
+    /// code, in every space, for one-byte codes and beyond.
+    #[test]
+    fn builtin_is_the_tables_first_definition() {
+        for (i, space) in SPACES.iter().enumerate() {
+            for code in (0..300).chain([1000, 65535, 70000]) {
+                let want = space.options.iter().find(|o| o.code == code);
+                let got = builtin(SpaceId::builtin(i), code);
+                assert_eq!(got.map(|o| o.name.as_str()), want.map(|o| o.name), "{} {code}", space.name);
+                assert_eq!(got.map(|o| o.format.as_str()), want.map(|o| o.format), "{} {code}", space.name);
+            }
+        }
+        assert_eq!(builtin_format(SpaceId::DHCP, 53), "B");
+        assert_eq!(option_ref(SpaceId::DHCP, 250).name, "unknown-250");
     }
 }

@@ -7,12 +7,14 @@ use std::net::Ipv4Addr;
 /// ISC `print_hw_addr`: lowercase hex bytes joined by colons; empty for a
 /// zero length. The type byte is not printed.
 pub fn hw_addr(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 3);
-    for (i, b) in bytes.iter().enumerate() {
+    for (i, &b) in bytes.iter().enumerate() {
         if i > 0 {
             s.push(':');
         }
-        s.push_str(&format!("{b:02x}"));
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 15)]));
     }
     s
 }
@@ -82,6 +84,7 @@ mod tests {
     fn hardware_is_lowercase_colon_hex() {
         assert_eq!(hw_addr(&[0x3a, 0x05, 0xf8, 0x0d, 0x0c, 0xc2]), "3a:05:f8:0d:0c:c2");
         assert_eq!(hw_addr(&[]), "");
+        assert_eq!(hw_addr(&[0, 0xff, 0x10]), "00:ff:10");
     }
 
     #[test]

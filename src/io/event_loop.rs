@@ -17,6 +17,7 @@ Each turn of the loop:
 4. calls [`handle_timeout`](Handler::handle_timeout) if the deadline has passed;
 5. calls [`end_of_turn`](Handler::end_of_turn): the place to make the turn's lease changes
    durable (one fsync for the whole batch) and to release the replies that waited for it;
+   then writes the turn's log lines ([`syslog::flush`]: they are queued while the loop runs);
 6. on SIGTERM/SIGINT (or when the handler asks), calls [`stop`](Handler::stop) so the lease
    store can flush, sends what it returns, and returns [`Stop`].
 
@@ -36,7 +37,7 @@ use mio::{Events, Interest, Poll, Registry, Token};
 use super::packet_socket::{decode, Discard, PacketSocket};
 use super::rxstats::RxStats;
 use super::signals::{SignalPipe, STOP_SIGNALS};
-use super::syslog::{Level, LogSink};
+use super::syslog::{self, Level, LogSink};
 use super::transmit::{IfaceId, Route, Transmit};
 use super::udp::FallbackSocket;
 use crate::conf::parser::os_error_text;
@@ -473,6 +474,9 @@ impl EventLoop {
     /// Runs until a stop signal or the handler's request.
     pub fn run<H: Handler>(&mut self, handler: &mut H, log: &dyn LogSink) -> io::Result<Stop> {
         let mut now = Now::read();
+        // Log lines wait for the end of each turn (one write for all of them); the last
+        // ones are written when `_batch` goes, however the loop ends.
+        let _batch = syslog::Batch::start();
         loop {
             let timeout = if self.pending.is_empty() {
                 handler.poll_timeout().map(|t| t.saturating_duration_since(now.mono))
@@ -485,7 +489,9 @@ impl EventLoop {
                 Ok(()) => {}
             }
             now = Now::read();
-            if let Some(stop) = self.turn(handler, now, log) {
+            let stop = self.turn(handler, now, log);
+            syslog::flush();
+            if let Some(stop) = stop {
                 let out = handler.stop(now);
                 self.send_all(out, log);
                 return Ok(stop);

@@ -10,7 +10,14 @@ about not seeing frames that ISC would only discard later:
 * the socket is created listening to no protocol and bound to `ETH_P_ALL` only after the
   filter is attached, so no unfiltered frame can slip in between;
 * frames the host itself sent (`PACKET_OUTGOING`, e.g. our own replies to a relay on port 67)
-  are dropped here instead of being handed to the engine as BOOTREPLYs.
+  are dropped instead of being handed to the engine as BOOTREPLYs: in the kernel where it
+  has `PACKET_IGNORE_OUTGOING` (Linux 4.20), which saves a wake-up and a `recvmsg` per reply
+  to a relay, and in [`decode`] otherwise;
+* the receive buffer is [`RECEIVE_BUFFER`] (4 MiB) instead of the system default (about
+  200 kB, a hundred or so frames): the loop waits for the lease file's fsync every turn,
+  and one slow fsync (100 ms and more on a busy disk) would otherwise overflow the queue at
+  a few thousand requests a second and drop requests that a moment later could have been
+  answered.
 
 As in ISC, `PACKET_AUXDATA` tells which frames arrived with a VLAN tag that the driver
 stripped (dropped: the VLAN interface will see them) and which have a UDP checksum the
@@ -36,6 +43,13 @@ const LDX_B_MSH: u16 = (libc::BPF_LDX | libc::BPF_B | libc::BPF_MSH) as u16;
 const JEQ_K: u16 = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
 const JSET_K: u16 = (libc::BPF_JMP | libc::BPF_JSET | libc::BPF_K) as u16;
 const RET_K: u16 = (libc::BPF_RET | libc::BPF_K) as u16;
+
+/// `<linux/if_packet.h>`: frames sent by this host are not delivered to the socket.
+const PACKET_IGNORE_OUTGOING: libc::c_int = 23;
+
+/// The receive buffer asked for (`SO_RCVBUFFORCE`, or `SO_RCVBUF` up to `rmem_max` when
+/// that is refused).
+pub const RECEIVE_BUFFER: libc::c_int = 4 << 20;
 
 /// Number of instructions in [`dhcp_filter`].
 pub const FILTER_LEN: usize = 11;
@@ -189,6 +203,14 @@ impl PacketSocket {
             // ISC carries on without auxiliary data where the kernel has none.
             Err(e) if e.raw_os_error() != Some(libc::ENOPROTOOPT) => return Err(OpenError::AuxData(e)),
             _ => {}
+        }
+
+        // Our own frames stay in the kernel; an older kernel without the option hands them
+        // up, and `decode` drops them.
+        let _ = setsockopt(&fd, libc::SOL_PACKET, PACKET_IGNORE_OUTGOING, &on);
+        // Room for a stall (see the module documentation); the default is not an error.
+        if setsockopt(&fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, &RECEIVE_BUFFER).is_err() {
+            let _ = setsockopt(&fd, libc::SOL_SOCKET, libc::SO_RCVBUF, &RECEIVE_BUFFER);
         }
 
         // SAFETY: an all-zero sockaddr_ll is valid; the fields that matter are set below.
@@ -459,5 +481,31 @@ mod tests {
             ..meta(f.len())
         };
         assert!(decode(&f, &offload, 67).is_ok());
+    }
+
+    /// The socket gets its large receive buffer (needs root: packet sockets do).
+    #[test]
+    fn the_receive_buffer_is_large() {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("!!!!! the_receive_buffer_is_large SKIPPED: packet sockets need root !!!!!");
+            return;
+        }
+        let sock = PacketSocket::open(1, 67).expect("a packet socket on lo");
+        let mut v: libc::c_int = 0;
+        let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: `v` and `len` are live locals of the sizes passed.
+        let rc = unsafe {
+            libc::getsockopt(
+                sock.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUF,
+                (&mut v as *mut libc::c_int).cast(),
+                &mut len,
+            )
+        };
+        assert_eq!(rc, 0);
+        // The kernel reports twice what was set (its bookkeeping overhead).
+        assert!(v >= RECEIVE_BUFFER, "SO_RCVBUF {v}");
     }
 }

@@ -5,10 +5,13 @@ ISC opens one ordinary UDP socket besides its packet sockets (`maybe_setup_fallb
 `common/socket.c`) and sends through it to relays (giaddr) and to clients that already have
 an address (renewing ACKs to ciaddr, INFORM replies); the kernel picks the route, the
 source address and the next hop's MAC. Like ISC's, it is bound to `local-address` (default
-0.0.0.0) on the server port with `SO_REUSEADDR`, and whatever it receives is read and
-thrown away: relayed requests reach the server through the packet sockets, whose filter
-sees every datagram to the server port, and this socket only keeps the kernel from
-answering them with ICMP port-unreachable.
+0.0.0.0) on the server port with `SO_REUSEADDR`. Relayed requests reach the server through
+the packet sockets, whose filter sees every datagram to the server port, and this socket
+only keeps the kernel from answering them with ICMP port-unreachable. ISC reads and throws
+away whatever it receives (`fallback_discard`); we attach a filter that drops every datagram
+in the kernel instead, so the relayed requests each cost the server one read rather than
+two (and a wake-up). What still arrives -- an ICMP error from an earlier send, or datagrams
+from before the filter -- is read and dropped as ISC does ([`FallbackSocket::discard_all`]).
 
 ISC sets `SO_BROADCAST` only on sockets tied to an interface, not on this one, and neither
 do we: no rule in [`reply_destination`](super::transmit::reply_destination) broadcasts
@@ -77,6 +80,35 @@ impl std::fmt::Display for FallbackError {
 
 impl std::error::Error for FallbackError {}
 
+/// Attaches a classic BPF program that accepts nothing: datagrams to the socket are dropped
+/// by the kernel (after the port lookup that keeps it from sending port-unreachable).
+fn drop_all(socket: &Socket) -> io::Result<()> {
+    let mut program = [libc::sock_filter {
+        code: (libc::BPF_RET | libc::BPF_K) as u16,
+        jt: 0,
+        jf: 0,
+        k: 0,
+    }];
+    let prog = libc::sock_fprog {
+        len: program.len() as u16,
+        filter: program.as_mut_ptr(),
+    };
+    // SAFETY: `prog` points at `program`, alive during the call; the kernel copies it.
+    let rc = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_ATTACH_FILTER,
+            (&prog as *const libc::sock_fprog).cast(),
+            std::mem::size_of::<libc::sock_fprog>() as libc::socklen_t,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// The fallback UDP socket, non-blocking.
 #[derive(Debug)]
 pub struct FallbackSocket {
@@ -89,6 +121,7 @@ impl FallbackSocket {
         let socket = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP)).map_err(FallbackError::Socket)?;
         socket.set_reuse_address(true).map_err(FallbackError::Socket)?;
         socket.set_nonblocking(true).map_err(FallbackError::Socket)?;
+        drop_all(&socket).map_err(FallbackError::Socket)?;
         let addr = SocketAddrV4::new(local_address, port);
         socket
             .bind(&SocketAddr::V4(addr).into())
@@ -171,11 +204,24 @@ mod tests {
         assert_eq!(&buf[..n], b"reply");
         assert_eq!(from, SocketAddr::V4(here));
 
-        peer.send_to(b"a", here).unwrap();
-        peer.send_to(b"b", here).unwrap();
-        // Datagrams on loopback are queued by the time send_to returns.
-        assert_eq!(fb.discard_all().unwrap(), 2);
+        // Datagrams to it are dropped by its filter (on loopback they would be queued by
+        // the time send returns), and the sender gets no port-unreachable: a connected
+        // socket would see it as ECONNREFUSED on its next call.
+        peer.connect(here).unwrap();
+        peer.send(b"a").unwrap();
+        peer.send(b"b").unwrap();
         assert_eq!(fb.discard_all().unwrap(), 0);
+        peer.set_read_timeout(Some(std::time::Duration::from_millis(100)))
+            .unwrap();
+        let err = peer.recv(&mut buf).unwrap_err();
+        assert!(
+            matches!(
+                err.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+            "{err}"
+        );
+        peer.send(b"c").unwrap();
     }
 
     #[test]

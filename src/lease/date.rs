@@ -90,6 +90,44 @@ impl Civil {
     }
 }
 
+/// [`format_time`] appended to `out` (the lease writer's path: no string of
+/// its own for the common UTC format).
+pub fn push_time(out: &mut Vec<u8>, t: Time, format: DateFormat) -> Result<(), UnprintableTime> {
+    if t == NEVER || t < 0 || !matches!(format, DateFormat::Utc) {
+        out.extend_from_slice(format_time(t, format)?.as_bytes());
+        return Ok(());
+    }
+    let c = Civil::from_unix(t);
+    if !(0..=9999).contains(&c.year) {
+        out.extend_from_slice(format_time(t, format)?.as_bytes());
+        return Ok(());
+    }
+    let digits = |out: &mut Vec<u8>, n: u32, width: usize| {
+        let mut buf = [b'0'; 4];
+        let mut n = n;
+        for d in buf[..width].iter_mut().rev() {
+            *d = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        out.extend_from_slice(&buf[..width]);
+    };
+    out.push(b'0' + c.weekday as u8);
+    out.push(b' ');
+    digits(out, c.year as u32, 4);
+    out.push(b'/');
+    digits(out, c.month, 2);
+    out.push(b'/');
+    digits(out, c.day, 2);
+    out.push(b' ');
+    digits(out, c.hour, 2);
+    out.push(b':');
+    digits(out, c.minute, 2);
+    out.push(b':');
+    digits(out, c.second, 2);
+    out.push(b';');
+    Ok(())
+}
+
 /// The text ISC writes after a date keyword, including the `;` (and, in
 /// the local format, the comment): `print_time`.
 pub fn format_time(t: Time, format: DateFormat) -> Result<String, UnprintableTime> {
@@ -160,6 +198,30 @@ fn system_local(t: Time) -> Option<Civil> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The writer's path gives format_time's bytes, over the range of times and formats.
+    #[test]
+    fn push_time_is_format_time() {
+        let mut t: Time = 0;
+        let mut cases = vec![NEVER, -1, 1, 59, 86_399, 951_782_400, 253_402_300_799, 253_402_300_800];
+        while t < 300_000_000_000 {
+            cases.push(t);
+            t = t * 3 + 7_777;
+        }
+        for t in cases {
+            for f in [DateFormat::Utc, DateFormat::Local(LocalZone::Fixed(3600))] {
+                let mut out = b"x".to_vec();
+                let pushed = push_time(&mut out, t, f);
+                match format_time(t, f) {
+                    Ok(text) => {
+                        assert_eq!(pushed, Ok(()));
+                        assert_eq!(&out[1..], text.as_bytes(), "{t}");
+                    }
+                    Err(e) => assert_eq!(pushed, Err(e)),
+                }
+            }
+        }
+    }
 
     #[test]
     fn utc_matches_isc_layout() {

@@ -19,7 +19,9 @@
 //! `\` is written as hex (ISC puts it in quotes unescaped). For every name
 //! ISC can read back, the bytes are the same.
 
-use super::date::{format_time, DateFormat, UnprintableTime};
+use std::io::Write as _;
+
+use super::date::{format_time, push_time, DateFormat, UnprintableTime};
 use super::records::{
     ByteOrder, ClassName, ClassRecord, FailoverStateRecord, GroupRecord, HostRecord, LeaseFileState, Record,
 };
@@ -171,10 +173,17 @@ pub fn append_record(out: &mut Vec<u8>, record: &Record, opts: &WriteOptions) ->
     Ok(())
 }
 
-/// A lease block (`write_lease`).
+/// A lease block (`write_lease`). Written straight into `out` (one lease per
+/// ACK, so no allocation of its own); on an error `out` is as it was.
 pub fn lease(out: &mut Vec<u8>, l: &Lease, opts: &WriteOptions) -> Result<(), WriteError> {
-    let mut s = Vec::with_capacity(320);
-    s.extend_from_slice(format!("lease {} {{", l.ip).as_bytes());
+    let start = out.len();
+    lease_into(out, l, opts).inspect_err(|_| out.truncate(start))
+}
+
+fn lease_into(s: &mut Vec<u8>, l: &Lease, opts: &WriteOptions) -> Result<(), WriteError> {
+    s.extend_from_slice(b"lease ");
+    ipv4(s, l.ip);
+    s.extend_from_slice(b" {");
     let times: [(&'static str, Time); 6] = [
         ("starts", l.starts),
         ("ends", l.ends),
@@ -185,20 +194,22 @@ pub fn lease(out: &mut Vec<u8>, l: &Lease, opts: &WriteOptions) -> Result<(), Wr
     ];
     for (field, t) in times {
         if t != 0 {
-            let text = format_time(t, opts.date_format).map_err(|UnprintableTime(time)| WriteError {
+            s.extend_from_slice(b"\n  ");
+            s.extend_from_slice(field.as_bytes());
+            s.push(b' ');
+            push_time(s, t, opts.date_format).map_err(|UnprintableTime(time)| WriteError {
                 record: format!("lease {}", l.ip),
                 field,
                 time,
             })?;
-            s.extend_from_slice(format!("\n  {} {}", field, text).as_bytes());
         }
     }
-    s.extend_from_slice(format!("\n  binding state {};", l.binding_state).as_bytes());
+    let _ = write!(s, "\n  binding state {};", l.binding_state);
     if l.next_binding_state != l.binding_state {
-        s.extend_from_slice(format!("\n  next binding state {};", l.next_binding_state).as_bytes());
+        let _ = write!(s, "\n  next binding state {};", l.next_binding_state);
     }
     if let Some(r) = l.rewind_binding_state.filter(|&r| r != l.binding_state) {
-        s.extend_from_slice(format!("\n  rewind binding state {};", r).as_bytes());
+        let _ = write!(s, "\n  rewind binding state {};", r);
     }
     if l.reserved {
         s.extend_from_slice(b"\n  reserved;");
@@ -210,25 +221,25 @@ pub fn lease(out: &mut Vec<u8>, l: &Lease, opts: &WriteOptions) -> Result<(), Wr
         match b {
             BillingClass::Class(name) => {
                 s.extend_from_slice(b"\n  billing class ");
-                quotify(&mut s, name.as_bytes());
+                quotify(s, name.as_bytes());
                 s.push(b';');
             }
             BillingClass::Subclass { parent, hash } => {
                 s.extend_from_slice(b"\n  billing subclass ");
-                quotify(&mut s, parent.as_bytes());
-                hash_string(&mut s, hash);
+                quotify(s, parent.as_bytes());
+                hash_string(s, hash);
                 s.push(b';');
             }
         }
     }
     if let Some(hw) = &l.hardware {
         s.extend_from_slice(b"\n  hardware ");
-        hardware(&mut s, hw);
+        hardware(s, hw);
         s.push(b';');
     }
     if let Some(uid) = l.uid.as_ref().filter(|u| !u.is_empty()) {
         s.extend_from_slice(b"\n  uid ");
-        lease_id(&mut s, uid, opts.lease_id_format);
+        lease_id(s, uid, opts.lease_id_format);
         s.push(b';');
     }
     for b in &l.bindings {
@@ -236,8 +247,10 @@ pub fn lease(out: &mut Vec<u8>, l: &Lease, opts: &WriteOptions) -> Result<(), Wr
         s.extend_from_slice(b.name.as_bytes());
         s.extend_from_slice(b" = ");
         match &b.value {
-            BindingValue::Data(d) => quotify(&mut s, d),
-            BindingValue::Numeric(n) => s.extend_from_slice(format!("%{}", n).as_bytes()),
+            BindingValue::Data(d) => quotify(s, d),
+            BindingValue::Numeric(n) => {
+                let _ = write!(s, "%{n}");
+            }
             BindingValue::Boolean(v) => s.extend_from_slice(if *v { b"true" } else { b"false" }),
         }
         s.push(b';');
@@ -266,8 +279,23 @@ pub fn lease(out: &mut Vec<u8>, l: &Lease, opts: &WriteOptions) -> Result<(), Wr
         s.push(b'}');
     }
     s.extend_from_slice(b"\n}\n");
-    out.extend_from_slice(&s);
     Ok(())
+}
+
+/// A dotted quad.
+fn ipv4(out: &mut Vec<u8>, ip: std::net::Ipv4Addr) {
+    for (i, o) in ip.octets().into_iter().enumerate() {
+        if i > 0 {
+            out.push(b'.');
+        }
+        if o >= 100 {
+            out.push(b'0' + o / 100);
+        }
+        if o >= 10 {
+            out.push(b'0' + o / 10 % 10);
+        }
+        out.push(b'0' + o % 10);
+    }
 }
 
 /// A failover state block (`write_failover_state`): a blank line first,
@@ -384,7 +412,7 @@ pub fn quotify(out: &mut Vec<u8>, data: &[u8]) {
                 out.push(b);
             }
             0x20..=0x7e => out.push(b),
-            _ => out.extend_from_slice(format!("\\{:03o}", b).as_bytes()),
+            _ => out.extend_from_slice(&[b'\\', b'0' + (b >> 6), b'0' + (b >> 3 & 7), b'0' + (b & 7)]),
         }
     }
     out.push(b'"');
@@ -392,11 +420,12 @@ pub fn quotify(out: &mut Vec<u8>, data: &[u8]) {
 
 /// `xx:xx:...` in lowercase hex.
 fn hex_list(out: &mut Vec<u8>, data: &[u8]) {
-    for (i, b) in data.iter().enumerate() {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for (i, &b) in data.iter().enumerate() {
         if i > 0 {
             out.push(b':');
         }
-        out.extend_from_slice(format!("{:02x}", b).as_bytes());
+        out.extend_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
     }
 }
 

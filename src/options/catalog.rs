@@ -62,6 +62,12 @@ impl SpaceId {
     pub fn index(self) -> usize {
         self.0 as usize
     }
+
+    /// The space at position `index` of the built-in table ([`super::table::SPACES`]),
+    /// which the catalog's spaces start with.
+    pub(crate) fn builtin(index: usize) -> SpaceId {
+        SpaceId(index as u32)
+    }
 }
 
 /// Index of an option definition in an [`OptionCatalog`].
