@@ -79,9 +79,11 @@ bench-leases: build
 
 ## bench-serve: serving throughput with perfdhcp in network namespaces (needs
 ## root and perfdhcp from kea-admin): sustained and saturation exchange rates,
-## latency, CPU per lease and peak RSS, ours vs ISC. MODE=failover for a pair
-## (each binary may be PRIMARY,SECONDARY); BENCH_SERVE_BINS overrides the two
-## binaries. Not run by CI. See benches/bench_serve.sh
+## latency, CPU per lease and peak RSS, ours vs ISC, and Kea's kea-dhcp4 when
+## installed (KEA=0 leaves it out). MODE=failover for a pair (each binary may
+## be PRIMARY,SECONDARY; every binding checked in both lease files);
+## BENCH_SERVE_BINS overrides the binaries. Not run by CI. See
+## benches/bench_serve.sh
 BENCH_SERVE_BINS ?= $(BIN) /usr/sbin/dhcpd
 bench-serve: build
 	benches/bench_serve.sh $(BENCH_SERVE_BINS)

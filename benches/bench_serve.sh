@@ -6,6 +6,8 @@
 #   default: our target/release/dhcpd and ISC's /usr/sbin/dhcpd (and Kea's
 #   kea-dhcp4, see KEA); one argument is measured against ISC's; the binaries
 #   may be the same one; a path ending in kea-dhcp4 is run as Kea
+#   COMPARE=0        only the binaries given (default: ours alone), no ISC
+#                    or Kea added (e.g. to find our knee with a larger POOL)
 #   KEA=auto         single mode: Kea's /usr/sbin/kea-dhcp4 (KEA_BIN) is
 #                    measured too when it is installed and no BIN names it
 #                    (KEA=0: never; KEA=1: required). Not in failover mode
@@ -89,7 +91,15 @@ LOSS_PCT=${LOSS_PCT:-1}
 POOL=${POOL:-20000}
 KEA=${KEA:-auto}
 KEA_BIN=${KEA_BIN:-/usr/sbin/kea-dhcp4}
-if [ "$#" -ge 2 ]; then specs=("$@"); else specs=("${1:-$target/release/dhcpd}" /usr/sbin/dhcpd); fi
+COMPARE=${COMPARE:-1}
+if [ "$#" -ge 2 ]; then
+    specs=("$@")
+elif [ "$COMPARE" = 0 ]; then
+    specs=("${1:-$target/release/dhcpd}")
+    KEA=0
+else
+    specs=("${1:-$target/release/dhcpd}" /usr/sbin/dhcpd)
+fi
 if [ "$MODE" = single ] && [ "$KEA" != 0 ] && ! printf '%s\n' "${specs[@]}" | grep -q 'kea-dhcp4'; then
     if [ -x "$KEA_BIN" ]; then
         specs+=("$KEA_BIN")
