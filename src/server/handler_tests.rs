@@ -151,6 +151,36 @@ fn acks_wait_for_their_fsync() {
     assert!(lines.iter().any(|l| l == "DHCPACK on 10.0.0.10 to 02:00:00:00:00:01 via eth0"), "{lines:?}");
 }
 
+/// Under load (a flush less than the window ago) a commit waits for the end
+/// of the window, so that the turns in between share one fsync; after a
+/// quiet spell it is flushed at once.
+#[test]
+fn commits_close_together_share_the_window_fsync() {
+    let mut f = fixture("window", CONF);
+    dora(&mut f, 1, 0.0);
+    let soon = now_at(f.t0, 0.0005);
+    let offer = f.server.handle_packet(soon, IfaceId(0), from_client(), &msg(2, MessageType::Discover, Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED, vec![]));
+    let offered = reply_of(&offer[0]).yiaddr;
+    let req = msg(2, MessageType::Request, Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED, vec![(50, offered.octets().to_vec()), (54, SERVER.octets().to_vec())]);
+    assert!(f.server.handle_packet(soon, IfaceId(0), from_client(), &req).is_empty());
+    assert!(f.server.end_of_turn(soon).is_empty(), "a commit inside the window waits");
+    assert!(!on_disk(&f.path).iter().any(|l| l.ip == offered && l.binding_state == BindingState::Active));
+    assert_eq!(f.server.poll_timeout(), Some(f.t0 + COMMIT_WINDOW), "the loop wakes at the end of the window");
+    // A third client's ACK in a later turn joins the same batch.
+    let later = now_at(f.t0, 0.001);
+    let offer3 = f.server.handle_packet(later, IfaceId(0), from_client(), &msg(3, MessageType::Discover, Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED, vec![]));
+    assert!(offer3.is_empty(), "an offer waits behind the held ACK");
+    assert!(f.server.end_of_turn(later).is_empty());
+    let due = now_at(f.t0, 0.002);
+    let sent = f.server.end_of_turn(due);
+    let kinds: Vec<_> = sent.iter().map(|t| reply_of(t).message_type()).collect();
+    assert_eq!(kinds, vec![Some(MessageType::Ack), Some(MessageType::Offer)]);
+    assert!(on_disk(&f.path).iter().any(|l| l.ip == offered && l.binding_state == BindingState::Active));
+    assert_eq!(f.server.poll_timeout().filter(|&t| t <= due.mono + COMMIT_WINDOW), None, "nothing left to flush");
+    // After a quiet spell the next commit is flushed in its own turn.
+    dora(&mut f, 4, 5.0);
+}
+
 #[test]
 fn a_reply_never_overtakes_an_earlier_held_one() {
     let mut f = fixture("order", CONF);
