@@ -13,10 +13,12 @@
 //! in between add their records to the same batch. A commit after a quiet
 //! spell is flushed at once, so the window costs latency only under load.
 //! A reply
-//! with no record of its own still waits while any earlier one does, so a
-//! reply never overtakes the durability of a change made before it (a
-//! retransmitted REQUEST answered from the cache must not beat the ACK
-//! that wrote the lease).
+//! with no record of its own still waits while an earlier reply to the same
+//! client does, or while a change to its address does, so a reply never
+//! overtakes the durability of a change it depends on (a retransmitted
+//! REQUEST answered from the cache must not beat the ACK that wrote the
+//! lease). Other clients' offers and NAKs, which promise nothing, go at
+//! once.
 //!
 //! When a write or fsync fails, the whole file is rewritten from the
 //! engine's state (which holds every change); if that succeeds the waiting
@@ -28,6 +30,7 @@
 //! relationships' timers ([`failover`](super::failover)), ISC's hourly
 //! rewrite, and a final flush on stop.
 
+use std::collections::HashSet;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
@@ -72,6 +75,10 @@ pub struct Server {
     log: Box<dyn LogSink>,
     /// Replies waiting for the turn's fsync, in order.
     held: Vec<Transmit>,
+    /// The clients (chaddr) of the held replies.
+    held_clients: Vec<[u8; 16]>,
+    /// The addresses with changes queued for the next flush.
+    pending_addresses: HashSet<Ipv4Addr>,
     /// The time of the latest input (deadlines are computed from it).
     last: Now,
     /// Wall second of the last expiry run: a deadline the engine still
@@ -110,6 +117,8 @@ impl Server {
             commands: Commands::default(),
             log,
             held: Vec::new(),
+            held_clients: Vec::new(),
+            pending_addresses: HashSet::new(),
             last: now,
             expiry_ran_at: i64::MIN,
             fatal: false,
@@ -193,7 +202,9 @@ impl Server {
         // the BNDUPDs until the commit has made the change durable.
         self.links.leases_changed(now, &mut self.engine, &out.lease_changes, &*self.log);
         let mut failed = false;
+        let writes = !out.lease_changes.is_empty();
         for lease in out.lease_changes {
+            self.pending_addresses.insert(lease.ip);
             if let Err(e) = self.store.append(&Record::Lease(lease), now.mono) {
                 self.log.log(Level::Error, &format!("write_lease: {e}"));
                 failed = true;
@@ -214,9 +225,14 @@ impl Server {
             self.log.log(Level::Error, &format!("reply to {} not sent: database update failed", chaddr_text(&reply)));
             return Vec::new();
         }
+        let client = reply.facts.chaddr;
+        let depends = writes
+            || self.held_clients.contains(&client)
+            || self.pending_addresses.contains(&reply.facts.yiaddr);
         let t = self.transmit(reply);
-        if self.store.queued() > 0 || !self.held.is_empty() {
+        if depends && (self.store.queued() > 0 || !self.held.is_empty()) {
             self.held.push(t);
+            self.held_clients.push(client);
             Vec::new()
         } else {
             vec![t]
@@ -265,7 +281,9 @@ impl Server {
     /// Writes and syncs what the turn appended; releases the replies that
     /// waited if it is on disk. Rewrites the file when ISC would.
     fn commit(&mut self, now: Now) -> Vec<Transmit> {
+        self.held_clients.clear();
         if self.make_durable(now) {
+            self.pending_addresses.clear();
             self.links.release_after_fsync(now, &mut self.engine, &*self.log);
             std::mem::take(&mut self.held)
         } else {

@@ -117,7 +117,7 @@ fn on_disk(path: &std::path::Path) -> Vec<crate::lease::Lease> {
     read_lease_file("f", &bytes, ReadOptions::at(T0)).unwrap().leases().cloned().collect()
 }
 
-const CONF: &str = "ping-check false; default-lease-time 600; max-lease-time 600;\n\
+const CONF: &str = "authoritative; ping-check false; default-lease-time 600; max-lease-time 600;\n\
     subnet 10.0.0.0 netmask 255.255.255.0 { range 10.0.0.10 10.0.0.20; }\n";
 
 /// DISCOVER and REQUEST through the handler: the offer goes at once, the ACK
@@ -166,15 +166,19 @@ fn commits_close_together_share_the_window_fsync() {
     assert!(f.server.end_of_turn(soon).is_empty(), "a commit inside the window waits");
     assert!(!on_disk(&f.path).iter().any(|l| l.ip == offered && l.binding_state == BindingState::Active));
     assert_eq!(f.server.poll_timeout(), Some(f.t0 + COMMIT_WINDOW), "the loop wakes at the end of the window");
-    // A third client's ACK in a later turn joins the same batch.
+    // A third client's ACK in a later turn joins the same batch (its offer
+    // promised nothing and went at once).
     let later = now_at(f.t0, 0.001);
     let offer3 = f.server.handle_packet(later, IfaceId(0), from_client(), &msg(3, MessageType::Discover, Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED, vec![]));
-    assert!(offer3.is_empty(), "an offer waits behind the held ACK");
+    assert_eq!(offer3.len(), 1);
+    let offered3 = reply_of(&offer3[0]).yiaddr;
+    let req3 = msg(3, MessageType::Request, Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED, vec![(50, offered3.octets().to_vec()), (54, SERVER.octets().to_vec())]);
+    assert!(f.server.handle_packet(later, IfaceId(0), from_client(), &req3).is_empty());
     assert!(f.server.end_of_turn(later).is_empty());
     let due = now_at(f.t0, 0.002);
     let sent = f.server.end_of_turn(due);
     let kinds: Vec<_> = sent.iter().map(|t| reply_of(t).message_type()).collect();
-    assert_eq!(kinds, vec![Some(MessageType::Ack), Some(MessageType::Offer)]);
+    assert_eq!(kinds, vec![Some(MessageType::Ack), Some(MessageType::Ack)]);
     assert!(on_disk(&f.path).iter().any(|l| l.ip == offered && l.binding_state == BindingState::Active));
     assert_eq!(f.server.poll_timeout().filter(|&t| t <= due.mono + COMMIT_WINDOW), None, "nothing left to flush");
     // After a quiet spell the next commit is flushed in its own turn.
@@ -189,12 +193,22 @@ fn a_reply_never_overtakes_an_earlier_held_one() {
     let offered = reply_of(&d1[0]).yiaddr;
     let req = msg(1, MessageType::Request, Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED, vec![(50, offered.octets().to_vec()), (54, SERVER.octets().to_vec())]);
     assert!(f.server.handle_packet(now, IfaceId(0), from_client(), &req).is_empty());
-    // Another client's DISCOVER in the same turn writes nothing, yet waits.
+    // Another client's offer promises nothing: it goes at once.
     let d2 = f.server.handle_packet(now, IfaceId(0), from_client(), &msg(2, MessageType::Discover, Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED, vec![]));
-    assert!(d2.is_empty());
+    assert_eq!(d2.len(), 1);
+    assert_ne!(reply_of(&d2[0]).yiaddr, offered);
+    // The first client's retransmission, answered from the cache without a
+    // record of its own, waits behind the ACK that wrote the lease.
+    assert!(f.server.handle_packet(now, IfaceId(0), from_client(), &req).is_empty());
+    // A NAK promises nothing either: client 2 asking for client 1's
+    // address hears at once.
+    let steal = msg(2, MessageType::Request, Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED, vec![(50, offered.octets().to_vec())]);
+    let nak = f.server.handle_packet(now, IfaceId(0), from_client(), &steal);
+    assert_eq!(nak.iter().map(|t| reply_of(t).message_type()).collect::<Vec<_>>(), vec![Some(MessageType::Nak)]);
     let sent = f.server.end_of_turn(now);
     let kinds: Vec<_> = sent.iter().map(|t| reply_of(t).message_type()).collect();
-    assert_eq!(kinds, vec![Some(MessageType::Ack), Some(MessageType::Offer)]);
+    assert_eq!(kinds, vec![Some(MessageType::Ack), Some(MessageType::Ack)]);
+    assert!(on_disk(&f.path).iter().any(|l| l.ip == offered && l.binding_state == BindingState::Active));
     assert_eq!(f.server.held(), 0);
 }
 
