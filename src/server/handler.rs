@@ -331,13 +331,13 @@ impl Server {
     }
 
     /// When the records waiting to be flushed are due: `None` when nothing
-    /// waits, at once (a time not after the last flush) when the window
-    /// since the last flush is over or the batch is full, else the end of
-    /// the window ([`COMMIT_WINDOW`]).
+    /// waits, at once when only the failover links wait (their records are
+    /// appended at the commit) or the window since the last flush is over
+    /// or the batch is full, else the end of the window ([`COMMIT_WINDOW`]).
     fn commit_deadline(&self) -> Option<Instant> {
         let queued = self.store.queued();
         if queued == 0 {
-            return None;
+            return self.links.awaits_commit().then_some(self.last.mono);
         }
         match self.last_flush {
             Some(last) if queued < COMMIT_BATCH_MAX => Some(last + COMMIT_WINDOW),

@@ -223,10 +223,10 @@ impl FailoverLinks {
     /// The earliest deadline of the peers and the sockets; the last input's
     /// time when work is waiting for the caller (an immediate turn).
     pub fn poll_timeout<H: PeerHost>(&self, host: &H) -> Option<Instant> {
-        let waiting = !self.held.is_empty()
-            || !self.durable.is_empty()
-            || self.conns.iter().any(|c| c.unread && !c.read_paused());
-        if waiting {
+        // Held messages and durable work wait for the server's commit, which
+        // schedules itself (see `awaits_commit`); only reads left for later
+        // need the next turn at once.
+        if self.conns.iter().any(|c| c.unread && !c.read_paused()) {
             if let Some(t) = self.last {
                 return Some(t);
             }
@@ -302,6 +302,11 @@ impl FailoverLinks {
     pub fn set_state<H: PeerHost>(&mut self, now: Now, host: &mut H, k: usize, state: FailoverState, log: &dyn LogSink) {
         self.last = Some(now.mono);
         self.run(k, now, host, log, |p, t| p.set_state(now, state, t));
+    }
+
+    /// Messages or records wait for the lease file's next commit.
+    pub fn awaits_commit(&self) -> bool {
+        !self.held.is_empty() || !self.durable.is_empty()
     }
 
     /// Records to append to the lease file (state records, leases the
