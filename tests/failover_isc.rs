@@ -116,6 +116,7 @@ impl Side {
     }
 
     fn start(&self, lab: &mut Lab) -> Result<ProcId, String> {
+        self.forget_pid_file();
         let argv: Vec<&OsStr> = if self.isc {
             [ISC, "-f", "-d", "-cf", &self.conf, "-lf", &self.leases, "-pf", &self.pid, self.dev]
                 .into_iter()
@@ -130,9 +131,17 @@ impl Side {
     /// Starts a serving dhcpd (ISC's or ours) with the real command line on the side's link.
     fn serve(&self, lab: &mut Lab) -> Result<ProcId, String> {
         let bin = if self.isc { ISC } else { BIN };
+        self.forget_pid_file();
         let argv: Vec<&OsStr> =
             [bin, "-f", "-d", "-cf", &self.conf, "-lf", &self.leases, "-pf", &self.pid, self.dev].into_iter().map(os).collect();
         io(lab.spawn(&self.ns, &argv, &[]))
+    }
+
+    /// A server this test killed with SIGKILL leaves its pid file; ISC's
+    /// dhcpd refuses to start while the pid in it names a live process, and
+    /// pids are reused, so a restart starts without it.
+    fn forget_pid_file(&self) {
+        let _ = std::fs::remove_file(&self.pid);
     }
 
     fn lease_state(&self) -> Result<LeaseFileState, String> {
