@@ -12,13 +12,12 @@
 //! previous one (or until [`COMMIT_BATCH_MAX`] records wait), and the turns
 //! in between add their records to the same batch. A commit after a quiet
 //! spell is flushed at once, so the window costs latency only under load.
-//! A reply
-//! with no record of its own still waits while an earlier reply to the same
-//! client does, or while a change to its address does, so a reply never
-//! overtakes the durability of a change it depends on (a retransmitted
-//! REQUEST answered from the cache must not beat the ACK that wrote the
-//! lease). Other clients' offers and NAKs, which promise nothing, go at
-//! once.
+//! A reply with no record of its own still waits while an earlier reply to
+//! the same client does, or while a change to its address does, so a reply
+//! never overtakes the durability of a change it depends on (a
+//! retransmitted REQUEST answered from the cache must not beat the ACK that
+//! wrote the lease). Other clients' offers and NAKs, which promise nothing,
+//! go at once.
 //!
 //! When a write or fsync fails, the whole file is rewritten from the
 //! engine's state (which holds every change); if that succeeds the waiting
@@ -46,6 +45,7 @@ use crate::lease::records::{LeaseFileState, Record};
 use crate::lease::store::LeaseStore;
 use crate::lease::write::Rewrite;
 use crate::time::Now;
+use crate::wire::dhcp::Packet;
 
 use super::exec::{Commands, REAP_INTERVAL};
 use super::failover::ServerEngine;
@@ -75,8 +75,6 @@ pub struct Server {
     log: Box<dyn LogSink>,
     /// Replies waiting for the turn's fsync, in order.
     held: Vec<Transmit>,
-    /// The clients (chaddr) of the held replies.
-    held_clients: Vec<[u8; 16]>,
     /// The addresses with changes queued for the next flush.
     pending_addresses: HashSet<Ipv4Addr>,
     /// The time of the latest input (deadlines are computed from it).
@@ -117,7 +115,6 @@ impl Server {
             commands: Commands::default(),
             log,
             held: Vec::new(),
-            held_clients: Vec::new(),
             pending_addresses: HashSet::new(),
             last: now,
             expiry_ran_at: i64::MIN,
@@ -227,12 +224,11 @@ impl Server {
         }
         let client = reply.facts.chaddr;
         let depends = writes
-            || self.held_clients.contains(&client)
+            || self.held.iter().any(|h| Packet::new_checked(&h.payload[..]).is_ok_and(|p| p.chaddr() == client))
             || self.pending_addresses.contains(&reply.facts.yiaddr);
         let t = self.transmit(reply);
         if depends && (self.store.queued() > 0 || !self.held.is_empty()) {
             self.held.push(t);
-            self.held_clients.push(client);
             Vec::new()
         } else {
             vec![t]
@@ -281,7 +277,6 @@ impl Server {
     /// Writes and syncs what the turn appended; releases the replies that
     /// waited if it is on disk. Rewrites the file when ISC would.
     fn commit(&mut self, now: Now) -> Vec<Transmit> {
-        self.held_clients.clear();
         if self.make_durable(now) {
             self.pending_addresses.clear();
             self.links.release_after_fsync(now, &mut self.engine, &*self.log);
