@@ -341,7 +341,13 @@ impl LeaseDb {
         let st = &mut self.pools[pool];
         let q = &mut st.queues[kind as usize];
         let key = match follow {
-            Some(after) => q.insert_after(after, sort_time, idx),
+            Some(after) => {
+                let ins = q.insert_after(after, sort_time, idx);
+                for (moved, new_key) in ins.moved {
+                    self.entries[moved].queue = Some((kind, new_key));
+                }
+                ins.key
+            }
             None => q.insert(sort_time, idx),
         };
         match kind {
@@ -359,7 +365,8 @@ impl LeaseDb {
         let Some(pool) = self.entries[idx].pool else { return };
         if let Some((kind, key)) = self.entries[idx].queue.take() {
             let st = &mut self.pools[pool];
-            st.queues[kind as usize].remove(key);
+            let removed = st.queues[kind as usize].remove(key);
+            debug_assert_eq!(removed, Some(idx), "lease {idx} was not at its recorded queue key");
             match kind {
                 QueueKind::Free => st.free_leases -= 1,
                 QueueKind::Backup => st.backup_leases -= 1,

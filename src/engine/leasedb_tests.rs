@@ -90,3 +90,71 @@ fn client_chain_puts_active_first() {
     let chain: Vec<Ipv4Addr> = db.by_uid(b"x").iter().map(|&i| db.get(i).lease.ip).collect();
     assert_eq!(chain[0], Ipv4Addr::from(lo + 1));
 }
+
+/// Every queued lease is found at the key its entry records, and every
+/// queue entry's lease records that key.
+fn assert_queues_consistent(db: &LeaseDb) {
+    for (idx, e) in db.entries.iter().enumerate() {
+        if let (Some(pool), Some((kind, key))) = (e.pool, e.queue) {
+            assert_eq!(db.pools[pool].queues[kind as usize].at(key), Some(idx), "lease {}", e.lease.ip);
+        }
+    }
+    for st in &db.pools {
+        for q in &st.queues {
+            for (key, idx) in q.iter() {
+                assert_eq!(db.entries[idx].queue.map(|(_, k)| k), Some(key), "lease {}", db.entries[idx].lease.ip);
+            }
+        }
+    }
+}
+
+#[test]
+fn startup_respacing_keeps_every_lease_findable() {
+    // ISC's start-up order puts a free lease, then a backup one, then a long
+    // run of free leases: the run goes before the first free lease, each
+    // after the previous, halving the gap until the labels are exhausted
+    // and respaced. A respaced lease whose entry kept its old key stayed
+    // queued as free after it was bound (a secondary then refused every
+    // client: "peer holds all free leases").
+    let lo = u32::from(Ipv4Addr::new(10, 0, 128, 106));
+    let n = 200;
+    let mut c = config(&[(lo, lo + n)]);
+    c.pools[0].failover_peer = Some(0);
+    let mut db = LeaseDb::new(&c);
+    for i in 0..=n {
+        let mut l = Lease::new(Ipv4Addr::from(lo + i));
+        let st = if i == 1 { BindingState::Backup } else { BindingState::Free };
+        l.binding_state = st;
+        l.next_binding_state = st;
+        db.enter(l).unwrap();
+    }
+    let peer = PeerStatus {
+        name: "p".into(),
+        primary: true,
+        service: ServiceState::Cooperating,
+        me_partner_down: false,
+        stos: 0,
+        mclt: 3600,
+        nrr: String::new(),
+    };
+    db.instantiate(1000, &|_| Some(peer.clone()));
+    assert_queues_consistent(&db);
+    let order = free_order(&db);
+    assert_eq!(order.len(), n as usize);
+    assert_eq!(order[0], Ipv4Addr::from(lo + 2));
+    assert_eq!(*order.last().unwrap(), Ipv4Addr::from(lo));
+
+    // Binding every free lease in turn leaves the free queue empty: none
+    // stays behind under a stale key.
+    for _ in 0..=n {
+        let Some((_, idx)) = db.pool(0).queue(QueueKind::Free).first() else { break };
+        let mut l = db.get(idx).lease.clone();
+        l.binding_state = BindingState::Active;
+        l.next_binding_state = BindingState::Expired;
+        l.ends = 5000;
+        db.install(idx, l, Some(&peer));
+    }
+    assert!(db.pool(0).queue(QueueKind::Free).is_empty());
+    assert_queues_consistent(&db);
+    assert_eq!(db.pool(0).queue(QueueKind::Active).len(), n as usize);
+}

@@ -84,9 +84,15 @@ impl LeaseQueue {
     /// into this queue): right after it when the sort times are equal,
     /// otherwise as [`insert`](Self::insert). `after` must be a key of this
     /// queue with a sort time not above `sort_time`.
-    pub fn insert_after(&mut self, after: Key, sort_time: i64, lease: LeaseIdx) -> Key {
+    ///
+    /// When no label is left between `after` and the next lease, the run of
+    /// leases of that sort time is labelled afresh; the returned
+    /// [`Insertion::moved`] then lists every lease whose key changed, which
+    /// the caller must record (a stale key would leave the lease in the
+    /// queue after it moved elsewhere).
+    pub fn insert_after(&mut self, after: Key, sort_time: i64, lease: LeaseIdx) -> Insertion {
         if after.0 != sort_time || !self.map.contains_key(&after) {
-            return self.insert(sort_time, lease);
+            return Insertion { key: self.insert(sort_time, lease), moved: Vec::new() };
         }
         let next = self
             .map
@@ -99,32 +105,56 @@ impl LeaseQueue {
             Some(n) if n.1 - after.1 > 1 => after.1 + (n.1 - after.1) / 2,
             Some(_) => {
                 // No room left between the two: space the run out again.
-                let key = self.relabel_after(after, sort_time);
-                return self.insert_after(key, sort_time, lease);
+                let (after, mut moved) = self.relabel_run(after, sort_time);
+                let mut ins = self.insert_after(after, sort_time, lease);
+                moved.append(&mut ins.moved);
+                ins.moved = moved;
+                return ins;
             }
         };
         let key = (sort_time, label);
         self.map.insert(key, lease);
-        key
+        Insertion { key, moved: Vec::new() }
     }
 
     /// Gives every lease of sort time `t` a fresh, evenly spaced label,
-    /// keeping their order; returns the new key of the lease at `keep`.
-    fn relabel_after(&mut self, keep: Key, t: i64) -> Key {
+    /// keeping their order. Returns the new key of the lease at `keep` and
+    /// the leases whose key changed.
+    fn relabel_run(&mut self, keep: Key, t: i64) -> (Key, Vec<(LeaseIdx, Key)>) {
         let run: Vec<(Key, LeaseIdx)> = self.map.range((t, i128::MIN)..=(t, i128::MAX)).map(|(k, v)| (*k, *v)).collect();
         for (k, _) in &run {
             self.map.remove(k);
         }
         let mut new_keep = keep;
+        let mut moved = Vec::with_capacity(run.len());
         for (i, (k, v)) in run.into_iter().enumerate() {
             let nk = (t, (i as i128) * STEP);
             if k == keep {
                 new_keep = nk;
             }
+            if nk != k {
+                moved.push((v, nk));
+            }
             self.map.insert(nk, v);
         }
-        new_keep
+        (new_keep, moved)
     }
+
+    /// The lease at `key`, if any.
+    pub fn at(&self, key: Key) -> Option<LeaseIdx> {
+        self.map.get(&key).copied()
+    }
+}
+
+/// Where [`LeaseQueue::insert_after`] put a lease, and which other leases
+/// it had to move to make room.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Insertion {
+    /// The new lease's key.
+    pub key: Key,
+    /// Leases (possibly including the new one's neighbours) whose keys
+    /// changed, with their new keys.
+    pub moved: Vec<(LeaseIdx, Key)>,
 }
 
 #[cfg(test)]
@@ -151,7 +181,7 @@ mod tests {
         let mut q = LeaseQueue::new();
         let mut last = q.insert(0, 1);
         for i in 2..6 {
-            last = q.insert_after(last, 0, i);
+            last = q.insert_after(last, 0, i).key;
         }
         assert_eq!(order(&q), vec![1, 2, 3, 4, 5]);
         // A lease arriving after another queue was used goes to the head of
@@ -165,10 +195,24 @@ mod tests {
     fn labels_are_respaced_when_exhausted() {
         let mut q = LeaseQueue::new();
         let first = q.insert(0, 0);
-        q.insert_after(first, 0, 1000);
+        let mut keys = std::collections::HashMap::new();
+        keys.insert(0, first);
+        keys.insert(1000, q.insert_after(first, 0, 1000).key);
         // Always insert right after the first: halves the gap each time.
+        let mut relabelled = false;
         for i in 1..200 {
-            q.insert_after(first_key(&q), 0, i);
+            let ins = q.insert_after(first_key(&q), 0, i);
+            keys.insert(i, ins.key);
+            relabelled |= !ins.moved.is_empty();
+            for (lease, key) in ins.moved {
+                keys.insert(lease, key);
+            }
+        }
+        assert!(relabelled, "200 halvings must exhaust the labels");
+        // Every lease is where its reported key says: the caller's record
+        // of each key stays true across the respacing.
+        for (&lease, &key) in &keys {
+            assert_eq!(q.at(key), Some(lease), "lease {lease}");
         }
         let o = order(&q);
         assert_eq!(o[0], 0);
