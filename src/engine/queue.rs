@@ -76,7 +76,8 @@ impl LeaseQueue {
             _ => 0,
         };
         let key = (sort_time, label);
-        self.map.insert(key, lease);
+        let displaced = self.map.insert(key, lease);
+        debug_assert!(displaced.is_none(), "label {key:?} was taken");
         key
     }
 
@@ -113,7 +114,8 @@ impl LeaseQueue {
             }
         };
         let key = (sort_time, label);
-        self.map.insert(key, lease);
+        let displaced = self.map.insert(key, lease);
+        debug_assert!(displaced.is_none(), "label {key:?} was taken");
         Insertion { key, moved: Vec::new() }
     }
 
