@@ -12,6 +12,7 @@
 use crate::lease::{BindingState, Lease};
 
 pub use crate::failover::ServiceState;
+use crate::failover::binding;
 
 /// A relationship as the engine needs to see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,26 +102,26 @@ pub fn mine_to_reallocate(lease: &Lease, peer: Option<&PeerStatus>, now: i64) ->
 }
 
 /// ISC `lease_mine_to_reallocate` for a lease of a pool with peer `peer`.
+/// Partner-down takes the peer's free leases once max(tsfp, stos) + MCLT
+/// is past (`failover::binding::peer_release_time`, the rule the
+/// simulation uses). Unlike the simulation this does not also wait for a
+/// FREE/BACKUP lease's `ends`: here that is the hold of our own outstanding
+/// offer, which the client's REQUEST must still find ours. The rewind of an
+/// EXPIRED/RELEASED lease is ISC's: its rewind state is the state last
+/// *sent* to the peer, so a lease rewinds only when the peer never heard it
+/// was bound.
 pub fn lease_mine_to_reallocate(lease: &Lease, peer: &PeerStatus, now: i64) -> bool {
     let partner_down = peer.service == ServiceState::PartnerDown;
-    // After partner-down began, the partner's leases become ours once the
-    // later of stos and tsfp is an MCLT behind us.
-    let mclt_passed = || {
-        if lease.tsfp < peer.stos {
-            peer.stos + peer.mclt < now
-        } else {
-            lease.tsfp + peer.mclt < now
-        }
-    };
+    let waited = || now > binding::peer_release_time(lease.tsfp, peer.stos, peer.mclt);
     match lease.binding_state {
         BindingState::Active => false,
-        BindingState::Free | BindingState::Abandoned => peer.primary || (partner_down && mclt_passed()),
+        BindingState::Free | BindingState::Abandoned => peer.primary || (partner_down && waited()),
         BindingState::Released | BindingState::Expired => {
             let mine = if peer.primary { BindingState::Free } else { BindingState::Backup };
             lease.rewind_binding_state == Some(mine) || (partner_down && lease.tsfp < now)
         }
         BindingState::Reset => partner_down && lease.tsfp < now,
-        BindingState::Backup => !peer.primary || (partner_down && mclt_passed()),
+        BindingState::Backup => !peer.primary || (partner_down && waited()),
     }
 }
 

@@ -698,8 +698,10 @@ impl LeaseDb {
             Active if peer.is_some() => Expired,
             Active => Free,
             Expired | Released | Abandoned | Reset => {
+                // ISC stamps stos + MCLT here, forgetting a later promise
+                // the peer may still be honouring (failover::binding, point 2).
                 if let Some(p) = peer.filter(|p| p.me_partner_down) {
-                    l.tsfp = p.stos + p.mclt;
+                    l.tsfp = crate::failover::binding::peer_release_time(l.tsfp, p.stos, p.mclt);
                 }
                 Free
             }

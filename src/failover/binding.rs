@@ -65,8 +65,22 @@ impl Relationship {
     /// The end of the MCLT wait for a lease the peer may have promised up to
     /// `tsfp`: max(tsfp, stos) + MCLT.
     pub fn peer_release_time(&self, tsfp: Time) -> Time {
-        tsfp.max(self.stos).saturating_add(self.mclt)
+        peer_release_time(tsfp, self.stos, self.mclt)
     }
+}
+
+/// The end of the MCLT wait in partner-down (entered at `stos`) for a lease
+/// the peer may have promised up to `tsfp`: max(tsfp, stos) + MCLT. Until
+/// then the peer, cut off, may still be extending a client on it (module
+/// doc, point 2). The serving engine and the simulation both use this.
+pub fn peer_release_time(tsfp: Time, stos: Time, mclt: Time) -> Time {
+    tsfp.max(stos).saturating_add(mclt)
+}
+
+/// Whether a lease whose peer-promised end is `tsfp` and whose own end is
+/// `ends` is past partner-down's wait at `now` (module doc, points 2 and 3).
+pub fn past_partner_down_wait(tsfp: Time, ends: Time, stos: Time, mclt: Time, now: Time) -> bool {
+    now > peer_release_time(tsfp, stos, mclt) && (ends == 0 || (ends != NEVER && now > ends))
 }
 
 /// The other role.
@@ -107,9 +121,7 @@ pub fn may_allocate(lease: &Lease, rel: &Relationship, now: Time) -> bool {
 /// Partner-down may take a lease the peer could have promised only after
 /// the MCLT wait and the lease's end.
 fn reclaimable(lease: &Lease, rel: &Relationship, now: Time) -> bool {
-    rel.service() == ServiceState::PartnerDown
-        && now > rel.peer_release_time(lease.tsfp)
-        && (lease.ends == 0 || (lease.ends != NEVER && now > lease.ends))
+    rel.service() == ServiceState::PartnerDown && past_partner_down_wait(lease.tsfp, lease.ends, rel.stos, rel.mclt, now)
 }
 
 /// The lease time a server may grant under failover (ISC `ack_lease`):

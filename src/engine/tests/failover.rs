@@ -185,3 +185,37 @@ fn crate_failover_peers_drive_the_engine() {
         );
     }
 }
+
+#[test]
+fn partner_down_waits_for_the_peers_last_promise_before_reusing_an_expired_lease() {
+    // A binding of ours that the peer acknowledged up to T0 + 2000 expires
+    // in partner-down. While cut off the peer may have renewed the client
+    // up to MCLT past that promise (T0 + 2600); ISC stamps tsfp = stos +
+    // MCLT, long past, and hands the address to the next client at once.
+    let leases = || {
+        let mut v = balanced();
+        for (i, l) in v.iter_mut().enumerate() {
+            l.binding_state = BindingState::Active;
+            l.next_binding_state = BindingState::Expired;
+            l.rewind_binding_state = Some(BindingState::Active);
+            l.hardware = Some(crate::lease::HardwareAddr { htype: 1, addr: vec![2, 0, 0, 0, 0, 0x40 + i as u8] });
+            l.ends = T0 + 100_000;
+        }
+        v[0].ends = T0 + 5;
+        v[0].tsfp = T0 + 2000;
+        v
+    };
+    let mut e = engine_with(CONF, hooks(true, ServiceState::PartnerDown, true), leases());
+    let out = e.handle_timeout(T0 + 5);
+    assert!(!out.lease_changes.is_empty());
+    let l = lease(&e, ip(10));
+    assert_eq!(l.binding_state, BindingState::Expired);
+    assert_eq!(l.tsfp, T0 + 2600, "max(tsfp, stos) + MCLT");
+    let out = send(&mut e, T0 + 10, &Client::new(1).discover());
+    assert!(out.reply.is_none(), "reused before the peer's promise ran out: {:?}", lines(&out));
+    // Once that is over the address goes free and is ours to give.
+    e.handle_timeout(T0 + 2600);
+    assert_eq!(lease(&e, ip(10)).binding_state, BindingState::Free);
+    let (a, _) = dora(&mut e, T0 + 2601, &Client::new(1));
+    assert_eq!(a, ip(10));
+}
