@@ -158,3 +158,61 @@ fn startup_respacing_keeps_every_lease_findable() {
     assert_queues_consistent(&db);
     assert_eq!(db.pool(0).queue(QueueKind::Active).len(), n as usize);
 }
+
+#[test]
+fn queue_keys_stay_true_across_random_start_ups_and_moves() {
+    // Runs of one state of random length, in ISC's start-up order, then
+    // random moves between states: every queued lease must stay at its
+    // recorded key (a respacing that forgot one left a bound lease queued).
+    let lo = u32::from(Ipv4Addr::new(10, 0, 128, 106));
+    let n = 3000u32;
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut rnd = move |m: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % m
+    };
+    let states = [BindingState::Free, BindingState::Backup, BindingState::Active, BindingState::Expired];
+    let mut c = config(&[(lo, lo + n - 1)]);
+    c.pools[0].failover_peer = Some(0);
+    let mut db = LeaseDb::new(&c);
+    let mut i = 0;
+    while i < n {
+        let st = states[rnd(4) as usize];
+        let longest = if rnd(4) == 0 { 120 } else { 4 };
+        let run = 1 + rnd(longest) as u32;
+        for ip in (lo + i)..(lo + i + run).min(lo + n) {
+            let mut l = Lease::new(Ipv4Addr::from(ip));
+            l.binding_state = st;
+            l.next_binding_state = st;
+            // Mostly equal sort times, as after a pool split.
+            l.ends = if st == BindingState::Active { 10_000 + rnd(3) as i64 } else { 0 };
+            db.enter(l).unwrap();
+        }
+        i += run;
+    }
+    let peer = PeerStatus {
+        name: "p".into(),
+        primary: false,
+        service: ServiceState::Cooperating,
+        me_partner_down: false,
+        stos: 0,
+        mclt: 3600,
+        nrr: String::new(),
+    };
+    db.instantiate(1000, &|_| Some(peer.clone()));
+    assert_queues_consistent(&db);
+    for _ in 0..2000 {
+        let idx = rnd(u64::from(n)) as usize;
+        let mut l = db.get(idx).lease.clone();
+        let st = states[rnd(4) as usize];
+        l.binding_state = st;
+        l.next_binding_state = st;
+        l.ends = rnd(3) as i64;
+        db.install(idx, l, Some(&peer));
+    }
+    assert_queues_consistent(&db);
+    let queued: usize = db.pools[0].queues.iter().map(|q| q.len()).sum();
+    assert_eq!(queued, n as usize);
+}
