@@ -268,19 +268,14 @@ impl<'l> Parser<'l> {
         loop {
             let t = self.peek_token()?;
             if t.is(b'}') {
-                if braces > 0 {
-                    braces -= 1;
-                }
+                braces = braces.saturating_sub(1);
                 if braces == 0 {
                     self.skip_token()?;
                     return Ok(());
                 }
             } else if t.is(b'{') {
                 braces += 1;
-            } else if t.is(b';') && braces == 0 {
-                self.skip_token()?;
-                return Ok(());
-            } else if t.is(b'\n') {
+            } else if (t.is(b';') && braces == 0) || t.is(b'\n') {
                 self.skip_token()?;
                 return Ok(());
             }

@@ -115,21 +115,14 @@ impl<'e, 'c> Evaluator<'e, 'c> {
                         return false;
                     }
                 }
-                Statement::Switch(sw) => match self.matching_case(
-                    Opts {
-                        config: Some(out),
-                        ..o
-                    },
-                    &sw.value,
-                    &sw.body,
-                ) {
-                    Some(at) => {
+                Statement::Switch(sw) => {
+                    let opts = Opts { config: Some(out), ..o };
+                    if let Some(at) = self.matching_case(opts, &sw.value, &sw.body) {
                         if !self.exec_list(input, out, result.as_deref_mut(), &sw.body[at..]) {
                             return false;
                         }
                     }
-                    None => {}
-                },
+                }
                 Statement::Case(_) | Statement::SwitchDefault => {}
                 Statement::Break => return true,
                 Statement::Add(class) => {

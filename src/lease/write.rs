@@ -177,7 +177,10 @@ pub fn append_record(out: &mut Vec<u8>, record: &Record, opts: &WriteOptions) ->
 /// ACK, so no allocation of its own); on an error `out` is as it was.
 pub fn lease(out: &mut Vec<u8>, l: &Lease, opts: &WriteOptions) -> Result<(), WriteError> {
     let start = out.len();
-    lease_into(out, l, opts).inspect_err(|_| out.truncate(start))
+    lease_into(out, l, opts).map_err(|e| {
+        out.truncate(start);
+        e
+    })
 }
 
 fn lease_into(s: &mut Vec<u8>, l: &Lease, opts: &WriteOptions) -> Result<(), WriteError> {

@@ -33,7 +33,7 @@ pub fn labels(text: &str) -> Result<Vec<Vec<u8>>, NameError> {
     while i < b.len() {
         let c = b[i];
         if c == b'\\' {
-            if i + 3 < b.len() + 0 && b[i + 1..i + 4].iter().all(|d| d.is_ascii_digit()) {
+            if i + 3 < b.len() && b[i + 1..i + 4].iter().all(|d| d.is_ascii_digit()) {
                 let v: u32 = b[i + 1..i + 4].iter().fold(0, |a, d| a * 10 + (d - b'0') as u32);
                 if v > 255 {
                     return Err(NameError::TooLong);

@@ -21,7 +21,6 @@ type Startup = (Vec<String>, Option<i32>);
 
 /// Runs ISC and ours in `ns` with the same configuration and arguments; returns both
 /// interface-line slices and both exit statuses.
-
 fn startup_pair(lab: &mut Lab, ns: &str, conf: &str, ifaces: &[&str]) -> Result<[Startup; 2], String> {
     let mut out = Vec::new();
     for (which, bin) in [("isc", ISC), ("ours", BIN)] {
