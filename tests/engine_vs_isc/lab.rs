@@ -129,13 +129,13 @@ impl Lab {
         ip(&["-n", &format!("ec{}", self.tag), "addr", "add", &format!("{a}/32"), "dev", &self.client_if]);
     }
 
-    /// Starts ISC dhcpd on `conf` with an empty lease file and waits (at
-    /// most 10 s) until it serves.
-    pub fn start_isc(&mut self, conf: &str) {
+    /// Starts ISC dhcpd on `conf` with `leases` as its lease file and
+    /// waits (at most 10 s) until it serves.
+    pub fn start_isc_with_leases(&mut self, conf: &str, leases: &str) {
         let cf = self.dir.join("dhcpd.conf");
         let lf = self.dir.join("dhcpd.leases");
         std::fs::write(&cf, conf).unwrap();
-        std::fs::write(&lf, "").unwrap();
+        std::fs::write(&lf, leases).unwrap();
         let mut child = Command::new("ip")
             .args(["netns", "exec", &self.server_ns(), "/usr/sbin/dhcpd", "-4", "-f", "-d", "-cf"])
             .arg(&cf)
