@@ -79,7 +79,7 @@ pub fn peer_release_time(tsfp: Time, stos: Time, mclt: Time) -> Time {
 
 /// Whether a lease whose peer-promised end is `tsfp` and whose own end is
 /// `ends` is past partner-down's wait at `now` (module doc, points 2 and 3).
-pub fn past_partner_down_wait(tsfp: Time, ends: Time, stos: Time, mclt: Time, now: Time) -> bool {
+fn past_partner_down_wait(tsfp: Time, ends: Time, stos: Time, mclt: Time, now: Time) -> bool {
     now > peer_release_time(tsfp, stos, mclt) && (ends == 0 || (ends != NEVER && now > ends))
 }
 
