@@ -108,6 +108,27 @@ fn assert_queues_consistent(db: &LeaseDb) {
     }
 }
 
+/// A relationship in normal operation (MCLT 3600, in that state since 0).
+fn cooperating_peer(primary: bool) -> PeerStatus {
+    PeerStatus {
+        name: "p".into(),
+        primary,
+        service: ServiceState::Cooperating,
+        me_partner_down: false,
+        stos: 0,
+        mclt: 3600,
+        nrr: String::new(),
+    }
+}
+
+/// A lease at `ip` in binding state `st` (and staying there).
+fn lease_in(ip: u32, st: BindingState) -> Lease {
+    let mut l = Lease::new(Ipv4Addr::from(ip));
+    l.binding_state = st;
+    l.next_binding_state = st;
+    l
+}
+
 #[test]
 fn startup_respacing_keeps_every_lease_findable() {
     // ISC's start-up order puts a free lease, then a backup one, then a long
@@ -122,21 +143,10 @@ fn startup_respacing_keeps_every_lease_findable() {
     c.pools[0].failover_peer = Some(0);
     let mut db = LeaseDb::new(&c);
     for i in 0..=n {
-        let mut l = Lease::new(Ipv4Addr::from(lo + i));
         let st = if i == 1 { BindingState::Backup } else { BindingState::Free };
-        l.binding_state = st;
-        l.next_binding_state = st;
-        db.enter(l).unwrap();
+        db.enter(lease_in(lo + i, st)).unwrap();
     }
-    let peer = PeerStatus {
-        name: "p".into(),
-        primary: true,
-        service: ServiceState::Cooperating,
-        me_partner_down: false,
-        stos: 0,
-        mclt: 3600,
-        nrr: String::new(),
-    };
+    let peer = cooperating_peer(true);
     db.instantiate(1000, &|_| Some(peer.clone()));
     assert_queues_consistent(&db);
     let order = free_order(&db);
@@ -183,24 +193,14 @@ fn queue_keys_stay_true_across_random_start_ups_and_moves() {
         let longest = if rnd(4) == 0 { 120 } else { 4 };
         let run = 1 + rnd(longest) as u32;
         for ip in (lo + i)..(lo + i + run).min(lo + n) {
-            let mut l = Lease::new(Ipv4Addr::from(ip));
-            l.binding_state = st;
-            l.next_binding_state = st;
+            let mut l = lease_in(ip, st);
             // Mostly equal sort times, as after a pool split.
             l.ends = if st == BindingState::Active { 10_000 + rnd(3) as i64 } else { 0 };
             db.enter(l).unwrap();
         }
         i += run;
     }
-    let peer = PeerStatus {
-        name: "p".into(),
-        primary: false,
-        service: ServiceState::Cooperating,
-        me_partner_down: false,
-        stos: 0,
-        mclt: 3600,
-        nrr: String::new(),
-    };
+    let peer = cooperating_peer(false);
     db.instantiate(1000, &|_| Some(peer.clone()));
     assert_queues_consistent(&db);
     for _ in 0..2000 {
